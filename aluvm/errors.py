@@ -1,0 +1,31 @@
+"""Error types shared across the machine.
+
+`Panic` models a point where the reference implementation (rust-aluvm v0.11.0-beta.6) panics
+or never terminates.  The interpreter catches it, sets ``st0 = false`` and reports the reason;
+it never escapes to a caller of :func:`aluvm.run`.
+"""
+from __future__ import annotations
+
+
+class AluError(Exception):
+    """Base class of every error the package raises on bad input."""
+
+
+class DecodeError(AluError):
+    """Bytecode could not be decoded (only used by tools; execution stops silently)."""
+
+
+class LibraryError(AluError):
+    """A library or library file is malformed or violates a segment limit."""
+
+
+class AsmError(AluError):
+    """Assembly text could not be assembled."""
+
+
+class Panic(Exception):
+    """The reference panics (or hangs) here; we stop deterministically with st0 = false."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
