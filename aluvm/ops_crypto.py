@@ -1,0 +1,207 @@
+"""Execution semantics of the digest and elliptic-curve instructions (opcodes 0x80-0x8F).
+
+Every function is ``name(regs, *fields) -> None`` with the raw decoded field values in bytecode
+order (see :mod:`aluvm.isa`).  Register conventions (:mod:`aluvm.registers`): ``regs.r[code][i]``
+is the R register's bytes read little-endian (code 1 = r160, 2 = r256, 3 = r512),
+``regs.a[5][i]`` is a256, ``regs.s[i]`` a byte string; ``None`` = undefined.
+
+Reference semantics (spec part B §8; rust-aluvm v0.11.0-beta.6):
+
+* digests (complexity 100): hash all bytes of ``s``.  RIPEMD-160 is stored **byte-reversed** in
+  r160, SHA-256/SHA-512/BLAKE3 as is (register byte 0 = digest byte 0).  An undefined ``s`` clears
+  the destination and sets st0 to false; otherwise st0 is untouched.  BLAKE3 (0x84) never decodes
+  in the reference (part A S3); the function still states what the reference's ``exec`` does and
+  is what the ``spec`` profile runs.
+* secp256k1 (complexity 1000): points in r512 as ``X || Y`` (32-byte big-endian each, byte 0
+  first), scalars little-endian (r256) or the a256 value.  Failure only clears the destination;
+  **st0 is never written**.  Rules in :mod:`aluvm.secp256k1`.
+* ed25519 (0x8C-0x8F): the reference panics ("implement Curve256 operations") whatever the
+  operands; the ``spec`` profile variants ``*_spec`` follow :mod:`aluvm.ed25519`.
+"""
+from __future__ import annotations
+
+from . import digests, ed25519, secp256k1
+from .errors import Panic
+
+_R160, _R256, _R512 = 1, 2, 3
+_A256 = 5
+
+# ---------------------------------------------------------------------------------------------
+# Digests (0x80-0x82, 0x84)
+# ---------------------------------------------------------------------------------------------
+
+
+def ripemd(regs, s: int, dst: int) -> None:
+    data = regs.s[s]
+    if data is None:
+        regs.r[_R160][dst] = None
+        regs.st0 = False
+        return
+    # register bytes = reversed digest; read little-endian that is the digest read big-endian
+    regs.r[_R160][dst] = int.from_bytes(digests.ripemd160(data), "big")
+
+
+def sha256(regs, s: int, dst: int) -> None:
+    data = regs.s[s]
+    if data is None:
+        regs.r[_R256][dst] = None
+        regs.st0 = False
+        return
+    regs.r[_R256][dst] = int.from_bytes(digests.sha256(data), "little")
+
+
+def sha512(regs, s: int, dst: int) -> None:
+    data = regs.s[s]
+    if data is None:
+        regs.r[_R512][dst] = None
+        regs.st0 = False
+        return
+    regs.r[_R512][dst] = int.from_bytes(digests.sha512(data), "little")
+
+
+def blake3(regs, s: int, dst: int) -> None:
+    data = regs.s[s]
+    if data is None:
+        regs.r[_R256][dst] = None
+        regs.st0 = False
+        return
+    regs.r[_R256][dst] = int.from_bytes(digests.blake3(data), "little")
+
+
+# ---------------------------------------------------------------------------------------------
+# secp256k1 (0x88-0x8B)
+# ---------------------------------------------------------------------------------------------
+
+
+def _pt_bytes(val):
+    """r512 register value -> its 64 bytes (byte 0 first), or None."""
+    return None if val is None else val.to_bytes(64, "little")
+
+
+def _pt_reg(pt):
+    """64 result bytes (or None) -> r512 register value."""
+    return None if pt is None else int.from_bytes(pt, "little")
+
+
+def secp_gen(regs, src: int, dst: int) -> None:
+    k = regs.r[_R256][src]
+    regs.r[_R512][dst] = None if k is None else _pt_reg(secp256k1.gen(k))
+
+
+def secp_mul(regs, block: int, scalar: int, src: int, dst: int) -> None:
+    k = regs.a[_A256][scalar] if block else regs.r[_R256][scalar]
+    pt = regs.r[_R512][src]
+    if k is None or pt is None:
+        regs.r[_R512][dst] = None
+        return
+    regs.r[_R512][dst] = _pt_reg(secp256k1.mul(k, _pt_bytes(pt)))
+
+
+def secp_add(regs, src: int, srcdst: int) -> None:
+    p1 = regs.r[_R512][src]
+    p2 = regs.r[_R512][srcdst]
+    if p1 is None or p2 is None:
+        regs.r[_R512][srcdst] = None
+        return
+    regs.r[_R512][srcdst] = _pt_reg(secp256k1.add(_pt_bytes(p1), _pt_bytes(p2)))
+
+
+def secp_neg(regs, src: int, dst: int) -> None:
+    pt = regs.r[_R512][src]
+    regs.r[_R512][dst] = None if pt is None else _pt_reg(secp256k1.neg(_pt_bytes(pt)))
+
+
+# ---------------------------------------------------------------------------------------------
+# ed25519 (0x8C-0x8F)
+# ---------------------------------------------------------------------------------------------
+
+ED_PANIC = "implement Curve256 operations"
+
+
+def ed_gen(regs, *fields) -> None:
+    raise Panic(ED_PANIC)
+
+
+def ed_mul(regs, *fields) -> None:
+    raise Panic(ED_PANIC)
+
+
+def ed_add(regs, *fields) -> None:
+    raise Panic(ED_PANIC)
+
+
+def ed_neg(regs, *fields) -> None:
+    raise Panic(ED_PANIC)
+
+
+def _ed_bytes(val):
+    return None if val is None else val.to_bytes(32, "little")
+
+
+def _ed_reg(enc):
+    return None if enc is None else int.from_bytes(enc, "little")
+
+
+def ed_gen_spec(regs, src: int, dst: int) -> None:
+    k = regs.r[_R256][src]
+    regs.r[_R256][dst] = None if k is None else _ed_reg(ed25519.gen(k))
+
+
+def ed_mul_spec(regs, block: int, scalar: int, src: int, dst: int) -> None:
+    k = regs.a[_A256][scalar] if block else regs.r[_R256][scalar]
+    pt = regs.r[_R256][src]
+    if k is None or pt is None:
+        regs.r[_R256][dst] = None
+        return
+    regs.r[_R256][dst] = _ed_reg(ed25519.mul(k, _ed_bytes(pt)))
+
+
+_ED_IDENTITY_REG = int.from_bytes(ed25519.IDENTITY, "little")
+
+
+def ed_add_spec(regs, src1: int, src2: int, dst: int, overflow: int) -> None:
+    p1 = regs.r[_R256][src1]
+    p2 = regs.r[_R256][src2]
+    if p1 is None or p2 is None:
+        regs.r[_R256][dst] = None
+        return
+    res = _ed_reg(ed25519.add(_ed_bytes(p1), _ed_bytes(p2)))
+    if res == _ED_IDENTITY_REG and not overflow:
+        regs.r[_R256][dst] = None
+        regs.st0 = False
+        return
+    regs.r[_R256][dst] = res
+
+
+def ed_neg_spec(regs, src: int, dst: int) -> None:
+    pt = regs.r[_R256][src]
+    regs.r[_R256][dst] = None if pt is None else _ed_reg(ed25519.neg(_ed_bytes(pt)))
+
+
+REFERENCE_OPS = {
+    "ripemd": ripemd,
+    "sha256": sha256,
+    "sha512": sha512,
+    # Not decodable in the reference profile (0x84 is a reserved op there, part A S3); listed
+    # because it is what the reference's exec would do for an API-built instruction.
+    "blake3": blake3,
+    "secp_gen": secp_gen,
+    "secp_mul": secp_mul,
+    "secp_add": secp_add,
+    "secp_neg": secp_neg,
+    "ed_gen": ed_gen,
+    "ed_mul": ed_mul,
+    "ed_add": ed_add,
+    "ed_neg": ed_neg,
+}
+
+SPEC_OVERRIDES = {
+    "blake3": blake3,
+    "ed_gen": ed_gen_spec,
+    "ed_mul": ed_mul_spec,
+    "ed_add": ed_add_spec,
+    "ed_neg": ed_neg_spec,
+}
+
+__all__ = ["REFERENCE_OPS", "SPEC_OVERRIDES", "ED_PANIC"] + sorted(
+    {f.__name__ for f in REFERENCE_OPS.values()} | {f.__name__ for f in SPEC_OVERRIDES.values()})
