@@ -1,0 +1,387 @@
+"""The ``aluvm`` command line.
+
+Every error is one line on stderr and exit status 2; no traceback reaches the user.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+from .errors import AluError
+from .registers import Registers
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit 2."""
+
+
+# ---- loading programs -------------------------------------------------------------------
+
+def load_lib(args: argparse.Namespace):
+    """A Lib from ``LIB`` (library file or .aluasm) or ``--code/--data``."""
+    from .library import DEFAULT_ISAE, Lib, load_file
+    code_hex = getattr(args, "code", None)
+    if code_hex is not None:
+        try:
+            code = bytes.fromhex(code_hex)
+            data = bytes.fromhex(getattr(args, "data", None) or "")
+        except ValueError:
+            raise CliError("--code/--data must be hex") from None
+        return Lib.with_(DEFAULT_ISAE, code, data)
+    path = getattr(args, "lib", None)
+    if not path:
+        raise CliError("give a library file, an .aluasm file or --code HEX")
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"{path}: no such file")
+    if p.suffix == ".aluasm":
+        from asm import assemble_file
+        return assemble_file(p)
+    return load_file(p)
+
+
+def build_registers(args: argparse.Namespace) -> Registers:
+    regs = Registers()
+    for item in getattr(args, "reg", None) or []:
+        name, sep, val = item.partition("=")
+        if not sep:
+            raise CliError(f"--reg {item!r}: expected NAME=VALUE, e.g. a64[0]=0x05")
+        try:
+            set_register(regs, name.strip(), val.strip())
+        except ValueError as e:
+            raise CliError(f"--reg {item!r}: {e}") from None
+    if getattr(args, "cl0", None) is not None:
+        regs.cl0 = args.cl0
+    if getattr(args, "st0", None) is not None:
+        regs.st0 = args.st0 == "true"
+    return regs
+
+
+def set_register(regs: Registers, name: str, text: str) -> None:
+    """Set a register from human text: a number (0x.., 0b.., decimal) or, for s16, hex bytes."""
+    from .registers import parse_name, reg_bytes
+    fam, code, _ = parse_name(name)
+    if fam == "s":
+        regs.set_named(name, bytes.fromhex(text[2:] if text.startswith("0x") else text))
+        return
+    value = int(text, 0)
+    width = reg_bytes(fam, code)
+    if not 0 <= value < 1 << (8 * width):
+        raise ValueError(f"value does not fit {name}")
+    raw = value.to_bytes(width, "little" if fam == "r" else "big")
+    regs.set_named(name, raw)
+
+
+# ---- output -------------------------------------------------------------------------------
+
+def print_state(state: dict[str, Any], as_json: bool, extra: Optional[dict] = None) -> None:
+    if as_json:
+        out = dict(state)
+        if extra:
+            out.update(extra)
+        print(json.dumps(out, sort_keys=True))
+        return
+    print(f"st0  {str(state['st0']).lower()}    ({state.get('reason', '')})")
+    print(f"cy0  {state['cy0']}")
+    print(f"ca0  {state['ca0']}" + (f" / cl0 {state['cl0']}" if state.get("cl0") is not None else ""))
+    print(f"cp0  {state['cp0']}")
+    for name, val in state["regs"].items():
+        print(f"{name:<12} 0x{val}" if not name.startswith("s16") else f"{name:<12} {val!r}")
+    if extra:
+        for k, v in extra.items():
+            print(f"{k}: {v}")
+
+
+def _trace_printer() -> Callable:
+    snap: dict[str, Any] = {}
+
+    def trace(prog, pos, regs, when):
+        nonlocal snap
+        if when == "before":
+            snap = {**regs.defined(), "st0": regs.st0, "cy0": regs.cy0}
+            return
+        ins = prog.decode_at(pos)
+        from .service import display
+        now = {**regs.defined(), "st0": regs.st0, "cy0": regs.cy0}
+        changes = [f"{k}={_fmt(now.get(k))}" for k in sorted(set(now) | set(snap))
+                   if now.get(k) != snap.get(k)]
+        text = display(ins) if ins else "?"
+        print(f"{pos:04x}  {text:<40} {' '.join(changes)}", file=sys.stderr)
+    return trace
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "~"
+    if isinstance(v, bytes):
+        return "0x" + v.hex()
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+# ---- subcommands --------------------------------------------------------------------------
+
+def _runner(tier: str):
+    from .service import interp_runner
+    if tier == "interp":
+        return interp_runner
+    if tier == "jit":
+        from jit.engine import jit_runner
+        return jit_runner
+    raise CliError(f"unknown tier {tier!r}")
+
+
+def _execute(args: argparse.Namespace, tier: str) -> dict[str, Any]:
+    from .interp import get_profile
+    from .service import state_dict
+    lib = load_lib(args)
+    regs = build_registers(args)
+    get_profile(args.profile)
+    if getattr(args, "trace", False):
+        from .interp import Machine
+        machine = Machine(get_profile(args.profile))
+        machine.add(lib.code, lib.data, lib.libs, lib.id)
+        outcome = machine.run(lib.id, args.entry, regs, trace=_trace_printer())
+    else:
+        outcome = _runner(tier)(lib, regs, args.entry, args.profile)
+    return state_dict(regs, outcome, lib)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    state = _execute(args, "interp")
+    print_state(state, args.json)
+    return 0
+
+
+def cmd_jit(args: argparse.Namespace) -> int:
+    from jit.engine import last_stats
+    state = _execute(args, "jit")
+    print_state(state, args.json, last_stats() if args.stats else None)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    a = _execute(args, "interp")
+    b = _execute(args, "jit")
+    diffs = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    if args.json:
+        print(json.dumps({"identical": not diffs, "differences": {
+            k: {"interp": a.get(k), "jit": b.get(k)} for k in diffs}}, sort_keys=True))
+    elif diffs:
+        for k in diffs:
+            print(f"{k}: interp={a.get(k)!r} jit={b.get(k)!r}")
+    else:
+        print("identical")
+    return 1 if diffs else 0
+
+
+def cmd_disasm(args: argparse.Namespace) -> int:
+    lib = load_lib(args)
+    from asm import disassemble
+    print(disassemble(lib, raw=args.raw), end="")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .library import lib_id_display
+    lib = load_lib(args)
+    info = {"id": lib_id_display(lib.id), "id_hex": lib.id.hex(), "isae": lib.isae_string(),
+            "code_len": len(lib.code), "data_len": len(lib.data),
+            "libs": [lib_id_display(x) for x in lib.libs]}
+    if args.json:
+        print(json.dumps(info, sort_keys=True))
+    else:
+        for k, v in info.items():
+            print(f"{k:<9} {v}")
+    return 0
+
+
+def cmd_asm(args: argparse.Namespace) -> int:
+    from asm import assemble_file
+    from .library import save_file
+    lib = assemble_file(Path(args.file))
+    out = args.output or str(Path(args.file).with_suffix(".alu"))
+    save_file(lib, out)
+    print(f"{out}: {len(lib.code)} code bytes, {len(lib.data)} data bytes")
+    return 0
+
+
+def _open_input(path: Optional[str]):
+    if path in (None, "-"):
+        return sys.stdin
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"{path}: no such file")
+    return p.open()
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    from .interp import get_profile
+    from .service import handle
+    get_profile(args.profile)
+    runner = _runner(args.tier)
+    with _open_input(args.file) as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                req = json.loads(line)
+            except json.JSONDecodeError as e:
+                print(json.dumps({"ok": False, "error": f"bad JSON: {e.msg}"}), flush=True)
+                continue
+            print(json.dumps(handle(req, args.profile, runner), sort_keys=True), flush=True)
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Run one library over many inputs (JSON lines of {regs, st0, cl0, entry})."""
+    from .service import RequestError, registers_from_request, state_dict
+    from .interp import get_profile
+    lib = load_lib(args)
+    get_profile(args.profile)
+    runner = _runner(args.tier)
+    n = ok = 0
+    with _open_input(args.inputs) as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            n += 1
+            try:
+                req = json.loads(line)
+                if not isinstance(req, dict):
+                    raise RequestError("input must be a JSON object")
+                regs = registers_from_request(req)
+                entry = req.get("entry", args.entry)
+                outcome = runner(lib, regs, entry, args.profile)
+                state = state_dict(regs, outcome, lib)
+                ok += bool(state["st0"])
+            except (json.JSONDecodeError, AluError, ValueError) as e:
+                state = {"ok": False, "error": str(e)}
+            if not args.quiet:
+                print(json.dumps(state, sort_keys=True), flush=True)
+    print(f"{ok} of {n} inputs valid", file=sys.stderr)
+    return 0
+
+
+def cmd_conform(args: argparse.Namespace) -> int:
+    from .conform import iter_vectors, run_vectors, summary
+    from .service import handle
+    runner = _runner(args.tier)
+    for p in args.paths:
+        if not Path(p).exists():
+            raise CliError(f"{p}: no such file or directory")
+    results = run_vectors(iter_vectors(args.paths), lambda req: handle(req, args.profile, runner))
+    s = summary(results)
+    if args.json:
+        print(json.dumps(s, sort_keys=True))
+    else:
+        for name, r in s["families"].items():
+            flag = "ok  " if r["failed"] == 0 and r["flagged_failed"] == 0 else "FAIL"
+            text = f", text mismatches {r['text_mismatch']}" if r["text_mismatch"] else ""
+            print(f"{flag} {name:<9} passed {r['passed']:>5}  failed {r['failed']:>4}   "
+                  f"flagged (panic/hang) passed {r['flagged_passed']:>4} failed {r['flagged_failed']:>3}{text}")
+            for f in r["failures"][: args.show]:
+                print(f"       {f}")
+        t = s["total"]
+        print(f"total: passed {t.get('passed', 0)}, failed {t.get('failed', 0)}, flagged passed "
+              f"{t.get('flagged_passed', 0)}, flagged failed {t.get('flagged_failed', 0)}")
+    return 0 if s["ok"] else 1
+
+
+# ---- argument parsing ---------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        raise CliError(message)
+
+
+def _program_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lib", nargs="?", help="library file (.alu) or assembly (.aluasm)")
+    p.add_argument("--code", help="code segment as hex (instead of LIB)")
+    p.add_argument("--data", help="data segment as hex (with --code)")
+    p.add_argument("--reg", action="append", metavar="NAME=VALUE", help="initial register, e.g. a64[0]=0x05")
+    p.add_argument("--cl0", type=int, help="complexity limit")
+    p.add_argument("--st0", choices=("true", "false"), help="initial st0")
+    p.add_argument("--entry", type=int, default=0, help="entry offset")
+    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+    p.add_argument("--trace", action="store_true", help="print each executed instruction to stderr")
+    p.add_argument("--json", action="store_true", help="final state as one JSON object")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="aluvm", description="AluVM (rust-aluvm v0.11.0-beta.6 compatible)")
+    sub = ap.add_subparsers(dest="cmd", parser_class=_Parser)
+    p = sub.add_parser("run", help="run a library in the interpreter")
+    _program_args(p)
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("jit", help="run a library with the LLVM JIT")
+    _program_args(p)
+    p.add_argument("--stats", action="store_true", help="compiled/fallback counts, compile time, cache")
+    p.set_defaults(func=cmd_jit)
+    p = sub.add_parser("compare", help="run both tiers and diff every field (exit 1 on difference)")
+    _program_args(p)
+    p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("disasm", help="disassemble a library")
+    p.add_argument("lib", nargs="?")
+    p.add_argument("--code")
+    p.add_argument("--data")
+    p.add_argument("--raw", action="store_true", help="the reference's exact display text")
+    p.set_defaults(func=cmd_disasm)
+    p = sub.add_parser("info", help="library id, ISA extensions, segment sizes")
+    p.add_argument("lib", nargs="?")
+    p.add_argument("--code")
+    p.add_argument("--data")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_info)
+    p = sub.add_parser("asm", help="assemble an .aluasm file into a library file")
+    p.add_argument("file")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_asm)
+    p = sub.add_parser("exec", help="answer JSON-line requests (vector format)")
+    p.add_argument("file", nargs="?", default="-")
+    p.add_argument("--tier", default="interp", choices=("interp", "jit"))
+    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+    p.set_defaults(func=cmd_exec)
+    p = sub.add_parser("batch", help="run one library over many inputs (JSON lines)")
+    _program_args(p)
+    p.add_argument("--inputs", default="-", help="JSON lines of {regs, st0, cl0, entry}")
+    p.add_argument("--tier", default="jit", choices=("interp", "jit"))
+    p.add_argument("--quiet", action="store_true", help="only the summary line")
+    p.set_defaults(func=cmd_batch)
+    p = sub.add_parser("conform", help="run vector files and report per family")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--tier", default="interp", choices=("interp", "jit"))
+    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--show", type=int, default=5, help="failures to show per family")
+    p.set_defaults(func=cmd_conform)
+    return ap
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        args = make_parser().parse_args(argv)
+        if not getattr(args, "func", None):
+            raise CliError("missing subcommand (run, jit, compare, asm, disasm, info, exec, batch, conform)")
+        return args.func(args)
+    except CliError as e:
+        print(f"aluvm: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except (AluError, OSError, ValueError) as e:
+        print(f"aluvm: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # never a traceback for the user
+        print(f"aluvm: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

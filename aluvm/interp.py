@@ -1,0 +1,359 @@
+"""The reference interpreter.
+
+A library is decoded lazily, once per (library, profile): every reachable offset becomes a
+``(fn, next, cx)`` entry where ``fn(regs)`` is the instruction's semantics with its operands
+already bound.  The run loop then only looks entries up, calls them and keeps the counters:
+
+* ``fn`` returns ``None`` (fall through), a jump target (``int >= 0``), :data:`STOP`,
+  :data:`NOP_SPIN` (the reference's non-advancing ``nop``) or a :class:`LibSite` (call/exec/ret).
+* complexity is added *after* execution, saturating at 2^64-1, and the limit check follows it
+  (spec §4.1); a ``Panic`` aborts without charging (semantics.md intro).
+
+Profiles are op tables (py-evm style): ``spec`` is the ``reference`` table with a few entries
+replaced, plus the decode-table changes of :data:`aluvm.isa.SPEC_TABLE`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Optional
+
+from . import isa, ops_bytes, ops_core, ops_crypto
+from .bytecode import Instr, decode
+from .errors import Panic
+from .isa import CALL, NOP, PUT, PUT_S, RESERVED
+from .registers import U64_MAX, LibSite, Registers
+
+STOP = -1
+NOP_SPIN = -2
+JUMP_LIMIT = 0xFFFF
+CALL_DEPTH = 0xFFFF
+
+Action = Optional[object]
+Entry = tuple[Callable[[Registers], Action], int, int]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A decode table plus an op table plus the control-flow fixes that go with them."""
+
+    name: str
+    table: tuple
+    ops: Mapping[str, Callable[..., None]]
+    fixed_control: bool   # S5/S6 call stack, S11 zero-extended code, S12 missing lib fails
+
+    def describe(self) -> str:
+        return self.name
+
+
+def _ops(*tables: Mapping[str, Callable[..., None]]) -> dict[str, Callable[..., None]]:
+    out: dict[str, Callable[..., None]] = {}
+    for t in tables:
+        out.update(t)
+    return out
+
+
+REFERENCE = Profile("reference", isa.REFERENCE_TABLE,
+                    _ops(ops_core.OPS, ops_bytes.REFERENCE_OPS, ops_crypto.REFERENCE_OPS), False)
+SPEC = Profile("spec", isa.SPEC_TABLE,
+               _ops(REFERENCE.ops, ops_core.SPEC_OVERRIDES, ops_bytes.SPEC_OVERRIDES,
+                    ops_crypto.SPEC_OVERRIDES), True)
+PROFILES = {"reference": REFERENCE, "spec": SPEC}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r} (choose from {', '.join(PROFILES)})") from None
+
+
+@dataclass
+class Outcome:
+    """How a run ended; ``reason`` is human-readable and stable."""
+
+    st0: bool
+    reason: str
+    panicked: bool = False
+    steps: int = 0
+
+
+class Program:
+    """One library decoded for one profile.  Safe to share between runs (not between threads
+    that run it for the first time concurrently: entries are filled lazily, idempotently)."""
+
+    def __init__(self, code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
+                 profile: Profile = REFERENCE) -> None:
+        self.code = bytes(code)
+        self.data = bytes(data)
+        self.libs = tuple(libs)
+        self.id = lib_id
+        self.profile = profile
+        if profile.fixed_control:
+            # S11 fixed: code is conceptually extended to 2^16 bytes with zeros (= fail)
+            self.limit = 0x10000
+            self._dcode = self.code + bytes(0x10000 + 8 - len(self.code))
+        else:
+            self.limit = len(self.code)
+            self._dcode = self.code
+        self.entries: dict[int, Entry] = {}
+
+    def decode_at(self, pos: int) -> Optional[Instr]:
+        return decode(self._dcode, pos, self.data, self.libs, self.profile.table)
+
+    def entry(self, pos: int) -> Optional[Entry]:
+        ent = self.entries.get(pos)
+        if ent is None and pos < self.limit:
+            ins = self.decode_at(pos)
+            if ins is None:
+                return None
+            ent = (self._bind(ins, pos), pos + ins.size, ins.form.cx)
+            self.entries[pos] = ent
+        return ent
+
+    # ---- binding operands ----------------------------------------------------------------
+
+    def _bind(self, ins: Instr, pos: int) -> Callable[[Registers], Action]:
+        form = ins.form
+        key = form.key
+        builder = _CONTROL.get(key)
+        if builder is not None:
+            return builder(self, ins, pos)
+        if form.special == RESERVED:
+            return _reserved
+        if form.special == NOP:
+            return _nop_spin if key == "nop" else _nothing
+        fn = self.profile.ops[key]
+        if form.special == PUT:
+            reg, idx, _off = ins.args
+            value = ins.value
+            return lambda regs: fn(regs, reg, idx, value)
+        if form.special == PUT_S:
+            if ins.value is None:
+                return _put_s_panic
+            value, incomplete = ins.value  # type: ignore[misc]
+            s = ins.args[0]
+            return lambda regs: fn(regs, s, value, incomplete)
+        args = ins.args
+        n = len(args)
+        if n == 0:
+            return fn
+        if n == 2:
+            a0, a1 = args
+            return lambda regs: fn(regs, a0, a1)
+        if n == 4:
+            a0, a1, a2, a3 = args
+            return lambda regs: fn(regs, a0, a1, a2, a3)
+        return lambda regs: fn(regs, *args)
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def run(self, regs: Registers, pos: int, trace: Optional[Callable] = None
+            ) -> tuple[Optional[LibSite], Optional[str]]:
+        """Run from ``pos`` until this library stops (``(None, reason)``) or transfers control
+        to a library site (``(site, None)``).  Raises ``Panic``."""
+        entries = self.entries
+        ca0, cl0 = regs.ca0, regs.cl0
+        try:
+            while True:
+                ent = entries.get(pos)
+                if ent is None:
+                    ent = self.entry(pos)
+                    if ent is None:
+                        return None, ("end of code" if pos >= self.limit
+                                      else f"truncated instruction at {pos:#06x}")
+                fn, nxt, cx = ent
+                if trace is not None:
+                    trace(self, pos, regs, "before")
+                r = fn(regs)
+                ca0 += cx
+                if ca0 > U64_MAX:
+                    ca0 = U64_MAX
+                if trace is not None:
+                    regs.ca0 = ca0
+                    trace(self, pos, regs, "after")
+                if cl0 is not None and ca0 >= cl0:
+                    regs.st0 = False
+                    return None, "complexity limit reached"
+                if r is None:
+                    pos = nxt
+                elif r.__class__ is int:
+                    if r >= 0:
+                        pos = r  # type: ignore[assignment]
+                    elif r == STOP:
+                        return None, _stop_reason(regs)
+                    else:  # NOP_SPIN: the reference's nop never advances (S2)
+                        if cl0 is None:
+                            raise Panic("nop at 0x%04x never advances: the reference hangs" % pos)
+                        ca0 = max(ca0, cl0)
+                        regs.st0 = False
+                        return None, "complexity limit reached (non-advancing nop)"
+                else:
+                    return r, None  # type: ignore[return-value]
+        finally:
+            regs.ca0 = ca0
+
+
+def _stop_reason(regs: Registers) -> str:
+    return "stopped" if regs.st0 else "failed"
+
+
+def _nothing(regs: Registers) -> None:
+    return None
+
+
+def _nop_spin(regs: Registers) -> int:
+    return NOP_SPIN
+
+
+def _reserved(regs: Registers) -> int:
+    regs.st0 = False
+    return STOP
+
+
+def _put_s_panic(regs: Registers) -> None:
+    raise Panic("put s16: data slice out of range of the data segment (reference S7)")
+
+
+# ---- control flow builders -------------------------------------------------------------------
+
+def _jump(regs: Registers) -> bool:
+    if regs.cy0 >= JUMP_LIMIT:
+        regs.st0 = False
+        return False
+    regs.cy0 += 1
+    return True
+
+
+def _b_fail(prog: Program, ins: Instr, pos: int):
+    def fail(regs: Registers) -> int:
+        regs.st0 = False
+        return STOP
+    return fail
+
+
+def _b_test(prog: Program, ins: Instr, pos: int):
+    def test(regs: Registers) -> Optional[int]:
+        return None if regs.st0 else STOP
+    return test
+
+
+def _b_jmp(prog: Program, ins: Instr, pos: int):
+    target = ins.args[0]
+
+    def jmp(regs: Registers) -> int:
+        if regs.cy0 >= JUMP_LIMIT:
+            regs.st0 = False
+            return STOP
+        regs.cy0 += 1
+        return target
+    return jmp
+
+
+def _b_jif(prog: Program, ins: Instr, pos: int):
+    target = ins.args[0]
+
+    def jif(regs: Registers) -> Optional[int]:
+        if not regs.st0:
+            return None
+        if regs.cy0 >= JUMP_LIMIT:
+            regs.st0 = False
+            return STOP
+        regs.cy0 += 1
+        return target
+    return jif
+
+
+def _push(regs: Registers, site: LibSite, fixed: bool) -> bool:
+    """The reference's ``call()``: count a jump, store the site, never advance cp0 (S5)."""
+    if not _jump(regs):
+        return False
+    regs.cs0[regs.cp0] = site
+    if fixed:
+        if regs.cp0 >= CALL_DEPTH:
+            regs.st0 = False
+            return False
+        regs.cp0 += 1
+    return True
+
+
+def _b_routine(prog: Program, ins: Instr, pos: int):
+    target, fixed = ins.args[0], prog.profile.fixed_control
+    # reference stores the routine's own site (S6); spec stores the return address
+    site = LibSite(prog.id, pos + ins.size if fixed else pos)
+
+    def routine(regs: Registers) -> int:
+        return target if _push(regs, site, fixed) else STOP
+    return routine
+
+
+def _b_call(prog: Program, ins: Instr, pos: int):
+    fixed = prog.profile.fixed_control
+    target = LibSite(ins.value, ins.args[0])  # type: ignore[arg-type]
+    pushed = LibSite(prog.id, pos + ins.size) if fixed else target  # S6: reference pushes target
+
+    def call(regs: Registers) -> object:
+        return target if _push(regs, pushed, fixed) else STOP
+    return call
+
+
+def _b_exec(prog: Program, ins: Instr, pos: int):
+    target = LibSite(ins.value, ins.args[0])  # type: ignore[arg-type]
+
+    def exec_(regs: Registers) -> object:
+        return target if _jump(regs) else STOP
+    return exec_
+
+
+def _b_ret(prog: Program, ins: Instr, pos: int):
+    def ret(regs: Registers) -> object:
+        if regs.cp0 == 0:
+            return STOP
+        regs.cs0.pop(regs.cp0, None)
+        regs.cp0 -= 1
+        return regs.cs0.get(regs.cp0, LibSite(bytes(32), 0))
+    return ret
+
+
+_CONTROL = {"fail": _b_fail, "test": _b_test, "jmp": _b_jmp, "jif": _b_jif,
+            "routine": _b_routine, "call": _b_call, "exec": _b_exec, "ret": _b_ret}
+
+
+# ---- the machine ------------------------------------------------------------------------------
+
+@dataclass
+class Machine:
+    """Runs programs made of one or more libraries against a register file."""
+
+    profile: Profile = REFERENCE
+    programs: dict[bytes, Program] = field(default_factory=dict)
+
+    def add(self, code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes) -> Program:
+        prog = self.programs.get(lib_id)
+        if prog is None:
+            prog = Program(code, data, libs, lib_id, self.profile)
+            self.programs[lib_id] = prog
+        return prog
+
+    def run(self, lib_id: bytes, pos: int, regs: Registers,
+            trace: Optional[Callable] = None) -> Outcome:
+        site: Optional[LibSite] = LibSite(lib_id, pos)
+        reason = "stopped"
+        try:
+            while site is not None:
+                prog = self.programs.get(site.lib)
+                if prog is None:
+                    # S12: the reference retries pos+1 up to 65535 and returns st0 unchanged
+                    if self.profile.fixed_control:
+                        regs.st0 = False
+                    reason = "library not found"
+                    break
+                site, why = prog.run(regs, site.pos, trace)
+                if why is not None:
+                    reason = why
+        except Panic as p:
+            regs.st0 = False
+            return Outcome(False, f"panic: {p.reason}", panicked=True)
+        except RecursionError:  # pragma: no cover - defensive; nothing recurses here
+            regs.st0 = False
+            return Outcome(False, "panic: recursion", panicked=True)
+        return Outcome(regs.st0, reason)

@@ -1,0 +1,590 @@
+"""Semantics of the core instruction families: put/clear, move, compare, arithmetic, bitwise.
+
+Each function is ``op(regs, *args)`` with ``args`` in the table's field order (see
+:mod:`aluvm.isa`); it mutates the register file and returns ``None``.  Control flow lives in
+:mod:`aluvm.interp`, which owns the program counter.  Reference defects are reproduced on
+purpose and cited by section of ``shared/spec/semantics.md``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from . import floats
+from .errors import Panic
+from .intmath import (add1024_sw, div_sw, mul1024_sw, reverse_bits, shr_signed,
+                      signed_key, store_signed, sub1024_sw, sx, wrap_signed)
+from .registers import A_BITS, A_MASK, R_BITS, R_MASK, Registers
+
+Op = Callable[..., None]
+TWO1024 = 1 << 1024
+
+
+def _ar(regs: Registers, code: int) -> tuple[list, int, bool]:
+    """RegAR u4 -> (bank, width, is_r)."""
+    if code < 8:
+        return regs.a[code], A_BITS[code], False
+    return regs.r[code - 8], R_BITS[code - 8], True
+
+
+# ---- put / clear (§2, encoding §2.6) --------------------------------------------------------
+
+def clr_a(regs: Registers, reg: int, idx: int) -> None:
+    regs.a[reg][idx] = None
+
+
+def clr_f(regs: Registers, reg: int, idx: int) -> None:
+    regs.f[reg][idx] = None
+
+
+def clr_r(regs: Registers, reg: int, idx: int) -> None:
+    regs.r[reg][idx] = None
+
+
+def _put(bank: list, idx: int, value: Optional[int], regs: Registers) -> None:
+    bank[idx] = value
+    if value is None:
+        regs.st0 = False
+
+
+def put_a(regs: Registers, reg: int, idx: int, value: Optional[int]) -> None:
+    _put(regs.a[reg], idx, value, regs)
+
+
+def put_f(regs: Registers, reg: int, idx: int, value: Optional[int]) -> None:
+    _put(regs.f[reg], idx, None if value is None else floats.store(reg, value), regs)
+
+
+def put_r(regs: Registers, reg: int, idx: int, value: Optional[int]) -> None:
+    _put(regs.r[reg], idx, value, regs)
+
+
+def _putif(bank: list, idx: int, value: Optional[int], regs: Registers) -> None:
+    if bank[idx] is None:
+        if value is None:
+            regs.st0 = False
+        else:
+            bank[idx] = value
+    elif value is not None:
+        regs.st0 = False
+
+
+def putif_a(regs: Registers, reg: int, idx: int, value: Optional[int]) -> None:
+    _putif(regs.a[reg], idx, value, regs)
+
+
+def putif_r(regs: Registers, reg: int, idx: int, value: Optional[int]) -> None:
+    _putif(regs.r[reg], idx, value, regs)
+
+
+# ---- move (§2, §2.1) ---------------------------------------------------------------------
+
+def mov_a(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    bank = regs.a[reg]
+    bank[idx2] = bank[idx1]
+    bank[idx1] = None          # i == j clears the register (§2)
+
+
+def dup_a(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    bank = regs.a[reg]
+    bank[idx2] = bank[idx1]
+
+
+def swp_a(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    bank = regs.a[reg]
+    bank[idx1], bank[idx2] = bank[idx2], bank[idx1]
+
+
+def _fread(regs: Registers, reg: int, idx: int) -> Optional[int]:
+    v = regs.f[reg][idx]
+    return None if v is None else floats.read(reg, v)
+
+
+def mov_f(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    regs.f[reg][idx2] = _fread(regs, reg, idx1)
+    regs.f[reg][idx1] = None
+
+
+def dup_f(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    regs.f[reg][idx2] = _fread(regs, reg, idx1)
+
+
+def swp_f(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    a, b = _fread(regs, reg, idx1), _fread(regs, reg, idx2)
+    regs.f[reg][idx1] = b
+    regs.f[reg][idx2] = a
+
+
+def mov_r(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    bank = regs.r[reg]
+    bank[idx2] = bank[idx1]
+    bank[idx1] = None
+
+
+def dup_r(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    bank = regs.r[reg]
+    bank[idx2] = bank[idx1]
+
+
+def cpy_a(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+    x = regs.a[reg1][idx1]
+    if x is None:
+        regs.a[reg2][idx2] = None
+        regs.st0 = True
+        return
+    mask = A_MASK[reg2]
+    regs.a[reg2][idx2] = x & mask
+    regs.st0 = x <= mask
+
+
+def cnv_a(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+    x = regs.a[reg1][idx1]
+    if x is None:
+        regs.a[reg2][idx2] = None
+        regs.st0 = True
+        return
+    w, mask = A_BITS[reg2], A_MASK[reg2]
+    regs.a[reg2][idx2] = store_signed(sx(x & mask, w), w)
+    regs.st0 = x <= mask
+
+
+def cpy_r(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+    x = regs.r[reg1][idx1]
+    if x is None:
+        regs.r[reg2][idx2] = None
+        regs.st0 = True
+        return
+    mask = R_MASK[reg2]
+    regs.r[reg2][idx2] = x & mask
+    regs.st0 = x <= mask
+
+
+def spy(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+    a, r = regs.a[reg1][idx1], regs.r[reg2][idx2]
+    amask, rmask = A_MASK[reg1], R_MASK[reg2]
+    regs.st0 = (a is None or a <= rmask) and (r is None or r <= amask)
+    regs.r[reg2][idx2] = None if a is None else a & rmask
+    regs.a[reg1][idx1] = None if r is None else r & amask
+
+
+def cnv_f(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+    x = _fread(regs, reg1, idx1)
+    if x is None:
+        regs.f[reg2][idx2] = None
+        regs.st0 = True
+        return
+    val, st0 = floats.cnv_ff(reg1, reg2, x)
+    regs.f[reg2][idx2] = val
+    regs.st0 = st0
+
+
+def cnv_af(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+    x = regs.a[reg1][idx1]
+    if x is None:
+        regs.f[reg2][idx2] = None
+        regs.st0 = True
+        return
+    val, st0 = floats.cnv_af(A_BITS[reg1], x, reg2)
+    regs.f[reg2][idx2] = val
+    regs.st0 = st0
+
+
+def cnv_fa(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+    x = _fread(regs, reg1, idx1)
+    if x is None:
+        regs.a[reg2][idx2] = None
+        regs.st0 = True
+        return
+    val, st0 = floats.cnv_fa(reg1, x, A_BITS[reg2])
+    regs.a[reg2][idx2] = val
+    regs.st0 = st0
+
+
+# ---- compare (§3) -------------------------------------------------------------------------
+
+def _int_order(a: int, b: int, signed: int, w: int) -> int:
+    if signed:
+        ka, kb = signed_key(a, w), signed_key(b, w)
+        return (ka > kb) - (ka < kb)
+    return (a > b) - (a < b)
+
+
+def gt_a(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
+    a, b = regs.a[reg][idx1], regs.a[reg][idx2]
+    regs.st0 = a is not None and b is not None and _int_order(a, b, flag, A_BITS[reg]) > 0
+
+
+def lt_a(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
+    a, b = regs.a[reg][idx1], regs.a[reg][idx2]
+    regs.st0 = a is not None and b is not None and _int_order(a, b, flag, A_BITS[reg]) < 0
+
+
+def _fpair(regs: Registers, reg: int, idx1: int, idx2: int) -> tuple[Optional[int], Optional[int]]:
+    return _fread(regs, reg, idx1), _fread(regs, reg, idx2)
+
+
+def gt_f(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
+    a, b = _fpair(regs, reg, idx1, idx2)
+    regs.st0 = a is not None and b is not None and floats.gt(reg, flag, a, b)
+
+
+def lt_f(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
+    a, b = _fpair(regs, reg, idx1, idx2)
+    regs.st0 = a is not None and b is not None and floats.lt(reg, flag, a, b)
+
+
+def _wide_r_check(reg: int, a: int, b: int) -> None:
+    if reg >= 5 and (a >= TWO1024 or b >= TWO1024):
+        raise Panic("attempt to convert Number into type with lower bit dimension (wide R, P20/P21)")
+
+
+def gt_r(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    a, b = regs.r[reg][idx1], regs.r[reg][idx2]
+    if a is None or b is None:
+        regs.st0 = False
+        return
+    _wide_r_check(reg, a, b)
+    regs.st0 = a > b
+
+
+def lt_r(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    a, b = regs.r[reg][idx1], regs.r[reg][idx2]
+    if a is None or b is None:
+        regs.st0 = False
+        return
+    _wide_r_check(reg, a, b)
+    regs.st0 = a < b
+
+
+def eq_a(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
+    a, b = regs.a[reg][idx1], regs.a[reg][idx2]
+    regs.st0 = a == b if a is not None and b is not None else flag == 1
+
+
+def eq_f(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
+    a, b = _fpair(regs, reg, idx1, idx2)
+    regs.st0 = a is not None and b is not None and floats.eq(reg, flag, a, b)
+
+
+def eq_r(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
+    a, b = regs.r[reg][idx1], regs.r[reg][idx2]
+    regs.st0 = a == b if a is not None and b is not None else flag == 1
+
+
+def ifz_a(regs: Registers, reg: int, idx: int) -> None:
+    regs.st0 = regs.a[reg][idx] == 0
+
+
+def ifz_r(regs: Registers, reg: int, idx: int) -> None:
+    regs.st0 = regs.r[reg][idx] == 0
+
+
+def ifn_a(regs: Registers, reg: int, idx: int) -> None:
+    regs.st0 = regs.a[reg][idx] is None
+
+
+def ifn_r(regs: Registers, reg: int, idx: int) -> None:
+    regs.st0 = regs.r[reg][idx] is None
+
+
+def st(regs: Registers, flag: int, reg: int, idx: int) -> None:
+    s = 1 if regs.st0 else 0
+    bank = regs.a[reg]
+    x = bank[idx]
+    if x is None or flag == 0:
+        bank[idx] = s
+    elif flag == 1:
+        if reg > 0:
+            raise Panic("st.a: adding numbers with different layout (reference P2)")
+        if x + s <= 0xFF:
+            bank[idx] = x + s
+    elif flag == 2:
+        bank[idx] = x & s
+    else:
+        bank[idx] = x | s
+
+
+def stinv(regs: Registers) -> None:
+    regs.st0 = not regs.st0
+
+
+# ---- integer arithmetic (§4) ---------------------------------------------------------------
+
+def _arith_a(kind: str) -> Op:
+    def op(regs: Registers, flags: int, src1: int, src2: int, reg: int) -> None:
+        bank = regs.a[reg]
+        a, b = bank[src1], bank[src2]
+        r = None if a is None or b is None else _INT_OPS[kind](a, b, flags, reg)
+        bank[src2] = r
+        regs.st0 = r is not None
+    op.__name__ = f"{kind}_a"
+    op.__doc__ = f"``{kind}`` on A registers: ``src2 <- src1 {kind} src2``; st0 <- defined."
+    return op
+
+
+def _sw1024_store(r: Optional[int]) -> Optional[int]:
+    return None if r is None else store_signed(sx(r, 1024), 1024)
+
+
+def _add(a: int, b: int, flags: int, reg: int) -> Optional[int]:
+    if flags:
+        w = A_BITS[reg]
+        if w == 1024:
+            return _sw1024_store(add1024_sw(a, b))
+        return store_signed(wrap_signed(a + b, w), w)
+    r = a + b
+    return r if r <= A_MASK[reg] else None
+
+
+def _sub(a: int, b: int, flags: int, reg: int) -> Optional[int]:
+    if flags:
+        w = A_BITS[reg]
+        if w == 1024:
+            return _sw1024_store(sub1024_sw(a, b))
+        return store_signed(wrap_signed(sx(a, w) - sx(b, w), w), w)
+    return a - b if a >= b else None
+
+
+def _mul(a: int, b: int, flags: int, reg: int) -> Optional[int]:
+    if flags:
+        w = A_BITS[reg]
+        if w == 1024:
+            return _sw1024_store(mul1024_sw(a, b))
+        return store_signed(wrap_signed(sx(a, w) * sx(b, w), w), w)
+    r = a * b
+    return r if r <= A_MASK[reg] else None
+
+
+def _div(a: int, b: int, flags: int, reg: int) -> Optional[int]:
+    w = A_BITS[reg]
+    if flags:
+        return div_sw(a, b, w)
+    if b == 0:
+        return None
+    return store_signed(sx(a // b, w), w)   # unsigned quotient relabelled signed (§4.2)
+
+
+_INT_OPS = {"add": _add, "sub": _sub, "mul": _mul, "div": _div}
+add_a, sub_a, mul_a, div_a = (_arith_a(k) for k in ("add", "sub", "mul", "div"))
+
+
+def _arith_f(kind: str) -> Op:
+    def op(regs: Registers, rnd: int, src1: int, src2: int, reg: int) -> None:
+        a, b = _fread(regs, reg, src1), _fread(regs, reg, src2)
+        r = None if a is None or b is None else floats.arith(kind, reg, rnd, a, b)
+        regs.f[reg][src2] = r
+        regs.st0 = r is not None
+    op.__name__ = f"{kind}_f"
+    op.__doc__ = f"``{kind}`` on F registers with a rounding flag: ``src2 <- src1 {kind} src2``."
+    return op
+
+
+add_f, sub_f, mul_f, div_f = (_arith_f(k) for k in ("add", "sub", "mul", "div"))
+
+
+def stp(regs: Registers, reg: int, idx: int, step: int) -> None:
+    """Reference (release build): panics on a defined register (P1)."""
+    if regs.a[reg][idx] is None:
+        regs.st0 = False
+        return
+    raise Panic("stp: adding numbers with different layout (reference P1)")
+
+
+def stp_spec(regs: Registers, reg: int, idx: int, step: int) -> None:
+    """Spec profile: ``x ± |step|`` unsigned checked, as the reference's debug build intends."""
+    bank = regs.a[reg]
+    x = bank[idx]
+    r = None if x is None else x + step
+    if r is not None and not 0 <= r <= A_MASK[reg]:
+        r = None
+    bank[idx] = r
+    if r is None:
+        regs.st0 = False
+
+
+def neg(regs: Registers, reg: int, idx: int) -> None:
+    if reg < 8:
+        regs.a[reg][idx] = None            # neg on A always fails (§4.5)
+        regs.st0 = False
+        return
+    fc = reg - 8
+    x = _fread(regs, fc, idx)
+    r = None if x is None else floats.neg(fc, x)
+    regs.f[fc][idx] = r
+    regs.st0 = r is not None
+
+
+def abs_(regs: Registers, reg: int, idx: int) -> None:
+    if reg < 8:
+        regs.st0 = regs.a[reg][idx] is not None
+        return
+    fc = reg - 8
+    x = _fread(regs, fc, idx)
+    r = None if x is None else floats.abs_(fc, x)
+    regs.f[fc][idx] = r
+    regs.st0 = r is not None
+
+
+def rem(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+    a, b = regs.a[reg1][idx1], regs.a[reg2][idx2]
+    if a is None or b is None or b == 0:
+        regs.a[reg2][idx2] = None
+        regs.st0 = False
+        return
+    if reg1 >= 5:
+        raise Panic("rem: not yet implemented for wide integers (reference P4)")
+    if reg2 >= 5:
+        raise Panic("rem: index out of bounds converting the divisor to i128 (reference P5)")
+    x, y = sx(a, A_BITS[reg1]), sx(b, A_BITS[reg2])
+    if x == -(1 << 127) and y == -1:
+        raise Panic("rem: attempt to calculate the remainder with overflow (reference P6)")
+    r = abs(x) % abs(y)
+    if x < 0:
+        r = -r
+    regs.a[reg2][idx2] = store_signed(r, A_BITS[reg2])
+    regs.st0 = True
+
+
+# ---- bitwise (§6) -------------------------------------------------------------------------
+
+def _logic(kind: str) -> Op:
+    fn = {"and": int.__and__, "or": int.__or__, "xor": int.__xor__}[kind]
+
+    def op(regs: Registers, reg: int, src1: int, src2: int, dst: int) -> None:
+        bank, _, is_r = _ar(regs, reg)
+        a, b = bank[src1], bank[src2]
+        if a is None or b is None:
+            bank[dst] = None
+            return
+        if is_r:
+            _wide_r_check(reg - 8, a, b)
+        bank[dst] = fn(a, b)
+    op.__name__ = kind
+    return op
+
+
+and_, or_, xor_ = _logic("and"), _logic("or"), _logic("xor")
+
+
+def not_(regs: Registers, reg: int, idx: int) -> None:
+    bank, w, _ = _ar(regs, reg)
+    x = bank[idx]
+    if x is not None:
+        bank[idx] = x ^ ((1 << w) - 1)
+
+
+def _shift_amount(regs: Registers, a2: int, shift: int) -> Optional[int]:
+    return regs.a[a2][shift]
+
+
+def _msb_or_panic(regs: Registers, reg: int, x: Optional[int], w: int) -> bool:
+    if x is None:
+        if reg > 0:
+            raise Panic("index out of bounds reading the top byte of an undefined wide A register (P3)")
+        return False
+    return bool(x >> (w - 1))
+
+
+def shl(regs: Registers, a2: int, shift: int, reg: int, idx: int) -> None:
+    bank, w, is_r = _ar(regs, reg)
+    x = bank[idx]
+    if is_r:
+        s = _shift_amount(regs, a2, shift) or 0
+        if x is not None:
+            bank[idx] = (x << s) & ((1 << w) - 1) if s < w else 0
+            regs.st0 = bool(x >> (w - 1))
+        return
+    regs.st0 = _msb_or_panic(regs, reg, x, w)
+    s = _shift_amount(regs, a2, shift)
+    bank[idx] = None if x is None or s is None else ((x << s) & A_MASK[reg] if s < w else 0)
+
+
+def shr_a(regs: Registers, a2: int, shift: int, sign: int, reg: int, idx: int) -> None:
+    bank, w = regs.a[reg], A_BITS[reg]
+    x, s = bank[idx], _shift_amount(regs, a2, shift)
+    if x is None or s is None:
+        bank[idx] = None
+        return
+    regs.st0 = bool(x & 1)
+    bank[idx] = shr_signed(x, s, w) if sign else x >> s
+
+
+def shr_r(regs: Registers, a2: int, shift: int, reg: int, idx: int) -> None:
+    bank = regs.r[reg]
+    x = bank[idx]
+    if x is None:
+        return
+    s = _shift_amount(regs, a2, shift) or 0
+    bank[idx] = x >> s
+    regs.st0 = bool(x & 1)
+
+
+def _rot(x: int, s: int, w: int, left: bool) -> int:
+    s %= w
+    if not left:
+        s = (w - s) % w
+    return ((x << s) | (x >> (w - s))) & ((1 << w) - 1) if s else x
+
+
+def scl(regs: Registers, a2: int, shift: int, reg: int, idx: int) -> None:
+    bank, w, is_r = _ar(regs, reg)
+    x = bank[idx]
+    if is_r:
+        s = _shift_amount(regs, a2, shift) or 0
+        if x is not None:
+            bank[idx] = _rot(x, s, w, True)
+            regs.st0 = bool(x >> (w - 1))
+        return
+    regs.st0 = _msb_or_panic(regs, reg, x, w)
+    s = _shift_amount(regs, a2, shift)
+    bank[idx] = None if x is None or s is None else _rot(x, s, w, True)
+
+
+def scr(regs: Registers, a2: int, shift: int, reg: int, idx: int) -> None:
+    bank, w, is_r = _ar(regs, reg)
+    x = bank[idx]
+    if is_r:
+        s = _shift_amount(regs, a2, shift) or 0
+        if x is not None:
+            bank[idx] = _rot(x, s, w, False)
+            regs.st0 = bool(x & 1)
+        return
+    regs.st0 = x is not None and bool(x & 1)
+    s = _shift_amount(regs, a2, shift)
+    bank[idx] = None if x is None or s is None else _rot(x, s, w, False)
+
+
+def rev_a(regs: Registers, reg: int, idx: int) -> None:
+    x = regs.a[reg][idx]
+    if x is not None:
+        regs.a[reg][idx] = reverse_bits(x, A_BITS[reg])
+
+
+def rev_r(regs: Registers, reg: int, idx: int) -> None:
+    x = regs.r[reg][idx]
+    if x is not None:
+        regs.r[reg][idx] = reverse_bits(x, R_BITS[reg])
+
+
+def reserved(regs: Registers) -> None:
+    """Reserved/extension opcode: behaves like ``fail`` (the loop stops; cx = u64::MAX)."""
+    regs.st0 = False
+
+
+OPS: dict[str, Op] = {
+    "clr_a": clr_a, "clr_f": clr_f, "clr_r": clr_r,
+    "put_a": put_a, "put_f": put_f, "put_r": put_r, "putif_a": putif_a, "putif_r": putif_r,
+    "mov_a": mov_a, "dup_a": dup_a, "swp_a": swp_a, "mov_f": mov_f, "dup_f": dup_f,
+    "swp_f": swp_f, "mov_r": mov_r, "dup_r": dup_r,
+    "cpy_a": cpy_a, "cnv_a": cnv_a, "cnv_f": cnv_f, "cpy_r": cpy_r, "spy": spy,
+    "cnv_af": cnv_af, "cnv_fa": cnv_fa,
+    "gt_a": gt_a, "lt_a": lt_a, "gt_f": gt_f, "lt_f": lt_f, "gt_r": gt_r, "lt_r": lt_r,
+    "eq_a": eq_a, "eq_f": eq_f, "eq_r": eq_r, "ifz_a": ifz_a, "ifz_r": ifz_r,
+    "ifn_a": ifn_a, "ifn_r": ifn_r, "st": st, "stinv": stinv,
+    "add_a": add_a, "sub_a": sub_a, "mul_a": mul_a, "div_a": div_a,
+    "add_f": add_f, "sub_f": sub_f, "mul_f": mul_f, "div_f": div_f,
+    "stp": stp, "neg": neg, "abs": abs_, "rem": rem,
+    "and": and_, "or": or_, "xor": xor_, "not": not_, "shl": shl, "shr_a": shr_a,
+    "shr_r": shr_r, "scl": scl, "scr": scr, "rev_a": rev_a, "rev_r": rev_r,
+}
+
+SPEC_OVERRIDES: dict[str, Op] = {"stp": stp_spec}

@@ -1,0 +1,177 @@
+"""The JSON request/response protocol of ``aluvm exec`` and ``aluvm conform``.
+
+Requests and responses follow the format of ``shared/vectors`` (``request`` -> ``expect``), so
+the same code drives the vector runner, the CLI and batch validation.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from . import bytecode, isa
+from .assemble import reassemble
+from .bytecode import Instr
+from .errors import AluError
+from .interp import Machine, Outcome, get_profile
+from .library import DEFAULT_ISAE, Lib, lib_id_display
+from .registers import U64_MAX, Registers
+
+Runner = Callable[[Lib, Registers, int, str], Outcome]
+
+
+class RequestError(AluError):
+    """A request line is malformed."""
+
+
+def _hex(req: dict, key: str) -> bytes:
+    val = req.get(key, "")
+    if not isinstance(val, str):
+        raise RequestError(f"'{key}' must be a hex string")
+    try:
+        return bytes.fromhex(val)
+    except ValueError:
+        raise RequestError(f"'{key}' is not valid hex") from None
+
+
+def _int(req: dict, key: str, lo: int, hi: int, default: Optional[int]) -> Optional[int]:
+    val = req.get(key, default)
+    if val is None:
+        return None
+    if not isinstance(val, int) or isinstance(val, bool) or not lo <= val <= hi:
+        raise RequestError(f"'{key}' must be an integer in [{lo}, {hi}]")
+    return val
+
+
+def registers_from_request(req: dict) -> Registers:
+    regs = Registers()
+    raw = req.get("regs") or {}
+    if not isinstance(raw, dict):
+        raise RequestError("'regs' must be an object")
+    for name, val in raw.items():
+        if not isinstance(val, str):
+            raise RequestError(f"register {name}: value must be a hex string")
+        try:
+            regs.set_named(name, bytes.fromhex(val))
+        except ValueError as e:
+            raise RequestError(str(e)) from None
+    st0 = req.get("st0", True)
+    if not isinstance(st0, bool):
+        raise RequestError("'st0' must be a boolean")
+    regs.st0 = st0
+    regs.cy0 = _int(req, "cy0", 0, 0xFFFF, 0)  # type: ignore[assignment]
+    regs.ca0 = _int(req, "ca0", 0, U64_MAX, 0)  # type: ignore[assignment]
+    regs.cl0 = _int(req, "cl0", 0, U64_MAX, None)
+    return regs
+
+
+def library_from_request(req: dict) -> Lib:
+    return Lib.with_(req.get("isae") or DEFAULT_ISAE, _hex(req, "code"), _hex(req, "data"))
+
+
+def interp_runner(lib: Lib, regs: Registers, entry: int, profile: str) -> Outcome:
+    machine = Machine(get_profile(profile))
+    machine.add(lib.code, lib.data, lib.libs, lib.id)
+    return machine.run(lib.id, entry, regs)
+
+
+def state_dict(regs: Registers, outcome: Outcome, lib: Lib) -> dict[str, Any]:
+    """The vectors' ``expect`` object for a run."""
+    out: dict[str, Any] = {
+        "ok": True,
+        "st0": regs.st0,
+        "cy0": regs.cy0,
+        "ca0": regs.ca0,
+        "cl0": regs.cl0,
+        "cp0": regs.cp0,
+        "cs0": [{"pos": regs.cs0[i].pos, "lib": regs.cs0[i].lib.hex()}
+                if i in regs.cs0 else {"pos": 0, "lib": "00" * 32} for i in range(regs.cp0)],
+        "regs": {k: v.hex() for k, v in regs.defined().items()},
+        "lib_id": lib.id.hex(),
+        "reason": outcome.reason,
+    }
+    if outcome.panicked:
+        out["panic"] = outcome.reason
+    else:
+        out["exec_ret"] = regs.st0
+    return out
+
+
+def do_run(req: dict, profile: str, runner: Runner) -> dict[str, Any]:
+    lib = library_from_request(req)
+    regs = registers_from_request(req)
+    entry = _int(req, "entry", 0, 0xFFFF, 0)
+    outcome = runner(lib, regs, entry or 0, profile)
+    return state_dict(regs, outcome, lib)
+
+
+def display(ins: Instr) -> str:
+    """The reference's display text of one instruction."""
+    from asm.display import instr_text  # the assembler package owns the text form
+    return instr_text(ins)
+
+
+def _decode_listing(code: bytes, data: bytes, profile: str
+                    ) -> tuple[list[tuple[int, Instr]], Optional[str], bool]:
+    prof = get_profile(profile)
+    out: list[tuple[int, Instr]] = []
+    pos = 0
+    while pos < len(code):
+        ins = bytecode.decode(code, pos, data, (), prof.table)
+        if ins is None:
+            return out, ("attempt to read or write outside of code segment "
+                         f"(i.e. at position > 2^16) at offset {pos}"), False
+        if ins.form.special == isa.PUT_S and ins.value is None:
+            return out, f"PANIC: put s16 data slice out of range at offset {pos}", False
+        out.append((pos, ins))
+        if ins.size == 0:
+            return out, (f"decoder did not advance at offset {pos} (reference decodes this "
+                         "without consuming it; execution would loop here)"), True
+        pos += ins.size
+    return out, None, False
+
+
+def do_disasm(req: dict, profile: str) -> dict[str, Any]:
+    code, data = _hex(req, "code"), _hex(req, "data")
+    listing, error, _ = _decode_listing(code, data, profile)
+    instrs = []
+    for pos, ins in listing:
+        item: dict[str, Any] = {"offset": pos, "bytes": code[pos:pos + max(ins.size, 1)].hex(),
+                                "text": display(ins), "complexity": ins.form.cx}
+        if ins.size == 0:
+            item["no_advance"] = True
+        instrs.append(item)
+    return {"ok": True, "instrs": instrs, "error": error}
+
+
+def do_reencode(req: dict, profile: str) -> dict[str, Any]:
+    code, data = _hex(req, "code"), _hex(req, "data")
+    listing, error, no_adv = _decode_listing(code, data, profile)
+    if error is not None:
+        error = ("decode: " + error) if not no_adv else error.split(" (")[0]
+    lib = reassemble([ins for _, ins in listing], reference=profile == "reference")
+    return {"ok": True, "code": lib.code.hex(), "data": lib.data.hex(), "isae": lib.isae_string(),
+            "n_instrs": len(listing), "decode_error": error}
+
+
+def handle(req: Any, profile: str = "reference", runner: Runner = interp_runner) -> dict[str, Any]:
+    """Answer one request; never raises for bad input."""
+    try:
+        if not isinstance(req, dict):
+            raise RequestError("request must be a JSON object")
+        op = req.get("op", "run")
+        if op == "run":
+            return do_run(req, profile, runner)
+        if op == "disasm":
+            return do_disasm(req, profile)
+        if op == "reencode":
+            return do_reencode(req, profile)
+        if op == "info":
+            from .library import info
+            return info(req)
+        raise RequestError(f"unknown op {op!r}")
+    except AluError as e:
+        return {"ok": False, "error": str(e)}
+    except (ValueError, TypeError, KeyError) as e:
+        return {"ok": False, "error": f"bad request: {e}"}
+
+
+__all__ = ["handle", "interp_runner", "state_dict", "lib_id_display"]

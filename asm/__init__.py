@@ -1,0 +1,1 @@
+"""AluAsm: the assembler and disassembler for AluVM bytecode."""
