@@ -182,11 +182,24 @@ def encode_point(p1) -> Encoded:
     return (y | ((x & 1) << 255)).to_bytes(32, "little")
 
 
+_VALID_CACHE: dict[bytes, object] = {}
+_VALID_CACHE_MAX = 4096
+
+
 def decode(enc: bytes):
-    """Decode a *valid operand* (module docstring): prime order L, not the identity."""
+    """Decode a *valid operand* (module docstring): prime order L, not the identity.
+
+    The subgroup check costs a full scalar multiplication, so results are memoised (bounded)."""
+    enc = bytes(enc)
+    hit = _VALID_CACHE.get(enc, _VALID_CACHE)
+    if hit is not _VALID_CACHE:
+        return hit
     pt = decode_point(enc)
     if pt is None or _is_identity(pt) or not _is_identity(_mul(L, pt)):
-        return None
+        pt = None
+    if len(_VALID_CACHE) >= _VALID_CACHE_MAX:
+        _VALID_CACHE.clear()
+    _VALID_CACHE[enc] = pt
     return pt
 
 
