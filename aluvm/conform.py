@@ -43,6 +43,8 @@ def iter_vectors(paths: Iterable[str]) -> Iterator[dict]:
 
 def check_run(vec: dict, got: dict) -> Optional[str]:
     exp = vec["expect"]
+    if str(got.get("reason", "")).startswith("internal error"):
+        return f"interpreter bug: {got['reason']}"
     if vec.get("reference_panics") or vec.get("reference_hangs"):
         if not got.get("ok") or got.get("st0") is not False:
             return f"flagged vector must stop with st0=false, got {got.get('st0')!r}"

@@ -353,7 +353,7 @@ class Machine:
         except Panic as p:
             regs.st0 = False
             return Outcome(False, f"panic: {p.reason}", panicked=True)
-        except RecursionError:  # pragma: no cover - defensive; nothing recurses here
+        except Exception as e:  # an interpreter bug must never crash a validating host
             regs.st0 = False
-            return Outcome(False, "panic: recursion", panicked=True)
+            return Outcome(False, f"internal error: {type(e).__name__}: {e}", panicked=True)
         return Outcome(regs.st0, reason)
