@@ -1,0 +1,968 @@
+"""Bit-exact semantics of the AluVM float registers (f16b ... f512).
+
+Everything here is a pure function over integer bit patterns: an F register holds the IEEE bit
+pattern of its format as a plain ``int`` (big-endian value) and the interpreter hands us values it
+has already passed through :func:`read`.  The behaviour reproduces rust-aluvm v0.11.0-beta.6,
+which delegates to two libraries, so the two halves of this module mirror them:
+
+* ``bf16`` arithmetic comes from the ``half`` crate: widen to f32, compute in f32 round-to-nearest,
+  narrow with round-to-nearest-even on the bit pattern.  No status, so overflow gives infinity.
+* every other format goes through the soft-float library amplify_apfloat 0.3.0 (a port of LLVM
+  APFloat).  For the IEEE interchange formats its results are correctly rounded, so we compute
+  them with MPFR (gmpy2) plus hardware fast paths, and derive the status rules of the spec
+  (semantics.md §5.1) ourselves.  x87 ``f80`` is different: the library stores it without the
+  explicit integer bit, so its significands are *unnormalised*, and the library's adder and
+  divider then panic or produce garbage in ways no correctly-rounded model can express.  For f80
+  we therefore re-implement the library's own significand algorithms (normalise, add-or-subtract,
+  multiply, divide, integer conversion, decimal printing) on Python integers (``_apf_*``).  The
+  same re-implementation doubles as an independent oracle for the IEEE formats in the tests.
+
+Panics of the reference (semantics.md §10.1: P7, P8, P9, P10, P11, P22 and the f80 divider
+assertions) are raised as :class:`aluvm.errors.Panic`.
+"""
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple, Optional
+
+import gmpy2
+
+from .errors import Panic
+
+__all__ = [
+    "FORMAT_NAMES", "store", "read", "arith", "neg", "abs_", "gt", "lt", "eq",
+    "cnv_ff", "cnv_fa", "cnv_af",
+]
+
+FORMAT_NAMES = ("f16b", "f16", "f32", "f64", "f80", "f128", "f256", "f512")
+
+BF16, F16, F32, F64, F80, F128, F256, F512 = range(8)
+
+# AluVM rounding flag values; the apfloat port uses the same codes.
+RND_ZERO, RND_NEAREST, RND_FLOOR, RND_CEIL = 0, 1, 2, 3
+
+
+class _Fmt(NamedTuple):
+    """Static description of one float format, in the soft-float library's terms."""
+
+    width: int      # bits in the register
+    ebits: int      # exponent field width
+    fbits: int      # stored significand bits (f80: 64, including the explicit integer bit)
+    prec: int       # significand precision including the integer bit (library PRECISION)
+    max_exp: int    # largest unbiased exponent (also the bias)
+    min_exp: int    # smallest normal unbiased exponent
+    sign: int       # mask of the sign bit
+    emask: int      # exponent field mask (unshifted)
+    fmask: int      # stored significand mask
+    rbit: int       # the bit the `r` comparison flips (semantics.md §3.2)
+    digits: int     # significant digits the library's Display prints
+
+
+def _fmt(width: int, ebits: int, fbits: int, prec: int) -> _Fmt:
+    max_exp = (1 << (ebits - 1)) - 1
+    return _Fmt(width, ebits, fbits, prec, max_exp, 1 - max_exp, 1 << (width - 1),
+                (1 << ebits) - 1, (1 << fbits) - 1, fbits, 2 + prec * 59 // 196)
+
+
+_FMTS = (
+    _fmt(16, 8, 7, 8),          # bf16
+    _fmt(16, 5, 10, 11),        # f16
+    _fmt(32, 8, 23, 24),        # f32
+    _fmt(64, 11, 52, 53),       # f64
+    _fmt(80, 15, 64, 64),       # f80 (explicit integer bit)
+    _fmt(128, 15, 112, 113),    # f128
+    _fmt(256, 19, 236, 237),    # f256
+)
+_F512_MASK = (1 << 512) - 1
+_M256 = (1 << 256) - 1          # the library's significand limb is a u256
+_U64 = (1 << 64) - 1            # usize arithmetic inside the library wraps at 64 bits
+_F80_FRAC = (1 << 63) - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage and reading
+# ---------------------------------------------------------------------------------------------
+
+def _store_f80(bits: int) -> int:
+    """What the x87 soft-float object re-encodes to: integer bit gone, field 1 shown as 0."""
+    field = (bits >> 64) & 0x7FFF
+    if field == 1:
+        field = 0
+    return (bits & (1 << 79)) | (field << 64) | (bits & _F80_FRAC)
+
+
+def store(fc: int, bits: int) -> int:
+    """Bits as the reference stores them on any write (semantics.md §1.1, §1.4).
+
+    Every format round-trips its bit pattern except f80, whose ``from_bits`` drops the explicit
+    integer bit; ``to_bits`` then prints the lowest binade with exponent field 0.
+    """
+    if fc == F80:
+        return _store_f80(bits & ((1 << 80) - 1))
+    if fc == F512:
+        return bits & _F512_MASK
+    return bits & ((1 << _FMTS[fc].width) - 1)
+
+
+def read(fc: int, bits: int) -> Optional[int]:
+    """What an instruction sees (``get_n``): NaN -> None, any zero -> +0; f512 untouched.
+
+    f80 treats every all-ones exponent as NaN, because the infinity test compares the 63-bit
+    stored fraction against the integer bit, which is never equal.
+    """
+    if fc == F512:
+        return bits
+    if fc == F80:
+        bits = _store_f80(bits)
+        if (bits >> 64) & 0x7FFF == 0x7FFF:
+            return None
+        return 0 if bits & ~(1 << 79) == 0 else bits
+    f = _FMTS[fc]
+    mag = bits & (f.sign - 1)
+    if mag > (f.emask << f.fbits):
+        return None                          # NaN
+    return mag if mag == 0 else bits
+
+
+# ---------------------------------------------------------------------------------------------
+# Port of the soft-float library's significand algorithms (amplify_apfloat 0.3.0)
+#
+# A value is a tuple (category, sign, exp, sig): `exp` is the unbiased exponent of the integer
+# bit position prec-1 of `sig`, so the value is sig * 2**(exp - prec + 1).  Significands live in
+# one 256-bit limb; left shifts wrap at 256 bits exactly like the library's.
+# ---------------------------------------------------------------------------------------------
+
+_ZERO, _NORMAL, _INF, _NAN = 0, 1, 2, 3
+_OK, _INVALID, _DIVZERO, _OVERFLOW, _UNDERFLOW, _INEXACT = 0, 1, 2, 4, 8, 16
+# Lost fraction ("Loss"): exactly zero, less than half, exactly half, more than half.
+_L_ZERO, _L_LT, _L_HALF, _L_GT = 0, 1, 2, 3
+
+Apf = tuple[int, bool, int, int]
+_NAN_V: Apf = (_NAN, False, 0, 0)
+
+
+def _apf_decode(fc: int, bits: int) -> Apf:
+    """``from_bits`` of the library (the x87 variant keeps only 63 significand bits)."""
+    f = _FMTS[fc]
+    sign = bool(bits & f.sign)
+    if fc == F80:
+        sig = bits & _F80_FRAC
+        field = (bits >> 64) & 0x7FFF
+    else:
+        sig = bits & f.fmask
+        field = (bits >> f.fbits) & f.emask
+    if field == 0 and sig == 0:
+        return (_ZERO, sign, f.min_exp - 1, 0)
+    if field == f.emask:
+        if fc != F80 and sig == 0:
+            return (_INF, sign, f.max_exp + 1, 0)
+        return (_NAN, sign, f.max_exp + 1, sig)
+    if field == 0:
+        return (_NORMAL, sign, f.min_exp, sig)
+    if fc != F80:
+        sig |= 1 << (f.prec - 1)
+    return (_NORMAL, sign, field - f.max_exp, sig)
+
+
+def _apf_encode(fc: int, v: Apf) -> int:
+    """``to_bits`` of the library."""
+    f = _FMTS[fc]
+    cat, sign, exp, sig = v
+    if cat == _NORMAL:
+        field = 0 if exp == f.min_exp and not (sig >> (f.prec - 1)) & 1 else exp + f.max_exp
+    elif cat == _ZERO:
+        field, sig = 0, 0
+    elif cat == _INF:
+        field, sig = f.emask, (1 << 63 if fc == F80 else 0)
+    else:
+        field = f.emask
+    sig &= (1 << 64) - 1 if fc == F80 else f.fmask
+    return (f.sign if sign else 0) | (field << f.fbits) | sig
+
+
+def _trunc_loss(sig: int, bits: int) -> int:
+    """Lost fraction when the low `bits` bits of `sig` are dropped."""
+    if bits <= 0:
+        return _L_ZERO
+    half = (sig >> (bits - 1)) & 1
+    rest = sig & ((1 << (bits - 1)) - 1) != 0
+    return 2 * half + rest
+
+
+def _combine(more: int, less: int) -> int:
+    if less != _L_ZERO:
+        if more == _L_ZERO:
+            return _L_LT
+        if more == _L_HALF:
+            return _L_GT
+    return more
+
+
+def _round_away(rnd: int, loss: int, lsb: int, sign: bool) -> bool:
+    """Whether truncation must be corrected away from zero (library ``round_away_from_zero``)."""
+    if rnd == RND_NEAREST:
+        return loss == _L_GT or (loss == _L_HALF and lsb == 1)
+    if rnd == RND_ZERO:
+        return False
+    return sign if rnd == RND_FLOOR else not sign
+
+
+def _overflow_result(f: _Fmt, sign: bool, rnd: int) -> tuple[int, Apf]:
+    """Infinity, or the largest finite value for modes that round this sign toward zero."""
+    if rnd == RND_NEAREST or (rnd == RND_CEIL and not sign) or (rnd == RND_FLOOR and sign):
+        return _OVERFLOW | _INEXACT, (_INF, sign, f.max_exp + 1, 0)
+    return _INEXACT, (_NORMAL, sign, f.max_exp, (1 << f.prec) - 1)
+
+
+def _normalize(f: _Fmt, sign: bool, exp: int, sig: int, rnd: int, loss: int) -> tuple[int, Apf]:
+    """Library ``normalize``: place the MSB at the integer bit, round, classify the status."""
+    prec = f.prec
+    omsb = sig.bit_length()
+    if omsb:
+        final = exp + omsb - prec
+        if final > f.max_exp:
+            return _overflow_result(f, sign, rnd)
+        if final < f.min_exp:
+            final = f.min_exp
+        if final < exp:
+            if loss != _L_ZERO:
+                # assert_eq!(loss, Loss::ExactlyZero): unnormalised f80 operands reach it.
+                raise Panic("f80 arithmetic: soft-float normalize assertion (reference P22)")
+            return _OK, (_NORMAL, sign, final, (sig << (exp - final)) & _M256)
+        if final > exp:
+            change = final - exp
+            loss = _combine(_trunc_loss(sig, change), loss)
+            sig >>= change
+            exp = final
+            omsb = max(0, omsb - change)
+    if loss == _L_ZERO:
+        return _OK, ((_NORMAL if omsb else _ZERO), sign, exp, sig)
+    if _round_away(rnd, loss, sig & 1, sign):
+        if omsb == 0:
+            exp = f.min_exp
+        sig += 1
+        omsb = sig.bit_length()
+        if omsb == prec + 1:
+            if exp == f.max_exp:
+                return _OVERFLOW | _INEXACT, (_INF, sign, exp, sig)
+            return _INEXACT, (_NORMAL, sign, exp + 1, sig >> 1)
+    if omsb == prec:
+        return _INEXACT, (_NORMAL, sign, exp, sig)
+    return _UNDERFLOW | _INEXACT, ((_NORMAL if omsb else _ZERO), sign, exp, sig)
+
+
+def _add_or_sub(a: Apf, b: Apf) -> tuple[bool, int, int, int]:
+    """Library ``sig::add_or_sub`` on two Normal values: (sign, exp, sig, loss)."""
+    _, a_sign, a_exp, a_sig = a
+    _, b_sign, b_exp, b_sig = b
+    bits = a_exp - b_exp
+    if a_sign != b_sign:
+        if bits == 0:
+            reverse, loss = a_sig < b_sig, _L_ZERO
+        elif bits > 0:
+            loss = _trunc_loss(b_sig, bits - 1)
+            b_sig >>= bits - 1
+            a_sig = (a_sig << 1) & _M256
+            a_exp -= 1
+            reverse = False
+        else:
+            loss = _trunc_loss(a_sig, -bits - 1)
+            a_sig >>= -bits - 1
+            a_exp += -bits - 1
+            b_sig = (b_sig << 1) & _M256
+            reverse = True
+        borrow = loss != _L_ZERO
+        diff = (b_sig - a_sig if reverse else a_sig - b_sig) - borrow
+        if diff < 0:
+            # assert_eq!(sub(..), 0): the adder assumed normalised (integer-bit) significands.
+            raise Panic("f80 add/sub: soft-float borrow assertion (reference P22)")
+        if reverse:
+            a_sign = not a_sign
+        if loss == _L_LT:
+            loss = _L_GT
+        elif loss == _L_GT:
+            loss = _L_LT
+        return a_sign, a_exp, diff, loss
+    if bits > 0:
+        loss = _trunc_loss(b_sig, bits)
+        b_sig >>= bits
+    else:
+        loss = _trunc_loss(a_sig, -bits)
+        a_sig >>= -bits
+        a_exp += -bits
+    return a_sign, a_exp, a_sig + b_sig, loss
+
+
+def _apf_add(f: _Fmt, a: Apf, b: Apf, rnd: int) -> tuple[int, Apf]:
+    """Library ``add_r`` (``sub_r`` is ``add_r`` with the sign of `b` flipped)."""
+    ca, cb = a[0], b[0]
+    if ca == _INF and cb == _INF:
+        return (_INVALID, _NAN_V) if a[1] != b[1] else (_OK, a)
+    if cb == _ZERO or ca == _NAN or (ca == _INF and cb == _NORMAL):
+        return _OK, a
+    if ca == _ZERO or cb == _NAN or cb == _INF:
+        return _OK, b
+    sign, exp, sig, loss = _add_or_sub(a, b)
+    status, r = _normalize(f, sign, exp, sig, rnd, loss)
+    if r[0] == _ZERO and loss != _L_ZERO:
+        raise Panic("f80 add/sub: soft-float zero-with-loss assertion (reference P22)")
+    return status, r
+
+
+def _apf_mul(f: _Fmt, a: Apf, b: Apf, rnd: int) -> tuple[int, Apf]:
+    """Library ``mul_r``."""
+    ca, cb = a[0], b[0]
+    sign = a[1] != b[1]
+    if ca == _NAN or cb == _NAN:
+        return _OK, _NAN_V
+    if (ca == _ZERO and cb == _INF) or (ca == _INF and cb == _ZERO):
+        return _INVALID, _NAN_V
+    if ca == _INF or cb == _INF:
+        return _OK, (_INF, sign, f.max_exp + 1, 0)
+    if ca == _ZERO or cb == _ZERO:
+        return _OK, (_ZERO, sign, f.min_exp - 1, 0)
+    prec = f.prec
+    exp = a[2] + b[2] + 2 - (prec + 1)
+    wide = a[3] * b[3]
+    omsb = wide.bit_length()
+    loss = _L_ZERO
+    if omsb > prec:
+        loss = _trunc_loss(wide, omsb - prec)
+        wide >>= omsb - prec
+        exp += omsb - prec
+    status, r = _normalize(f, sign, exp, wide & _M256, rnd, loss)
+    if loss != _L_ZERO:
+        status |= _INEXACT
+    return status, r
+
+
+def _lost_fraction(rem: int, divisor: int) -> int:
+    if rem > divisor:
+        return _L_GT
+    if rem == divisor:
+        return _L_HALF
+    return _L_ZERO if rem == 0 else _L_LT
+
+
+def _sig_div(exp: int, dividend: int, divisor: int, prec: int) -> tuple[int, int, int]:
+    """Library ``sig::div`` on one 256-bit limb: (exp, quotient, loss).
+
+    A zero divisor (an f80 power of two, whose stored fraction is 0) is "normalised" by a full
+    64-bit shift and then divides with wrapped ``usize`` arithmetic; we follow it literally.
+    """
+    shift = prec - divisor.bit_length()
+    divisor = (divisor << shift) & _M256
+    exp += shift
+    shift = prec - dividend.bit_length()
+    dividend = (dividend << shift) & _M256
+    exp -= shift
+    olsb = (divisor & -divisor).bit_length()
+    if olsb == prec:
+        return exp, dividend, _L_ZERO
+    if dividend < divisor:
+        dividend = (dividend << 1) & _M256
+        exp -= 1
+        if dividend < divisor:
+            raise Panic("f80 div: soft-float dividend assertion (zero stored fraction)")
+    divisor_bits = (prec - ((olsb - 1) & _U64)) & _U64
+    for half in (16, 32, 64):
+        if divisor_bits * 2 <= half:
+            return (exp,) + _short_div(dividend, divisor >> (olsb - 1), divisor_bits, half)
+    quotient = 0
+    for bit in range(prec - 1, -1, -1):
+        if dividend >= divisor:
+            dividend -= divisor
+            quotient |= 1 << bit
+        dividend = (dividend << 1) & _M256
+    return exp, quotient, _lost_fraction(dividend, divisor)
+
+
+def _short_div(dividend: int, d: int, divisor_bits: int, half: int) -> tuple[int, int]:
+    """The library's chunked short division for divisors of at most `half`/2 bits."""
+    hmask = (1 << half) - 1
+    d &= hmask
+    rem = (dividend >> (256 - (divisor_bits - 1))) & hmask
+    dividend = (dividend << (divisor_bits - 1)) & _M256
+    quotient = 0
+    for i in range(256 // half - 1, -1, -1):
+        combined = (rem << half) | ((dividend >> (i * half)) & hmask)
+        rem = combined % d
+        quotient |= ((combined // d) & hmask) << (i * half)
+    return quotient, _lost_fraction((rem << 1) & _M256, d)
+
+
+def _apf_div(f: _Fmt, a: Apf, b: Apf, rnd: int) -> tuple[int, Apf]:
+    """Library ``div_r``."""
+    ca, cb = a[0], b[0]
+    sign = a[1] != b[1]
+    if ca == _NAN or cb == _NAN:
+        return _OK, _NAN_V
+    if (ca == _INF and cb == _INF) or (ca == _ZERO and cb == _ZERO):
+        return _INVALID, _NAN_V
+    if ca == _INF or ca == _ZERO:
+        return _OK, (ca, sign, a[2], a[3])
+    if cb == _INF:
+        return _OK, (_ZERO, sign, f.min_exp - 1, 0)
+    if cb == _ZERO:
+        return _DIVZERO, (_INF, sign, f.max_exp + 1, 0)
+    exp, quotient, loss = _sig_div(a[2] - b[2], a[3], b[3], f.prec)
+    status, r = _normalize(f, sign, exp, quotient, rnd, loss)
+    if loss != _L_ZERO:
+        status |= _INEXACT
+    return status, r
+
+
+def _apf_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
+    """Full library path for one operation on stored bits; result as stored bits or None."""
+    f = _FMTS[fc]
+    va, vb = _apf_decode(fc, a), _apf_decode(fc, b)
+    if op == "add":
+        status, r = _apf_add(f, va, vb, rnd)
+    elif op == "sub":
+        status, r = _apf_add(f, va, (vb[0], not vb[1], vb[2], vb[3]), rnd)
+    elif op == "mul":
+        status, r = _apf_mul(f, va, vb, rnd)
+    elif op == "div":
+        status, r = _apf_div(f, va, vb, rnd)
+    else:
+        raise ValueError(f"unknown float operation {op!r}")
+    if status & ~_INEXACT or r[0] == _NAN:
+        return None
+    if r[0] == _ZERO:
+        return 0
+    return store(fc, _apf_encode(fc, r))
+
+
+def _apf_to_i256(f: _Fmt, v: Apf) -> tuple[int, bool]:
+    """Library ``to_i256(256)``: truncate toward zero, saturate; (value, status == OK)."""
+    cat, sign, exp, sig = v
+    if cat == _NAN:
+        return 0, False
+    if sign and cat != _ZERO:
+        r, ok = _apf_to_u256(f, v, 256)
+        if r > 1 << 255:
+            return -(1 << 255), False
+        return -r, ok
+    r, ok = _apf_to_u256(f, v, 255)
+    return r, ok
+
+
+def _apf_to_u256(f: _Fmt, v: Apf, width: int) -> tuple[int, bool]:
+    """Library ``to_u256_r`` toward zero on the magnitude of `v` (sign ignored by caller)."""
+    cat, _, exp, sig = v
+    overflow = _M256 >> (256 - width)
+    if cat == _INF:
+        return overflow, False
+    if cat == _ZERO:
+        return 0, True
+    prec = f.prec
+    if exp < 0:
+        r, truncated = 0, prec - 1 - exp
+    else:
+        bits = exp + 1
+        if bits > width:
+            return overflow, False
+        if bits < prec:
+            r, truncated = sig >> (prec - bits), prec - bits
+        else:
+            r, truncated = (sig << (bits - prec)) & _M256, 0
+    if r > overflow:
+        return overflow, False
+    return r, _trunc_loss(sig, truncated) == _L_ZERO
+
+
+def _apf_cmp(a: Apf, b: Apf) -> int:
+    """Library ``partial_cmp`` (NaN never reaches it): -1, 0 or 1."""
+    ca, cb = a[0], b[0]
+    if ca == _INF and cb == _INF:
+        return (b[1] - a[1])
+    if ca == _ZERO and cb == _ZERO:
+        return 0
+    if ca == _INF or (ca == _NORMAL and cb == _ZERO):
+        return -1 if a[1] else 1
+    if cb == _INF or (ca == _ZERO and cb == _NORMAL):
+        return 1 if b[1] else -1
+    if a[1] != b[1]:
+        return -1 if a[1] else 1
+    mag = (a[2] > b[2]) - (a[2] < b[2]) or (a[3] > b[3]) - (a[3] < b[3])
+    return -mag if a[1] else mag
+
+
+# ---------------------------------------------------------------------------------------------
+# IEEE formats (f16, f32, f64, f128, f256) through MPFR, with hardware fast paths
+# ---------------------------------------------------------------------------------------------
+
+# Operands enter MPFR exactly through this context (237-bit significands, huge exponent range).
+_EXACT = gmpy2.context(precision=256, emin=-(1 << 30), emax=1 << 30)
+_MPFR_ROUND = (gmpy2.RoundToZero, gmpy2.RoundToNearest, gmpy2.RoundDown, gmpy2.RoundUp)
+_IEEE_BITS = {F16: 16, F32: 32, F64: 64, F128: 128, F256: 256}
+
+
+def _make_ctx(fc: int, rnd: int) -> gmpy2.context:
+    ctx = gmpy2.ieee(_IEEE_BITS[fc])
+    ctx.round = _MPFR_ROUND[rnd]
+    return ctx
+
+
+# One context per (format, rounding mode), built once: creating contexts is the slow part.
+_CTX = {(fc, rnd): _make_ctx(fc, rnd) for fc in _IEEE_BITS for rnd in range(4)}
+
+
+def _to_mpfr(f: _Fmt, bits: int) -> gmpy2.mpfr:
+    """Exact MPFR value of a finite non-zero pattern."""
+    field = (bits >> f.fbits) & f.emask
+    m = bits & f.fmask
+    if field:
+        m |= 1 << f.fbits
+    else:
+        field = 1
+    if bits & f.sign:
+        m = -m
+    return _EXACT.mul_2exp(m, field - f.max_exp - f.fbits)
+
+
+def _from_mpfr(f: _Fmt, r: gmpy2.mpfr) -> int:
+    """Bit pattern of a finite non-zero MPFR value already rounded to the format."""
+    m, e = r.as_mantissa_exp()
+    m, e = int(m), int(e)
+    sign = f.sign if m < 0 else 0
+    m = abs(m)
+    top = e + m.bit_length() - 1                 # unbiased exponent of the leading bit
+    if top >= f.min_exp:
+        frac = (m << (f.fbits - (m.bit_length() - 1))) & f.fmask
+        return sign | ((top + f.max_exp) << f.fbits) | frac
+    shift = e - (f.min_exp - f.fbits)               # subnormal: exact multiple of the min step
+    return sign | (m << shift if shift >= 0 else m >> -shift)
+
+
+def _finite_kind(f: _Fmt, bits: int) -> int:
+    """_ZERO, _NORMAL (finite non-zero, including subnormal), _INF or _NAN of an IEEE pattern."""
+    mag = bits & (f.sign - 1)
+    if mag == 0:
+        return _ZERO
+    inf = f.emask << f.fbits
+    if mag < inf:
+        return _NORMAL
+    return _INF if mag == inf else _NAN
+
+
+def _special(op: str, f: _Fmt, a: int, b: int, ka: int, kb: int) -> Optional[int]:
+    """Result when an operand is zero or infinite (values the library handles by category)."""
+    sa, sb = a & f.sign, b & f.sign
+    inf = f.emask << f.fbits
+    if op in ("add", "sub"):
+        if op == "sub":
+            sb ^= f.sign
+            b ^= f.sign
+        if ka == _INF and kb == _INF:
+            return None if sa != sb else a
+        if ka == _INF or kb == _ZERO:
+            return a & ~f.sign if ka == _ZERO else a
+        return b & ~f.sign if kb == _ZERO else b      # a is zero or b is infinite
+    if op == "mul":
+        if (ka == _ZERO and kb == _INF) or (ka == _INF and kb == _ZERO):
+            return None
+        if ka == _INF or kb == _INF:
+            return (sa ^ sb) | inf
+        return 0
+    if (ka == kb == _INF) or (ka == kb == _ZERO):
+        return None
+    if ka == _INF:
+        return (sa ^ sb) | inf
+    if ka == _ZERO or kb == _INF:
+        return 0
+    return None                                       # finite / 0: DIV_BY_ZERO
+
+
+def _mpfr_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
+    """Correctly rounded op on finite non-zero operands with the library's status rules."""
+    f = _FMTS[fc]
+    ctx = _CTX[fc, rnd]
+    ctx.clear_flags()
+    x, y = _to_mpfr(f, a), _to_mpfr(f, b)
+    if op == "add":
+        r = ctx.add(x, y)
+    elif op == "sub":
+        r = ctx.sub(x, y)
+    elif op == "mul":
+        r = ctx.mul(x, y)
+    else:
+        r = ctx.div(x, y)
+    if r.is_infinite():
+        return None                                   # OVERFLOW in a mode rounding to infinity
+    if ctx.inexact:
+        if r == 0:
+            return None                               # UNDERFLOW to zero
+        if abs(r) < _MIN_NORMAL[fc]:
+            return None                               # UNDERFLOW: inexact and tiny after rounding
+    elif r == 0:
+        return 0                                      # exact cancellation
+    return _from_mpfr(f, r)
+
+
+_MIN_NORMAL = {fc: _EXACT.mul_2exp(1, _FMTS[fc].min_exp) for fc in _IEEE_BITS}
+
+_PACK_Q, _UNPACK_D = struct.Struct("<Q").pack, struct.Struct("<d").unpack
+_PACK_D, _UNPACK_Q = struct.Struct("<d").pack, struct.Struct("<Q").unpack
+_PACK_I, _UNPACK_F = struct.Struct("<I").pack, struct.Struct("<f").unpack
+_PACK_F, _UNPACK_I = struct.Struct("<f").pack, struct.Struct("<I").unpack
+_F64_TINY = 2.0 ** -1022
+_F32_TINY = 2.0 ** -126
+
+
+def _f64(bits: int) -> float:
+    return _UNPACK_D(_PACK_Q(bits))[0]
+
+
+def _f64_bits(x: float) -> int:
+    return _UNPACK_Q(_PACK_D(x))[0]
+
+
+def _f32(bits: int) -> float:
+    return _UNPACK_F(_PACK_I(bits))[0]
+
+
+def _f32_bits(x: float) -> int:
+    """Round a double to f32 with round-to-nearest-even (overflow gives infinity)."""
+    try:
+        return _UNPACK_I(_PACK_F(x))[0]
+    except OverflowError:
+        return 0xFF800000 if x < 0 else 0x7F800000
+
+
+def _hw_f64(op: str, a: int, b: int) -> Optional[int]:
+    """f64 round-to-nearest on the host FPU; tiny mul/div results go to MPFR for exactness.
+
+    Sums and differences that land in the subnormal range are always exact, so only products
+    and quotients need the exact "inexact and tiny" test.
+    """
+    x, y = _f64(a), _f64(b)
+    if op == "add":
+        r = x + y
+    elif op == "sub":
+        r = x - y
+    elif op == "mul":
+        r = x * y
+        if -_F64_TINY < r < _F64_TINY:
+            return _mpfr_arith(op, F64, RND_NEAREST, a, b)
+    else:
+        r = x / y
+        if -_F64_TINY < r < _F64_TINY:
+            return _mpfr_arith(op, F64, RND_NEAREST, a, b)
+    if r == 0.0:
+        return 0
+    if r - r != 0.0:
+        return None                                   # overflowed to infinity
+    return _f64_bits(r)
+
+
+def _f32_op(op: str, x: float, y: float) -> float:
+    """f32 operation computed in f64; exact for +,-,* and innocuous double rounding for /."""
+    if op == "add":
+        return x + y
+    if op == "sub":
+        return x - y
+    if op == "mul":
+        return x * y
+    return x / y
+
+
+def _hw_f32(op: str, a: int, b: int) -> Optional[int]:
+    """f32 round-to-nearest via f64 (53 >= 2*24+2, so rounding twice equals rounding once)."""
+    x, y = _f32(a), _f32(b)
+    wide = _f32_op(op, x, y)
+    bits = _f32_bits(wide)
+    mag = bits & 0x7FFFFFFF
+    if mag == 0x7F800000:
+        return None
+    if mag < 0x00800000 and op in ("mul", "div"):
+        r = _f32(bits)
+        exact = r == wide if op == "mul" else r * y == x
+        if not exact:
+            return None
+    return 0 if mag == 0 else bits
+
+
+# ---------------------------------------------------------------------------------------------
+# bfloat16 (crate `half`)
+# ---------------------------------------------------------------------------------------------
+
+def _bf16_from_f32(bits: int) -> int:
+    """``bf16::from_f32``: round-to-nearest-even on the bit pattern; NaN stays NaN."""
+    if bits & 0x7FFFFFFF > 0x7F800000:
+        return (bits >> 16) | 0x0040
+    if bits & 0x8000 and bits & 0x17FFF:
+        return (bits >> 16) + 1
+    return bits >> 16
+
+
+def _bf16_arith(op: str, a: int, b: int) -> Optional[int]:
+    """Widen to f32, f32 op (RNE), narrow; the rounding flag is ignored (semantics.md §5.2)."""
+    x, y = _f32(a << 16), _f32(b << 16)
+    if op == "div" and y == 0.0:
+        if x == 0.0 or x != x:
+            return None
+        wide = float("inf") if x > 0 else float("-inf")
+    else:
+        wide = _f32_op(op, x, y)
+    if wide != wide:
+        return None
+    r = _bf16_from_f32(_f32_bits(wide))
+    return 0 if r & 0x7FFF == 0 else r
+
+
+# ---------------------------------------------------------------------------------------------
+# Arithmetic entry point
+# ---------------------------------------------------------------------------------------------
+
+def arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
+    """``a op b`` for add/sub/mul/div on defined operands; stored bits or None (undefined).
+
+    `rnd`: 0 toward zero, 1 nearest-even, 2 floor, 3 ceil.  Status rules (semantics.md §5.1):
+    only an OK or INEXACT-only status yields a value; −0 results are stored as +0.
+    """
+    if fc == F512:
+        raise Panic(f"float {op} of integer numbers (f512, reference P11)")
+    if fc == BF16:
+        return _bf16_arith(op, a, b)
+    if fc == F80:
+        return _apf_arith(op, fc, rnd, a, b)
+    f = _FMTS[fc]
+    ka, kb = _finite_kind(f, a), _finite_kind(f, b)
+    if ka == _NAN or kb == _NAN:
+        return None
+    if ka != _NORMAL or kb != _NORMAL:
+        r = _special(op, f, a, b, ka, kb)
+        return r if r is None or r & (f.sign - 1) else 0
+    if rnd == RND_NEAREST:
+        if fc == F64:
+            return _hw_f64(op, a, b)
+        if fc == F32:
+            return _hw_f32(op, a, b)
+    return _mpfr_arith(op, fc, rnd, a, b)
+
+
+# ---------------------------------------------------------------------------------------------
+# neg / abs / comparisons
+# ---------------------------------------------------------------------------------------------
+
+def _sign_mask(fc: int) -> int:
+    return 1 << 79 if fc == F80 else _FMTS[fc].sign
+
+
+def neg(fc: int, a: int) -> Optional[int]:
+    """Flip the sign of a non-zero value; zero stays +0; f512 (an integer) cannot be negated."""
+    if fc == F512:
+        return None
+    s = _sign_mask(fc)
+    if a & (s - 1) == 0:
+        return 0
+    return store(fc, a ^ s)
+
+
+def abs_(fc: int, a: int) -> Optional[int]:
+    """Clear the sign bit; f512 is an unsigned integer and stays unchanged."""
+    if fc == F512:
+        return a
+    return store(fc, a & (_sign_mask(fc) - 1))
+
+
+def _cmp(fc: int, flag: int, a: int, b: int) -> int:
+    """``Number::cmp`` / ``rounding_cmp`` on read values: -1, 0 or 1."""
+    if fc == F512:
+        return (a > b) - (a < b)
+    if flag:
+        # Defect (semantics.md §3.2): flips the lowest exponent bit, compares raw unsigned.
+        m = 1 << _FMTS[fc].rbit
+        a, b = a ^ m, b ^ m
+        return (a > b) - (a < b)
+    if fc == F256:
+        raise Panic("IEEE-754 256-bit floats are not yet supported (gt/lt, reference P10)")
+    return _apf_cmp(_apf_decode(fc, a), _apf_decode(fc, b))
+
+
+def gt(fc: int, rounding_flag: int, a: int, b: int) -> bool:
+    """``gt.e`` (IEEE order, f80 by stored fields) or ``gt.r`` (defective raw-bit order)."""
+    return _cmp(fc, rounding_flag, a, b) > 0
+
+
+def lt(fc: int, rounding_flag: int, a: int, b: int) -> bool:
+    """``lt.e`` / ``lt.r``; see :func:`gt`."""
+    return _cmp(fc, rounding_flag, a, b) < 0
+
+
+def eq(fc: int, rounding_flag: int, a: int, b: int) -> bool:
+    """Bitwise equality of the read values; both flags agree (same XOR on both sides)."""
+    return a == b
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversions
+# ---------------------------------------------------------------------------------------------
+
+def _round_rne(num: int, den: int, prec: int, min_exp: int, max_exp: int) -> Optional[tuple[int, int]]:
+    """Round num/den > 0 to nearest-even with `prec` bits and subnormals.
+
+    Returns (unbiased exponent of the leading bit position, integer significand) where a
+    significand below 2**(prec-1) is subnormal (exponent min_exp), or None on overflow.
+    """
+    e = num.bit_length() - den.bit_length()
+    if (num << max(0, -e)) < (den << max(0, e)):
+        e -= 1
+    e = max(e, min_exp)
+    ulp = e - (prec - 1)
+    if ulp >= 0:
+        q, r = divmod(num, den << ulp)
+        d = den << ulp
+    else:
+        q, r = divmod(num << -ulp, den)
+        d = den
+    if 2 * r > d or (2 * r == d and q & 1):
+        q += 1
+        if q >> prec:
+            q >>= 1
+            e += 1
+    if e > max_exp:
+        return None
+    return e, q
+
+
+def _parse_value(dst: int, neg_: bool, num: int, den: int) -> int:
+    """Correctly rounded (RNE) decimal parse into `dst`, overflow -> infinity, as stored bits."""
+    if num == 0:
+        return 0
+    if dst == BF16:
+        f32 = _parse_value(F32, neg_, num, den)
+        r = _bf16_from_f32(f32)
+        return 0 if r & 0x7FFF == 0 else r
+    f = _FMTS[dst]
+    res = _round_rne(num, den, f.prec, f.min_exp, f.max_exp)
+    sign = f.sign if neg_ else 0
+    if res is None:
+        return store(dst, _apf_encode(dst, (_INF, neg_, 0, 0)))
+    e, q = res
+    if q == 0:
+        return 0
+    if q >> (f.prec - 1):
+        field = e + f.max_exp
+    else:
+        field = 0
+    if dst == F80:
+        return store(dst, sign | (field << 64) | q)
+    return sign | (field << f.fbits) | (q & f.fmask)
+
+
+def _apf_decimal(f: _Fmt, v: Apf) -> tuple[int, int]:
+    """Value printed by the library's ``Display`` as (M, E) meaning M * 10**E.
+
+    Truncates the exact expansion to about P digits' worth of bits, then rounds half-up on the
+    single next digit (no sticky bit), exactly like the library.
+    """
+    sig = v[3]
+    if sig == 0:
+        # An f80 power of two (stored fraction 0, Normal): the digit loop yields nothing and
+        # `assert!(!buffer.is_empty())` fires.
+        raise Panic("float layout conversion: no characters in buffer (f80 zero fraction)")
+    exp = v[2] - (f.prec - 1)
+    tz = (sig & -sig).bit_length() - 1
+    sig >>= tz
+    exp += tz
+    if exp > 0:
+        sig <<= exp
+        exp = 0
+    elif exp < 0:
+        sig *= 5 ** -exp
+    required = (f.digits * 196 + 58) // 59
+    discard = max(0, sig.bit_length() - required) * 59 // 196
+    if discard:
+        sig //= 10 ** discard
+        exp += discard
+    text = str(sig)
+    if len(text) > f.digits:
+        first = len(text) - f.digits
+        sig = int(text[:f.digits]) + (text[f.digits] >= "5")
+        exp += first
+    return sig, exp
+
+
+def _f32_shortest(bits: int) -> tuple[int, int]:
+    """Rust's shortest round-trip decimal of a positive finite f32: (M, E) = M * 10**E."""
+    field, frac = (bits >> 23) & 0xFF, bits & 0x7FFFFF
+    m, e = (frac | 0x800000, field - 150) if field else (frac, -149)
+    num, den = (m << e, 1) if e >= 0 else (m, 1 << -e)
+    top = len(str(num // den)) - 1 if num >= den else -len(str(den // num))
+    for n in range(1, 10):
+        k = top - n + 1
+        while True:
+            scaled_num, scaled_den = (num, den * 10 ** k) if k >= 0 else (num * 10 ** -k, den)
+            lo = scaled_num // scaled_den
+            if lo < 10 ** n:
+                break
+            k += 1
+        best = None
+        for c in (lo, lo + 1):
+            cn, cd = (c * 10 ** k, 1) if k >= 0 else (c, 10 ** -k)
+            if c and _parse_value(F32, False, cn, cd) == bits:
+                dist = abs(cn * den - num * cd)       # same denominator for both candidates
+                if best is None or dist < best[0] or (dist == best[0] and c % 2 == 0):
+                    best = (dist, c)
+        if best is not None:
+            return best[1], k
+    raise AssertionError("no shortest representation found")  # pragma: no cover
+
+
+def _inf_bits(dst: int, neg_: bool) -> int:
+    if dst == BF16:
+        return 0xFF80 if neg_ else 0x7F80
+    return store(dst, _apf_encode(dst, (_INF, neg_, 0, 0)))
+
+
+def cnv_ff(src: int, dst: int, a: int) -> tuple[Optional[int], bool]:
+    """``cnv`` between float formats through decimal text (semantics.md §2.2): (bits, st0)."""
+    if src == dst and src != F512:
+        return a, True
+    if src == F512:
+        raise Panic("Number layout reshape from u512 to float (reference P8)")
+    if src == F256 or dst == F256:
+        raise Panic("IEEE octal precision layout conversion (reference P8)")
+    if dst == F512:
+        raise Panic("tapered float layout conversion (reference P8)")
+    if src == BF16:
+        f32 = a << 16
+        neg_ = bool(f32 >> 31)
+        if f32 & 0x7FFFFFFF == 0x7F800000:
+            return _inf_bits(dst, neg_), False        # prints "inf", which both parsers accept
+        if f32 & 0x7FFFFFFF == 0:
+            return 0, False
+        m, e = _f32_shortest(f32 & 0x7FFFFFFF)
+    else:
+        f = _FMTS[src]
+        v = _apf_decode(src, a)
+        neg_ = v[1]
+        if v[0] == _INF:
+            if dst != BF16:
+                raise Panic("float layout conversion: '+Inf'/'-Inf' rejected (reference P8)")
+            return _inf_bits(dst, neg_), False
+        if v[0] == _ZERO:
+            return 0, False
+        m, e = _apf_decimal(f, v)
+    num, den = (m * 10 ** e, 1) if e >= 0 else (m, 10 ** -e)
+    return _parse_value(dst, neg_, num, den), False
+
+
+def cnv_fa(src: int, a: int, dst_bits: int) -> tuple[Optional[int], bool]:
+    """F -> A (semantics.md §2.3): i256 toward zero, saturating; st0 = exact; mod 2**min(M,256).
+
+    f512 reads as an unsigned integer, so it behaves like ``cpy`` (st0 = the value fits).
+    """
+    if src == F512:
+        return a & ((1 << dst_bits) - 1), a.bit_length() <= dst_bits
+    if src == BF16:
+        raise Panic("BFloat16 to integer conversion (reference P9)")
+    value, exact = _apf_to_i256(_FMTS[src], _apf_decode(src, a))
+    return value & ((1 << min(dst_bits, 256)) - 1), exact
+
+
+def cnv_af(src_bits: int, a: int, dst: int) -> tuple[Optional[int], bool]:
+    """A -> F: the reference reaches ``todo!`` for every defined source (P7)."""
+    raise Panic(f"Number layout reshape from u{src_bits} to {FORMAT_NAMES[dst]} (reference P7)")
