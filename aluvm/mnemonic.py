@@ -14,9 +14,8 @@ The default text format is ``x-x-x--``: words of a block joined by ``-``, blocks
 
 Decoding follows the crate: the text is split on every byte that is not an ASCII letter
 (empty pieces ignored), each piece must be a lower-case word of the list, and the same
-consistency checks are made.  One deliberate difference: the crate adds the third word of a
-block into a ``u32`` without an overflow check (it wraps in release builds and panics in debug
-builds) for 3600 non-canonical word triples; this module rejects them as an invalid encoding.
+consistency checks are made (a third word that would push a block past 32 bits is an
+invalid encoding).
 """
 from __future__ import annotations
 
@@ -134,9 +133,7 @@ def decode(text: str | bytes) -> bytes:
         elif pos == 2:
             if index >= 1625 or (index == 1624 and x > 1312671):
                 raise MnemonicError("invalid mnemonic encoding")
-            x += index * BASE * BASE
-            if x > 0xFFFFFFFF:
-                raise MnemonicError("invalid mnemonic encoding (value exceeds 32 bits)")
+            x += index * BASE * BASE  # < 2**32 thanks to the check above
             offset += 2
         elif pos == 1:
             x += index * BASE
