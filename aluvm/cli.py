@@ -144,7 +144,7 @@ def _execute(args: argparse.Namespace, tier: str) -> dict[str, Any]:
     if getattr(args, "trace", False):
         from .interp import Machine
         machine = Machine(get_profile(args.profile))
-        machine.add(lib.code, lib.data, lib.libs, lib.id)
+        machine.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
         outcome = machine.run(lib.id, args.entry, regs, trace=_trace_printer())
     else:
         outcome = _runner(tier)(lib, regs, args.entry, args.profile)

@@ -40,9 +40,24 @@ class Profile:
     table: tuple
     ops: Mapping[str, Callable[..., None]]
     fixed_control: bool   # S5/S6 call stack, S11 zero-extended code, S12 missing lib fails
+    #: host ISA extensions: ISAE id -> {opcode: forms}; see :mod:`aluvm.extensions`
+    extensions: Mapping[str, Mapping[int, tuple]] = field(default_factory=dict)
+    _tables: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
-    def describe(self) -> str:
-        return self.name
+    def table_for(self, isae: Iterable[str] = ()) -> tuple:
+        """The decode table for a library declaring ``isae``: extension opcodes apply only
+        where their extension is declared."""
+        names = tuple(n for n in isae if n in self.extensions)
+        if not names:
+            return self.table
+        table = self._tables.get(names)
+        if table is None:
+            t = list(self.table)
+            for n in names:
+                for op, forms in self.extensions[n].items():
+                    t[op] = forms
+            table = self._tables[names] = tuple(t)
+        return table
 
 
 def _ops(*tables: Mapping[str, Callable[..., None]]) -> dict[str, Callable[..., None]]:
@@ -82,12 +97,13 @@ class Program:
     that run it for the first time concurrently: entries are filled lazily, idempotently)."""
 
     def __init__(self, code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
-                 profile: Profile = REFERENCE) -> None:
+                 profile: Profile = REFERENCE, isae: Iterable[str] = ()) -> None:
         self.code = bytes(code)
         self.data = bytes(data)
         self.libs = tuple(libs)
         self.id = lib_id
         self.profile = profile
+        self.table = profile.table_for(isae)
         if profile.fixed_control:
             # S11 fixed: code is conceptually extended to 2^16 bytes with zeros (= fail)
             self.limit = 0x10000
@@ -98,7 +114,7 @@ class Program:
         self.entries: dict[int, Entry] = {}
 
     def decode_at(self, pos: int) -> Optional[Instr]:
-        return decode(self._dcode, pos, self.data, self.libs, self.profile.table)
+        return decode(self._dcode, pos, self.data, self.libs, self.table)
 
     def entry(self, pos: int) -> Optional[Entry]:
         ent = self.entries.get(pos)
@@ -327,10 +343,11 @@ class Machine:
     profile: Profile = REFERENCE
     programs: dict[bytes, Program] = field(default_factory=dict)
 
-    def add(self, code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes) -> Program:
+    def add(self, code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
+            isae: Iterable[str] = ()) -> Program:
         prog = self.programs.get(lib_id)
         if prog is None:
-            prog = Program(code, data, libs, lib_id, self.profile)
+            prog = Program(code, data, libs, lib_id, self.profile, isae)
             self.programs[lib_id] = prog
         return prog
 

@@ -310,7 +310,7 @@ _RENDER = {
     "rnd": lambda v: ROUNDING[v], "merge": lambda v: MERGE[v], "ext": lambda v: EXTEND[v],
     "split": lambda v: SPLIT[v], "ins": lambda v: INSERT[v], "del": lambda v: DELETE[v],
     "iflags": lambda v: "sw" if v & 1 else "uc", "bool": lambda v: "true" if v else "false",
-    "blk": lambda v: "a" if v else "r",
+    "blk": lambda v: "a" if v else "r", "d": str,
 }
 
 _PLACEHOLDER = re.compile(r"\{(\w+):(\w+)\}")

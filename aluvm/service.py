@@ -69,7 +69,7 @@ def library_from_request(req: dict) -> Lib:
 
 def interp_runner(lib: Lib, regs: Registers, entry: int, profile: str) -> Outcome:
     machine = Machine(get_profile(profile))
-    machine.add(lib.code, lib.data, lib.libs, lib.id)
+    machine.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
     return machine.run(lib.id, entry, regs)
 
 
