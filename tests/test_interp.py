@@ -135,3 +135,36 @@ def test_signed_compare_defect() -> None:
     assert regs.st0 is False
     regs = _a16("180421", (-5) & 0xFFFF, 0)
     assert regs.st0 is True
+
+
+def test_multi_library_exec_and_call() -> None:
+    import aluvm
+    callee = aluvm.Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("1f1f1f"))      # 3 x stinv
+    caller = aluvm.Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("06010000" "00"), b"",
+                             [callee.id])                                      # exec 1 @ callee
+    regs = aluvm.Registers()
+    out = aluvm.run(caller, regs, libs=[callee])
+    # exec counts a jump, runs stinv twice from offset 1, callee falls off its end: st0 kept
+    assert regs.cy0 == 1 and regs.st0 is True and regs.ca0 == 2 + 1 + 1
+    # without the callee present the reference keeps st0 and stops (S12); spec fails
+    regs = aluvm.Registers()
+    aluvm.run(caller, regs)
+    assert regs.st0 is True and regs.ca0 == 2
+    regs = aluvm.Registers()
+    aluvm.run(caller, regs, profile="spec")
+    assert regs.st0 is False
+
+
+def test_spec_call_returns_across_libraries() -> None:
+    import aluvm
+    callee = aluvm.Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("1f07"))        # stinv; ret
+    caller = aluvm.Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("05000000" "1f" "01"), b"",
+                             [callee.id])                                      # call; stinv; test
+    regs = aluvm.Registers()
+    aluvm.run(caller, regs, profile="spec", libs=[callee])
+    # stinv twice -> st0 true; cp0 back to 0; spec falls off the end -> fail
+    assert regs.cp0 == 0 and regs.cy0 == 1 and regs.ca0 == 2 + 1 + 2 + 1 + 2 + 2
+    regs = aluvm.Registers()
+    aluvm.run(caller, regs, profile="reference", libs=[callee])
+    # reference: ret with cp0 == 0 stops the whole program after the callee's stinv
+    assert regs.cp0 == 0 and regs.st0 is False and regs.ca0 == 2 + 1 + 2

@@ -1,0 +1,46 @@
+"""AluVM: a byte- and result-compatible implementation of rust-aluvm v0.11.0-beta.6.
+
+The small public API::
+
+    from aluvm import Lib, Registers, run
+    lib = Lib.with_("ALU BPDIGEST ED25519 SECP256K", bytes.fromhex("200261020000"))
+    regs = Registers(); regs.a[3][0] = 3; regs.a[3][1] = 5
+    outcome = run(lib, regs)                      # interpreter, reference profile
+    outcome = run(lib, regs, tier="jit")          # LLVM JIT, identical results
+
+Multi-library programs pass the other libraries with ``libs=[...]``.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from .errors import AluError, AsmError, DecodeError, LibraryError, Panic
+from .interp import PROFILES, REFERENCE, SPEC, Machine, Outcome, Profile, get_profile
+from .library import DEFAULT_ISAE, Lib, lib_id, lib_id_display, load_file, save_file
+from .registers import Registers
+
+__all__ = [
+    "AluError", "AsmError", "DecodeError", "LibraryError", "Panic",
+    "Lib", "Registers", "Machine", "Outcome", "Profile", "PROFILES", "REFERENCE", "SPEC",
+    "DEFAULT_ISAE", "lib_id", "lib_id_display", "load_file", "save_file", "run",
+]
+
+
+def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
+        profile: str | Profile = "reference", tier: str = "interp",
+        libs: Iterable[Lib] = ()) -> Outcome:
+    """Run ``lib`` from ``entry`` on ``regs`` (mutated in place; a fresh file if ``None``)."""
+    regs = regs if regs is not None else Registers()
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    others = list(libs)
+    if tier == "jit":
+        if others or prof.extensions:
+            raise ValueError("the JIT tier runs single-library programs without host extensions; use tier='interp'")
+        from jit.engine import jit_runner
+        return jit_runner(lib, regs, entry, prof.name)
+    if tier != "interp":
+        raise ValueError(f"unknown tier {tier!r}")
+    machine = Machine(prof)
+    for item in [lib, *others]:
+        machine.add(item.code, item.data, item.libs, item.id, item.isae)
+    return machine.run(lib.id, entry, regs)
