@@ -101,12 +101,10 @@ def _div1024_min(a: int, b: int) -> int | None:
 
 
 def _bits_required(v: int) -> int:
-    """Bits needed by a 1024-bit pattern read as signed (the bigint's `bits_required`)."""
-    return 1024 - _leading_zeros(v)
-
-
-def _leading_zeros(v: int) -> int:
-    return 1024 - (v & M1024).bit_length()
+    """The bigint's significant-bit count of a magnitude.  The only magnitude with bit 1023 set
+    is |MIN| = MIN itself, which it counts as 1023 bits: this reproduces the observed
+    ``(MIN+1) / MIN = 1``, ``MAX / MIN = 0`` and ``-1 / MIN`` panicking."""
+    return min((v & M1024).bit_length(), 1023)
 
 
 def _lt_signed(a: int, b: int) -> bool:

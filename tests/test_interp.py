@@ -168,3 +168,18 @@ def test_spec_call_returns_across_libraries() -> None:
     aluvm.run(caller, regs, profile="reference", libs=[callee])
     # reference: ret with cp0 == 0 stops the whole program after the callee's stinv
     assert regs.cp0 == 0 and regs.st0 is False and regs.ca0 == 2 + 1 + 2
+
+
+def test_a1024_div_sw_with_min() -> None:
+    """semantics.md §4.2 [run] observations and vector arith-1131."""
+    import pytest
+    from aluvm.errors import Panic
+    from aluvm.intmath import M1024, MIN1024, div_sw
+    assert div_sw(MIN1024, MIN1024, 1024) == 1
+    assert div_sw(MIN1024, M1024, 1024) is None              # MIN / -1
+    assert div_sw(MIN1024, (-2) & M1024, 1024) == 1          # (should be 2^1022)
+    assert div_sw(MIN1024 - 1, MIN1024, 1024) == 0           # MAX / MIN
+    assert div_sw(MIN1024 + 1, MIN1024, 1024) == 1
+    for a, b in [(M1024, MIN1024), (1, MIN1024), (MIN1024, 7)]:
+        with pytest.raises(Panic):
+            div_sw(a, b, 1024)
