@@ -43,7 +43,9 @@ def _int(req: dict, key: str, lo: int, hi: int, default: Optional[int]) -> Optio
 
 def registers_from_request(req: dict) -> Registers:
     regs = Registers()
-    raw = req.get("regs") or {}
+    raw = req.get("regs", {})
+    if raw is None:
+        raw = {}
     if not isinstance(raw, dict):
         raise RequestError("'regs' must be an object")
     for name, val in raw.items():
