@@ -145,7 +145,12 @@ class Program:
             return lambda regs: fn(regs, reg, idx, value)
         if form.special == PUT_S:
             if ins.value is None:
-                return _put_s_panic
+                if not self.profile.fixed_control:
+                    return _put_s_panic
+                # spec: truncate to the data present and report it through st0 (S7 fixed)
+                s, off, ln = ins.args
+                value = self.data[min(off, len(self.data)):min(off + ln, len(self.data))]
+                return lambda regs: fn(regs, s, value, True)
             value, incomplete = ins.value  # type: ignore[misc]
             s = ins.args[0]
             return lambda regs: fn(regs, s, value, incomplete)

@@ -587,4 +587,89 @@ OPS: dict[str, Op] = {
     "shr_r": shr_r, "scl": scl, "scr": scr, "rev_a": rev_a, "rev_r": rev_r,
 }
 
-SPEC_OVERRIDES: dict[str, Op] = {"stp": stp_spec}
+# ---- spec profile: the reference's panics replaced by their documented behaviour ----------
+
+def st_spec(regs: Registers, flag: int, reg: int, idx: int) -> None:
+    """``st.a`` on any width: ``x + st0`` unsigned checked, keeping x on overflow (P2 fixed)."""
+    bank = regs.a[reg]
+    x = bank[idx]
+    if x is not None and flag == 1:
+        if x + (1 if regs.st0 else 0) <= A_MASK[reg]:
+            bank[idx] = x + (1 if regs.st0 else 0)
+        return
+    st(regs, flag, reg, idx)
+
+
+def rem_spec(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+    """``rem`` across any widths (P4-P6 fixed): the reference's sign-extending remainder."""
+    a, b = regs.a[reg1][idx1], regs.a[reg2][idx2]
+    if a is None or b is None or b == 0:
+        regs.a[reg2][idx2] = None
+        regs.st0 = False
+        return
+    x, y = sx(a, A_BITS[reg1]), sx(b, A_BITS[reg2])
+    r = abs(x) % abs(y)
+    regs.a[reg2][idx2] = store_signed(-r if x < 0 else r, A_BITS[reg2])
+    regs.st0 = True
+
+
+def _div_spec(a: int, b: int, flags: int, reg: int) -> Optional[int]:
+    if not flags:
+        return _div(a, b, flags, reg)
+    w = A_BITS[reg]
+    x, y = sx(a, w), sx(b, w)
+    if y == 0:
+        return None
+    q = (x - x % abs(y)) // y          # Euclidean, no P18/P19 panic
+    if not -(1 << (w - 1)) <= q < (1 << (w - 1)):
+        return None
+    return store_signed(q, w)
+
+
+def div_a_spec(regs: Registers, flags: int, src1: int, src2: int, reg: int) -> None:
+    bank = regs.a[reg]
+    a, b = bank[src1], bank[src2]
+    r = None if a is None or b is None else _div_spec(a, b, flags, reg)
+    bank[src2] = r
+    regs.st0 = r is not None
+
+
+def _logic_spec(kind: str) -> Op:
+    fn = {"and": int.__and__, "or": int.__or__, "xor": int.__xor__}[kind]
+
+    def op(regs: Registers, reg: int, src1: int, src2: int, dst: int) -> None:
+        bank = _ar(regs, reg)[0]
+        a, b = bank[src1], bank[src2]
+        bank[dst] = None if a is None or b is None else fn(a, b)
+    op.__name__ = f"{kind}_spec"
+    op.__doc__ = f"``{kind}`` on every width, r2048..r8192 included (P20 fixed)."
+    return op
+
+
+def gt_r_spec(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    a, b = regs.r[reg][idx1], regs.r[reg][idx2]
+    regs.st0 = a is not None and b is not None and a > b
+
+
+def lt_r_spec(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
+    a, b = regs.r[reg][idx1], regs.r[reg][idx2]
+    regs.st0 = a is not None and b is not None and a < b
+
+
+def _undefined_wide_safe(fn: Op) -> Op:
+    """shl/scl with an undefined wide A value: st0 <- false instead of panicking (P3 fixed)."""
+    def op(regs: Registers, a2: int, shift: int, reg: int, idx: int) -> None:
+        if reg < 8 and regs.a[reg][idx] is None:
+            regs.st0 = False
+            return
+        fn(regs, a2, shift, reg, idx)
+    op.__name__ = f"{fn.__name__}_spec"
+    return op
+
+
+SPEC_OVERRIDES: dict[str, Op] = {
+    "stp": stp_spec, "st": st_spec, "rem": rem_spec, "div_a": div_a_spec,
+    "and": _logic_spec("and"), "or": _logic_spec("or"), "xor": _logic_spec("xor"),
+    "gt_r": gt_r_spec, "lt_r": lt_r_spec,
+    "shl": _undefined_wide_safe(shl), "scl": _undefined_wide_safe(scl),
+}
