@@ -1,0 +1,75 @@
+"""Robustness: any bytes, any registers, any limits -> a deterministic result, never a crash."""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from aluvm.interp import REFERENCE, SPEC, Machine
+from aluvm.library import Lib, LibraryError
+from aluvm.registers import A_BITS, F_BYTES, R_BITS, Registers
+from aluvm.service import handle, state_dict
+
+import pytest
+
+LIB = bytes([3]) * 32
+
+
+@st.composite
+def register_files(draw) -> Registers:
+    regs = Registers()
+    for _ in range(draw(st.integers(0, 12))):
+        fam = draw(st.sampled_from("afrs"))
+        code, idx = draw(st.integers(0, 7)), draw(st.integers(0, 31))
+        if fam == "a":
+            regs.a[code][idx] = draw(st.integers(0, (1 << A_BITS[code]) - 1))
+        elif fam == "f":
+            regs.set_named(f"{['f16b','f16','f32','f64','f80','f128','f256','f512'][code]}[{idx}]",
+                           draw(st.binary(min_size=F_BYTES[code], max_size=F_BYTES[code])))
+        elif fam == "r":
+            regs.r[code][idx] = draw(st.integers(0, (1 << R_BITS[code]) - 1))
+        else:
+            regs.s[idx % 16] = draw(st.binary(max_size=40))
+    regs.st0 = draw(st.booleans())
+    regs.cy0 = draw(st.sampled_from([0, 0, 65530, 65535]))
+    regs.cl0 = draw(st.one_of(st.none(), st.integers(0, 5000)))
+    return regs
+
+
+def _run(profile, code: bytes, data: bytes, regs: Registers):
+    m = Machine(profile)
+    m.add(code, data, (), LIB)
+    return m.run(LIB, 0, regs)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=48), st.binary(max_size=80), register_files(), st.booleans())
+def test_random_programs_terminate_deterministically(code, data, regs, spec) -> None:
+    profile = SPEC if spec else REFERENCE
+    again = regs.copy()
+    out = _run(profile, code, data, regs)
+    assert not out.reason.startswith("internal error"), out.reason
+    out2 = _run(profile, code, data, again)
+    assert out == out2
+    assert regs.defined() == again.defined()
+    assert (regs.st0, regs.cy0, regs.ca0) == (again.st0, again.cy0, again.ca0)
+    if out.panicked:
+        assert regs.st0 is False
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_garbage_library_blobs_raise_library_error(blob: bytes) -> None:
+    try:
+        Lib.deserialize(blob)
+    except LibraryError as e:
+        assert "\n" not in str(e)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["op", "code", "data", "regs", "st0", "cy0", "ca0", "cl0",
+                                        "entry", "isae"]),
+                       st.one_of(st.none(), st.booleans(), st.integers(-5, 2**70), st.text(max_size=8),
+                                 st.lists(st.integers(), max_size=2),
+                                 st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2))))
+def test_malformed_requests_get_an_error_reply(req: dict) -> None:
+    out = handle(req)
+    assert isinstance(out, dict) and "ok" in out
