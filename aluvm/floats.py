@@ -522,7 +522,10 @@ def _to_mpfr(f: _Fmt, bits: int) -> gmpy2.mpfr:
 
 
 def _from_mpfr(f: _Fmt, r: gmpy2.mpfr) -> int:
-    """Bit pattern of a finite non-zero MPFR value already rounded to the format."""
+    """Bit pattern of a finite non-zero MPFR value already rounded to the format.
+
+    Pure integer work on purpose: any MPFR arithmetic here would round in the global context.
+    """
     m, e = r.as_mantissa_exp()
     m, e = int(m), int(e)
     sign = f.sign if m < 0 else 0
@@ -590,17 +593,12 @@ def _mpfr_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
         r = ctx.div(x, y)
     if r.is_infinite():
         return None                                   # OVERFLOW in a mode rounding to infinity
-    if ctx.inexact:
-        if r == 0:
-            return None                               # UNDERFLOW to zero
-        if abs(r) < _MIN_NORMAL[fc]:
-            return None                               # UNDERFLOW: inexact and tiny after rounding
-    elif r == 0:
-        return 0                                      # exact cancellation
-    return _from_mpfr(f, r)
-
-
-_MIN_NORMAL = {fc: _EXACT.mul_2exp(1, _FMTS[fc].min_exp) for fc in _IEEE_BITS}
+    if r == 0:
+        return None if ctx.inexact else 0             # underflow to zero / exact cancellation
+    bits = _from_mpfr(f, r)
+    if ctx.inexact and not bits & (f.emask << f.fbits):
+        return None                                   # UNDERFLOW: inexact and subnormal
+    return bits
 
 _PACK_Q, _UNPACK_D = struct.Struct("<Q").pack, struct.Struct("<d").unpack
 _PACK_D, _UNPACK_Q = struct.Struct("<d").pack, struct.Struct("<Q").unpack
@@ -715,6 +713,9 @@ def _bf16_arith(op: str, a: int, b: int) -> Optional[int]:
 # Arithmetic entry point
 # ---------------------------------------------------------------------------------------------
 
+_OP_NOUN = {"add": "addition", "sub": "subtraction", "mul": "multiplication", "div": "division"}
+
+
 def arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
     """``a op b`` for add/sub/mul/div on defined operands; stored bits or None (undefined).
 
@@ -722,7 +723,7 @@ def arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
     only an OK or INEXACT-only status yields a value; −0 results are stored as +0.
     """
     if fc == F512:
-        raise Panic(f"float {op} of integer numbers (f512, reference P11)")
+        raise Panic(f"float {_OP_NOUN.get(op, op)} of integer numbers (f512, reference P11)")
     if fc == BF16:
         return _bf16_arith(op, a, b)
     if fc == F80:
@@ -918,36 +919,50 @@ def _inf_bits(dst: int, neg_: bool) -> int:
 
 
 def cnv_ff(src: int, dst: int, a: int) -> tuple[Optional[int], bool]:
-    """``cnv`` between float formats through decimal text (semantics.md §2.2): (bits, st0)."""
+    """``cnv`` between float formats through decimal text (semantics.md §2.2): (bits, st0).
+
+    Panics are raised in the reference's order: an f512 source (an integer) first, then while
+    printing the source, then for an f256/f512 destination, then when parsing ``+Inf``/``-Inf``.
+    """
     if src == dst and src != F512:
         return a, True
     if src == F512:
-        raise Panic("Number layout reshape from u512 to float (reference P8)")
-    if src == F256 or dst == F256:
+        raise Panic(f"Number layout reshape from u512 to {FORMAT_NAMES[dst]} (reference P8)")
+    if src == F256:
+        raise Panic("IEEE octal precision layout conversion (reference P8)")
+    neg_, value = _print_value(src, a)
+    if dst == F256:
         raise Panic("IEEE octal precision layout conversion (reference P8)")
     if dst == F512:
         raise Panic("tapered float layout conversion (reference P8)")
-    if src == BF16:
-        f32 = a << 16
-        neg_ = bool(f32 >> 31)
-        if f32 & 0x7FFFFFFF == 0x7F800000:
-            return _inf_bits(dst, neg_), False        # prints "inf", which both parsers accept
-        if f32 & 0x7FFFFFFF == 0:
-            return 0, False
-        m, e = _f32_shortest(f32 & 0x7FFFFFFF)
-    else:
-        f = _FMTS[src]
-        v = _apf_decode(src, a)
-        neg_ = v[1]
-        if v[0] == _INF:
-            if dst != BF16:
-                raise Panic("float layout conversion: '+Inf'/'-Inf' rejected (reference P8)")
-            return _inf_bits(dst, neg_), False
-        if v[0] == _ZERO:
-            return 0, False
-        m, e = _apf_decimal(f, v)
+    if value is None:                                 # infinity
+        if src != BF16 and dst != BF16:
+            raise Panic("float layout conversion: '+Inf'/'-Inf' rejected (reference P8)")
+        return _inf_bits(dst, neg_), False
+    m, e = value
     num, den = (m * 10 ** e, 1) if e >= 0 else (m, 10 ** -e)
     return _parse_value(dst, neg_, num, den), False
+
+
+def _print_value(src: int, a: int) -> tuple[bool, Optional[tuple[int, int]]]:
+    """(negative, (M, E)) of the source's Display text M * 10**E; None for infinity.
+
+    bf16 prints through Rust's f32 ``Display`` (shortest round-trip); the other formats through
+    the soft-float library's ``Display`` (see :func:`_apf_decimal`).
+    """
+    if src == BF16:
+        f32 = a << 16
+        mag = f32 & 0x7FFFFFFF
+        neg_ = bool(f32 >> 31)
+        if mag == 0x7F800000:
+            return neg_, None
+        return neg_, (_f32_shortest(mag) if mag else (0, 0))
+    v = _apf_decode(src, a)
+    if v[0] == _INF:
+        return v[1], None
+    if v[0] == _ZERO:
+        return v[1], (0, 0)
+    return v[1], _apf_decimal(_FMTS[src], v)
 
 
 def cnv_fa(src: int, a: int, dst_bits: int) -> tuple[Optional[int], bool]:
