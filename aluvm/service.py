@@ -5,6 +5,7 @@ the same code drives the vector runner, the CLI and batch validation.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Callable, Optional
 
 from . import bytecode, isa
@@ -69,10 +70,25 @@ def library_from_request(req: dict) -> Lib:
     return Lib.with_(req.get("isae") or DEFAULT_ISAE, _hex(req, "code"), _hex(req, "data"))
 
 
+_MACHINES: "OrderedDict[tuple[bytes, str], Machine]" = OrderedDict()
+_MACHINES_MAX = 64
+
+
+def machine_for(lib: Lib, profile: str) -> Machine:
+    """A cached machine per (library, profile): batch runs decode each library once."""
+    key = (lib.id, profile)
+    machine = _MACHINES.get(key)
+    if machine is None:
+        machine = Machine(get_profile(profile))
+        machine.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
+        _MACHINES[key] = machine
+        while len(_MACHINES) > _MACHINES_MAX:
+            _MACHINES.popitem(last=False)
+    return machine
+
+
 def interp_runner(lib: Lib, regs: Registers, entry: int, profile: str) -> Outcome:
-    machine = Machine(get_profile(profile))
-    machine.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
-    return machine.run(lib.id, entry, regs)
+    return machine_for(lib, profile).run(lib.id, entry, regs)
 
 
 def state_dict(regs: Registers, outcome: Outcome, lib: Lib) -> dict[str, Any]:
