@@ -1,0 +1,676 @@
+"""The AluAsm assembler: source text -> :class:`aluvm.library.Lib`.
+
+Program structure (modelled on the AluVM project's ``aluasm``)::
+
+    .ISAE                           ; ISA extensions (default: ALU BPDIGEST ED25519 SECP256K)
+            ALU BPDIGEST SECP256K ED25519
+    .LIBS                           ; aliases of other libraries, for `call`/`exec`
+            other   alu:G1UTPjFj-mGee94A-Ivud73e-ZQZ8HC7-otPb6El-0o4tAxU#sunday-scorpio-museum
+    .CONST                          ; named literals, used as $name wherever a value fits
+            $limit = 10
+    .INPUT                          ; named input registers, used as $name wherever a register fits
+            $value  a64[0]  "the number to check"
+    .MAIN                           ; the entry routine, always placed at offset 0
+            put     a64[1],$limit
+    loop:   inc     a64[2]
+            jmp     loop
+    .ROUTINE check                  ; a routine; its name is a label (`routine check`)
+            ret
+    .DATA                           ; optional initial data segment (hex or "strings")
+            00ff
+    ...
+            .BYTES  2004e1          ; raw code bytes (used by the disassembler for bytes that no
+                                    ; instruction text reproduces)
+
+Lines before any section directive belong to the main routine, so a bare list of instructions
+(the reference's display text, one per line) assembles as is.
+
+Instruction syntax is the reference's display form (:mod:`asm.syntax` compiles it from the
+instruction table).  Immediate values are written to the data segment exactly as the
+reference's ``Lib::assemble`` does: in instruction order, at register width (f80: 10 bytes),
+through the ``write_unique`` de-duplication (:class:`aluvm.assemble.DataWriter`).  ``data[OFF]``
+(A/F/R) and ``data[OFF..END]`` (s16) name a data-segment location directly instead.  The libs
+segment is the sorted set of the libraries named in ``.LIBS`` and of every ``call``/``exec``
+target.
+
+``reference=True`` reproduces the reference encoder's own bytes where it differs from what its
+decoder reads (``nop`` written as 0x01, S2; ``ins``/``del`` opcodes swapped, S1).
+
+Every error is an :class:`aluvm.errors.AsmError` whose text is ``file:line:col: message``.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence, Union
+
+from aluvm import isa
+from aluvm.assemble import AssembleError, DataWriter
+from aluvm.bytecode import encode, put_width
+from aluvm.errors import AluError, AsmError
+from aluvm.registers import A_BITS, F_BYTES, R_BITS
+
+from . import grammar, numfmt
+from .grammar import GrammarError, Line, Tok
+from .syntax import Syntax, field_limit, letters, syntax_index, table_forms
+
+CODE_MAX = 0xFFFF
+SECTIONS = ("ISAE", "LIBS", "CONST", "INPUT", "MAIN", "ROUTINE", "DATA")
+_SYM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_DATA_REF = re.compile(r"data\[([^\].]+)(?:\.\.([^\]]+))?\]\Z")
+_RSRV = re.compile(r"rsrv:([0-9A-Fa-f]{2})\Z")
+
+
+class _Err(Exception):
+    """An error at a column of the current line; ``specific``: the operand had the right shape
+    but a wrong value (preferred when several instruction forms were tried)."""
+
+    def __init__(self, col: int, message: str, specific: bool = False) -> None:
+        super().__init__(message)
+        self.col = col
+        self.message = message
+        self.specific = specific
+
+
+@dataclass
+class Input:
+    name: str
+    register: str
+    description: str = ""
+
+
+@dataclass
+class Stmt:
+    """One item of code: an instruction or raw bytes."""
+
+    line: Line
+    syntax: Optional[Syntax] = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    raw: Optional[bytes] = None
+    size: int = 0
+    offset: int = 0
+    encoded: bytes = b""
+
+
+@dataclass
+class Block:
+    name: Optional[str]           # None: main
+    line: Optional[Line]
+    items: list[Any] = field(default_factory=list)   # Lines, then Stmts and label names
+
+
+@dataclass
+class Program:
+    """An assembled program: the library and what the source said about it."""
+
+    lib: Any                                   # aluvm.library.Lib
+    labels: dict[str, int]
+    inputs: dict[str, Input]
+    consts: dict[str, str]
+    listing: list[tuple[int, bytes, int, str]]  # (offset, bytes, source line, source text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def assemble(text: str, filename: str = "<input>", *, profile: Any = "reference",
+             reference: bool = False) -> Any:
+    """Assemble AluAsm source into a library."""
+    return assemble_program(text, filename, profile=profile, reference=reference).lib
+
+
+def assemble_file(path: Union[str, Path], *, profile: Any = "reference", reference: bool = False) -> Any:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise AsmError(f"{p}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise AsmError(f"{p}: {e.strerror or e}") from None
+    return assemble(text, str(p), profile=profile, reference=reference)
+
+
+def assemble_program(text: str, filename: str = "<input>", *, profile: Any = "reference",
+                     reference: bool = False) -> Program:
+    return _Assembler(text, filename, profile, reference).run()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class _Assembler:
+    def __init__(self, text: str, filename: str, profile: Any, reference: bool) -> None:
+        self.text = text
+        self.filename = filename
+        self.reference = reference
+        if isinstance(profile, str):
+            from aluvm.interp import get_profile
+            try:
+                profile = get_profile(profile)
+            except ValueError as e:
+                raise AsmError(f"{filename}: {e}") from None
+        self.profile = profile
+        self.isae: list[str] = []
+        self.isae_seen = False
+        self.lib_alias: dict[str, bytes] = {}
+        self.consts: dict[str, str] = {}
+        self.inputs: dict[str, Input] = {}
+        self.data_seed = bytearray()
+        self.blocks: list[Block] = [Block(None, None)]
+        self.main_declared = False
+        self.labels: dict[str, tuple[Block, int, Line]] = {}
+        self.line: Optional[Line] = None
+
+    # -- errors ------------------------------------------------------------------------------
+    def fail(self, line: Optional[Line], col: int, message: str) -> AsmError:
+        if line is None:
+            return AsmError(f"{self.filename}: {message}")
+        return AsmError(f"{self.filename}:{line.number}:{max(col, 1)}: {message}")
+
+    # -- pass 1: lines -----------------------------------------------------------------------
+    def run(self) -> Program:
+        section = "MAIN"
+        block = self.blocks[0]
+        for number, raw in enumerate(self.text.splitlines(), 1):
+            stripped = raw.strip()
+            if not stripped or stripped.startswith(";"):
+                continue
+            try:
+                if stripped.startswith(".") and not stripped.upper().startswith(".BYTES"):
+                    section, block = self._directive(raw, number, section, block)
+                    continue
+                if section in ("MAIN", "ROUTINE"):
+                    line = grammar.parse_line(raw, number)
+                    if line.directive is not None and line.directive.text != "BYTES":
+                        section, block = self._directive(raw, number, section, block)
+                        continue
+                    if line.label is not None:
+                        self._define_label(line.label, block, line)
+                    block.items.append(line)
+                else:
+                    self._section_line(section, raw, number)
+            except GrammarError as e:
+                raise self.fail(Line(number, raw), e.col, e.message) from None
+            except _Err as e:
+                raise self.fail(Line(number, raw), e.col, e.message) from None
+
+        from aluvm.library import DEFAULT_ISAE
+        isae_str = " ".join(self.isae) if self.isae_seen else DEFAULT_ISAE
+        table = self.profile.table_for(self.isae if self.isae_seen else DEFAULT_ISAE.split())
+        self.table = table
+        self.index = syntax_index(table_forms(table))
+
+        # instructions
+        for block in self.blocks:
+            items: list[Any] = []
+            for item in block.items:
+                assert isinstance(item, Line)
+                if item.label is not None:
+                    items.append(item.label.text)
+                if item.mnemonic is not None or item.directive is not None:
+                    try:
+                        items.append(self._statement(item))
+                    except _Err as e:
+                        raise self.fail(item, e.col, e.message) from None
+            block.items = items
+        return self._layout_and_encode(isae_str)
+
+    def _directive(self, raw: str, number: int, section: str, block: Block) -> tuple[str, Block]:
+        res = grammar.parse_with(grammar.DIRECTIVE_LINE, raw, "a directive such as .MAIN or .ROUTINE name")
+        name = res["directive"].upper()
+        rest = res["rest"].strip()
+        col = raw.index("." + res["directive"]) + 1
+        rest_col = raw.index(rest, col) + 1 if rest else col
+        line = Line(number, raw)
+        if name not in SECTIONS:
+            close = difflib.get_close_matches(name, SECTIONS + ("BYTES",), 1)
+            hint = f" (did you mean .{close[0]}?)" if close else ""
+            raise _Err(col, f"unknown directive `.{res['directive']}`{hint}; expected one of "
+                            + ", ".join("." + s for s in SECTIONS))
+        if name == "ROUTINE":
+            m = re.fullmatch(grammar.IDENT_RE, rest)
+            if not m:
+                raise _Err(rest_col, f"`.ROUTINE` needs a routine name, found `{rest or 'end of line'}`")
+            nb = Block(rest, line)
+            self.blocks.append(nb)
+            self._define_label(Tok(rest, rest_col), nb, line)
+            return "ROUTINE", nb
+        if name == "MAIN":
+            if rest:
+                raise _Err(rest_col, f"unexpected `{rest}` after .MAIN")
+            if self.main_declared:
+                raise _Err(col, "a second .MAIN section (the program has one entry routine)")
+            self.main_declared = True
+            return "MAIN", self.blocks[0]
+        if name == "ISAE":
+            self.isae_seen = True
+        if rest:
+            # section content may start on the directive's own line
+            self._section_line(name, " " * (rest_col - 1) + rest, number)
+        return name, block
+
+    def _section_line(self, section: str, raw: str, number: int) -> None:
+        if section == "ISAE":
+            res = grammar.parse_with(grammar.ISAE_LINE, raw, "ISA extension names such as ALU")
+            for name in res.get("names", []):
+                if not re.fullmatch(r"[A-Z][A-Z0-9]{1,7}", name):
+                    raise _Err(raw.index(name) + 1, f"`{name}` is not an ISA extension id "
+                                                    "(2-8 characters A-Z/0-9, starting with a letter)")
+                if name not in self.isae:
+                    self.isae.append(name)
+        elif section == "LIBS":
+            res = grammar.parse_with(grammar.LIBS_LINE, raw, "`alias library-id`")
+            if "alias" in res:
+                alias, text = res["alias"], res["lib"]
+                col = raw.index(text, raw.index(alias) + len(alias)) + 1
+                if alias in self.lib_alias:
+                    raise _Err(raw.index(alias) + 1, f"library alias `{alias}` defined twice")
+                self.lib_alias[alias] = _lib_id(text, col)
+        elif section == "CONST":
+            res = grammar.parse_with(grammar.CONST_LINE, raw, "`$name = literal`")
+            if "name" in res:
+                name = res["name"][1:]
+                if name in self.consts or name in self.inputs:
+                    raise _Err(raw.index(res["name"]) + 1, f"`${name}` defined twice")
+                self.consts[name] = grammar.strip_blanks(res["value"])
+        elif section == "INPUT":
+            res = grammar.parse_with(grammar.INPUT_LINE, raw, '`$name register ["description"]`')
+            if "name" in res:
+                name = res["name"][1:]
+                if name in self.consts or name in self.inputs:
+                    raise _Err(raw.index(res["name"]) + 1, f"`${name}` defined twice")
+                desc = grammar.unquote(res["desc"]).decode("utf-8", "replace") if "desc" in res else ""
+                self.inputs[name] = Input(name, grammar.strip_blanks(res["reg"]), desc)
+        elif section == "DATA":
+            res = grammar.parse_with(grammar.DATA_LINE, raw, "hex bytes or \"strings\"")
+            for item in res.get("items", []):
+                col = raw.index(item) + 1
+                if item.startswith('"'):
+                    try:
+                        self.data_seed += grammar.unquote(item)
+                    except ValueError as e:
+                        raise _Err(col, str(e)) from None
+                else:
+                    h = item[2:] if item.startswith("0x") else item
+                    if len(h) % 2:
+                        raise _Err(col, f"`{item}`: hex bytes need an even number of digits")
+                    self.data_seed += bytes.fromhex(h)
+
+    def _define_label(self, tok: Tok, block: Block, line: Line) -> None:
+        if tok.text in self.labels:
+            prev = self.labels[tok.text][2]
+            raise _Err(tok.col, f"label `{tok.text}` already defined on line {prev.number}")
+        self.labels[tok.text] = (block, len(block.items), line)
+
+    # -- instructions ------------------------------------------------------------------------
+    def _statement(self, line: Line) -> Stmt:
+        if line.directive is not None:   # .BYTES
+            rest = line.rest.text if line.rest else ""
+            col = line.rest.col if line.rest else line.directive.col
+            h = grammar.strip_blanks(rest)
+            h = h[2:] if h.startswith("0x") else h
+            if not h or len(h) % 2 or not re.fullmatch(r"[0-9A-Fa-f]*", h):
+                raise _Err(col, f"`.BYTES` needs hex bytes, found `{rest or 'end of line'}`")
+            raw = bytes.fromhex(h)
+            return Stmt(line, raw=raw, size=len(raw))
+        assert line.mnemonic is not None
+        mn = line.mnemonic.text
+        m = _RSRV.match(mn)
+        if m:
+            op = int(m.group(1), 16)
+            if self.table[op][0].special != isa.RESERVED:
+                raise _Err(line.mnemonic.col, f"`{mn}`: opcode 0x{op:02X} is not a reserved opcode")
+            if line.flag is not None or [o for o in line.operands if o.text]:
+                raise _Err(line.mnemonic.col, f"`{mn}` takes no flag and no operands")
+            return Stmt(line, raw=bytes([op]), size=1)
+        cands = self.index.get(mn) or (self.index.get(mn.lower(), []) if mn.lower() == "nop" else [])
+        if not cands:
+            close = difflib.get_close_matches(mn, list(self.index), 3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise _Err(line.mnemonic.col, f"unknown instruction `{mn}`{hint}")
+        operands = [o for o in line.operands]
+        if len(operands) == 1 and not operands[0].text:
+            operands = []
+        operands = [self._substitute(o) for o in operands]
+        best: Optional[tuple[int, _Err]] = None
+        for syn in cands:
+            try:
+                fields = self._match(line, syn, operands)
+            except _Match as e:
+                if best is None or e.score > best[0]:
+                    best = (e.score, e.err)
+                continue
+            if syn.rejected:
+                raise _Err(line.mnemonic.col, syn.rejected)
+            form = syn.form
+            size = 1 + form.arg_bits // 8
+            return Stmt(line, syn, fields, size=size)
+        assert best is not None
+        err = best[1]
+        if len(cands) > 1 and best[0] <= 0:
+            forms = "; ".join(sorted({s.hint for s in cands if not s.rejected}))
+            err = _Err(err.col, f"{err.message}; `{mn}` forms: {forms}")
+        raise err
+
+    def _substitute(self, tok: Tok) -> Tok:
+        text = grammar.strip_blanks(tok.text)
+        if "$" not in text or text.startswith('"'):
+            return Tok(text, tok.col, tok.text)
+
+        def sub(m: re.Match) -> str:
+            name = m.group(1)
+            if name in self.consts:
+                return self.consts[name]
+            if name in self.inputs:
+                return self.inputs[name].register
+            col = tok.col + max(tok.text.find(m.group(0)), 0)
+            known = list(self.consts) + list(self.inputs)
+            close = difflib.get_close_matches(name, known, 1)
+            hint = f" (did you mean ${close[0]}?)" if close else ""
+            raise _Err(col, f"unknown name `${name}`{hint}: define it under .CONST or .INPUT")
+        return Tok(_SYM.sub(sub, text), tok.col, tok.text)
+
+    def _match(self, line: Line, syn: Syntax, operands: list[Tok]) -> dict[str, Any]:
+        form = syn.form
+        fields: dict[str, Any] = dict(syn.fixed)
+        mcol = line.mnemonic.col if line.mnemonic else 1
+        if syn.flag is None:
+            if line.flag is not None:
+                raise _Match(0, _Err(line.flag.col, f"`{line.mnemonic.text}` takes no `.{line.flag.text}` "
+                                                    f"flag here; expected `{syn.hint}`"))
+        else:
+            kind, fname = syn.flag
+            if line.flag is None:
+                table = letters(kind, _bits(form, fname))
+                raise _Match(0, _Err(mcol, f"`{syn.mnemonic}` needs a flag: one of "
+                                           + ", ".join(f"{syn.mnemonic}.{k}" for k in table)))
+            table = letters(kind, _bits(form, fname))
+            if line.flag.text not in table:
+                raise _Match(0, _Err(line.flag.col, f"unknown flag `.{line.flag.text}` for `{syn.mnemonic}`; "
+                                                    f"expected one of {', '.join(table)}"))
+            fields[fname] = table[line.flag.text]
+        ops = list(operands)
+        if syn.trailing_comma and len(ops) == len(syn.operands) + 1 and not ops[-1].text:
+            ops.pop()
+        if len(ops) != len(syn.operands):
+            n = len(syn.operands)
+            col = ops[n].col if len(ops) > n else (ops[-1].col + len(ops[-1].text) if ops else mcol)
+            raise _Match(1 if len(ops) > n else 0,
+                         _Err(col, f"`{syn.mnemonic}` takes {n} operand{'s' if n != 1 else ''} "
+                                   f"(`{syn.hint}`), found {len(ops)}"))
+        for i, (tok, pat) in enumerate(zip(ops, syn.operands)):
+            try:
+                self._bind(syn, pat, tok, fields)
+            except _Err as e:
+                raise _Match(2 * (2 + i) + e.specific, e) from None
+        return fields
+
+    def _bind(self, syn: Syntax, pat: Any, tok: Tok, fields: dict[str, Any]) -> None:
+        form = syn.form
+        text = tok.text
+        if not text:
+            raise _Err(tok.col, f"empty operand; expected `{pat.hint}`")
+        if pat.value_kind is None:
+            m = pat.regex.match(text)
+            if not m:
+                raise _Err(tok.col, f"`{tok.shown}` does not fit `{pat.hint}` (in `{syn.hint}`)")
+            for g, kind, fname in pat.groups:
+                s = m.group(g)
+                if kind in ("i", "S"):
+                    v = int(s)
+                    lim = field_limit(form, fname)
+                    if v > lim:
+                        what = "s16" if kind == "S" else "register"
+                        raise _Err(tok.col + m.start(g), f"{what} index {v} out of range 0..{lim} "
+                                                         f"in `{tok.shown}`", True)
+                else:
+                    v = letters(kind, _bits(form, fname))[s]
+                if fname in fields and fields[fname] != v:
+                    raise _Err(tok.col + m.start(g),
+                               f"`{text}`: `{s}` does not match the register of the other operand "
+                               f"(`{syn.hint}` uses one register family)", True)
+                fields[fname] = v
+            return
+        kind, fname = pat.value_kind, pat.value_field
+        if kind == "h16":
+            fields[fname] = _target(text, tok.col)
+        elif kind == "d":
+            fields[fname] = _int_in(text, tok.col, 0, field_limit(form, fname))
+        elif kind == "stepabs":
+            if syn.step_sign > 0:
+                fields[fname] = _int_in(text, tok.col, 0, 127)
+            else:
+                fields[fname] = -_int_in(text, tok.col, 0, 128)
+        elif kind == "site":
+            pos, sep, lib = text.partition("@")
+            if not sep or not pos or not lib:
+                raise _Err(tok.col, f"`{text}` is not a call site `POS @ LIB`")
+            fields[fname] = _target(pos, tok.col)
+            lcol = tok.col + len(pos) + 1
+            fields["__lib"] = self.lib_alias[lib] if lib in self.lib_alias else _lib_id(lib, lcol)
+        elif kind == "val":
+            try:
+                fields["__put"] = self._put_value(form, fields["reg"], text, tok.col)
+            except _Err as e:
+                raise _Err(e.col, e.message.replace(f"`{text}`", f"`{tok.shown}`", 1)) from None
+        elif kind == "bytes":
+            fields["__put"] = self._put_bytes(text, tok.col)
+        else:  # pragma: no cover
+            raise _Err(tok.col, f"unsupported operand kind {kind}")
+
+    def _put_value(self, form: isa.Form, reg: int, text: str, col: int) -> tuple:
+        m = _DATA_REF.match(text)
+        if m:
+            if m.group(2) is not None:
+                raise _Err(col, f"`{text}`: a register put takes `data[OFFSET]` (no range)")
+            return ("ref", _int_in(m.group(1), col + 5, 0, 0xFFFF))
+        if text == "~":
+            raise _Err(col, "`~` (undefined value) cannot be assembled: the reference's encoder fails "
+                            "on it (PutNoNumber); write data[OFFSET] to point past the data")
+        width = put_width(form, reg)
+        if form.key == "put_f":
+            bits = _float_operand(reg, text, col)
+            return ("blob", bits.to_bytes(width, "little"))
+        bits_w = width * 8
+        name = (isa.A_NAMES[reg] if form.key in ("put_a", "putif_a") else isa.R_NAMES[reg])
+        v = numfmt.parse_int(text)
+        if v is None:
+            if text.startswith('"'):
+                raise _Err(col, f"`{text}`: a string goes into s16 registers; {name} takes a number")
+            raise _Err(col, f"`{text}` is not an integer literal for {name} "
+                            "(decimal, 0x hex, 0o octal or 0b binary)")
+        if v < 0:
+            if form.key not in ("put_a", "putif_a") or v < -(1 << (bits_w - 1)):
+                raise _Err(col, f"`{text}` does not fit {name} ({bits_w} bits)")
+            v += 1 << bits_w
+        if v >> bits_w:
+            raise _Err(col, f"`{text}` does not fit {name} ({bits_w} bits)")
+        return ("blob", v.to_bytes(width, "little"))
+
+    def _put_bytes(self, text: str, col: int) -> tuple:
+        m = _DATA_REF.match(text)
+        if m:
+            if m.group(2) is None:
+                raise _Err(col, f"`{text}`: a string put takes `data[START..END]`")
+            off = _int_in(m.group(1), col + 5, 0, 0xFFFF)
+            end = _int_in(m.group(2), col, off, off + 0xFFFF)
+            return ("ref", off, end - off)
+        if text.startswith('"'):
+            try:
+                blob = grammar.unquote(text)
+            except ValueError as e:
+                raise _Err(col, f"{text}: {e}") from None
+        else:
+            h = text[2:] if text[:2] in ("0x", "0X") else text
+            if len(h) % 2 or not re.fullmatch(r"[0-9A-Fa-f]*", h) or not h:
+                raise _Err(col, f"`{text}` is not a byte string (\"text\", 0xHEX or HEX with an even "
+                                "number of digits)")
+            blob = bytes.fromhex(h)
+        if len(blob) >= 0xFFFF:
+            raise _Err(col, f"byte string of {len(blob)} bytes: the limit is 65534")
+        return ("blob", blob)
+
+    # -- pass 2 ------------------------------------------------------------------------------
+    def _layout_and_encode(self, isae_str: str) -> Program:
+        from aluvm.library import Lib
+        stmts: list[Stmt] = []
+        label_at: dict[str, int] = {}
+        pos = 0
+        for block in self.blocks:
+            if block.name is not None:
+                label_at[block.name] = pos
+            for item in block.items:
+                if isinstance(item, str):
+                    label_at[item] = pos
+                    continue
+                item.offset = pos
+                pos += item.size
+                stmts.append(item)
+        if pos > CODE_MAX:
+            raise self.fail(None, 0, f"code is {pos} bytes; the code segment holds at most 65535")
+
+        # libraries
+        libs = set(self.lib_alias.values())
+        for st in stmts:
+            if st.syntax is not None and "__lib" in st.fields:
+                libs.add(st.fields["__lib"])
+        lib_list = sorted(libs)
+        if len(lib_list) > 255:
+            raise self.fail(None, 0, f"{len(lib_list)} libraries referenced; at most 255 fit the libs segment")
+        lib_index = {lib: i for i, lib in enumerate(lib_list)}
+
+        writer = DataWriter()
+        writer.data += self.data_seed
+        code = bytearray()
+        listing = []
+        for st in stmts:
+            try:
+                st.encoded = self._encode(st, label_at, lib_index, writer)
+            except _Err as e:
+                raise self.fail(st.line, e.col, e.message) from None
+            except (AssembleError, ValueError) as e:
+                col = st.line.mnemonic.col if st.line.mnemonic else 1
+                raise self.fail(st.line, col, str(e)) from None
+            code += st.encoded
+            listing.append((st.offset, st.encoded, st.line.number, st.line.text.strip()))
+        try:
+            lib = Lib.with_(isae_str, bytes(code), bytes(writer.data), lib_list)
+        except AluError as e:
+            raise self.fail(None, 0, str(e)) from None
+        labels = {k: v for k, v in label_at.items()}
+        return Program(lib, labels, dict(self.inputs), dict(self.consts), listing)
+
+    def _encode(self, st: Stmt, labels: dict[str, int], lib_index: dict[bytes, int],
+                writer: DataWriter) -> bytes:
+        if st.raw is not None:
+            return st.raw
+        syn = st.syntax
+        assert syn is not None
+        form = syn.form
+        f = dict(st.fields)
+        for name in form.args:
+            v = f.get(name)
+            if isinstance(v, _Label):
+                if v.name not in labels:
+                    close = difflib.get_close_matches(v.name, list(labels), 1)
+                    hint = f" (did you mean `{close[0]}`?)" if close else ""
+                    raise _Err(v.col, f"unknown label `{v.name}`{hint}")
+                f[name] = labels[v.name]
+                if f[name] > 0xFFFF:
+                    raise _Err(v.col, f"label `{v.name}` is at offset {f[name]}, past 65535")
+        if form.special == isa.PUT:
+            put = f["__put"]
+            f["off"] = put[1] if put[0] == "ref" else writer.unique(put[1])
+        elif form.special == isa.PUT_S:
+            put = f["__put"]
+            if put[0] == "ref":
+                f["off"], f["len"] = put[1], put[2]
+            else:
+                f["off"], f["len"] = writer.unique(put[1]), len(put[1])
+        elif form.special == isa.CALL:
+            f["lib"] = lib_index[f["__lib"]]
+        args = tuple(f[name] for name in form.args)
+        out = encode(form, args)
+        if self.reference:
+            if form.special == isa.NOP:
+                return b"\x01"
+            if form.key == "ins":
+                return b"\x3e" + out[1:]
+            if form.key == "del_":
+                return b"\x3d" + out[1:]
+        return out
+
+
+class _Match(Exception):
+    def __init__(self, score: int, err: _Err) -> None:
+        super().__init__(err.message)
+        self.score = score
+        self.err = err
+
+
+@dataclass
+class _Label:
+    name: str
+    col: int
+
+
+def _bits(form: isa.Form, name: str) -> int:
+    for f in form.fields:
+        if f.name == name:
+            return f.bits
+    raise KeyError(name)
+
+
+def _target(text: str, col: int) -> Union[int, _Label]:
+    if re.fullmatch(grammar.IDENT_RE, text):
+        return _Label(text, col)
+    return _int_in(text, col, 0, 0xFFFF)
+
+
+def _int_in(text: str, col: int, lo: int, hi: int) -> int:
+    v = numfmt.parse_int(text)
+    if v is None:
+        raise _Err(col, f"`{text}` is not an integer")
+    if not lo <= v <= hi:
+        raise _Err(col, f"`{text}` is out of range {lo}..{hi}")
+    return v
+
+
+def _float_operand(fc: int, text: str, col: int) -> int:
+    name = isa.F_NAMES[fc]
+    width = F_BYTES[fc] * 8
+    if numfmt.is_radix_int(text):
+        v = numfmt.parse_int(text)
+        if v is None or v < 0 or v >> width:
+            raise _Err(col, f"`{text}`: a hex/binary literal for {name} is its {width}-bit pattern "
+                            "and must fit it")
+        return v
+    if fc == numfmt.F512:
+        raise _Err(col, f"`{text}`: f512 has no float format; give its 512-bit pattern as 0x...")
+    bits = numfmt.float_literal_bits(fc, text)
+    if bits is None:
+        raise _Err(col, f"`{text}` is not a number for {name} (e.g. 1.5, -2e-3, 42, inf, NaN, "
+                        "or 0x... for the raw bit pattern)")
+    return bits
+
+
+def _lib_id(text: str, col: int) -> bytes:
+    if re.fullmatch(r"[0-9A-Fa-f]{64}", text):
+        return bytes.fromhex(text)
+    from aluvm.library import parse_lib_id
+    try:
+        return parse_lib_id(text)
+    except AluError as e:
+        raise _Err(col, f"`{text}` is not a library id or a .LIBS alias: {e}") from None
+
+
+def instruction_bytes(text: str, *, reference: bool = False, profile: Any = "reference") -> bytes:
+    """Assemble one instruction line (no data segment context); for tests and tools."""
+    return assemble(text, profile=profile, reference=reference).code
+
+
+__all__ = ["assemble", "assemble_file", "assemble_program", "Program", "Input", "instruction_bytes",
+           "Sequence"]
