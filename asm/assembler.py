@@ -50,7 +50,7 @@ from aluvm import isa
 from aluvm.assemble import AssembleError, DataWriter
 from aluvm.bytecode import encode, put_width
 from aluvm.errors import AluError, AsmError
-from aluvm.registers import A_BITS, F_BYTES, R_BITS
+from aluvm.registers import F_BYTES, parse_name
 
 from . import grammar, numfmt
 from .grammar import GrammarError, Line, Tok
@@ -283,7 +283,14 @@ class _Assembler:
                 if name in self.consts or name in self.inputs:
                     raise _Err(raw.index(res["name"]) + 1, f"`${name}` defined twice")
                 desc = grammar.unquote(res["desc"]).decode("utf-8", "replace") if "desc" in res else ""
-                self.inputs[name] = Input(name, grammar.strip_blanks(res["reg"]), desc)
+                reg = grammar.strip_blanks(res["reg"])
+                try:
+                    parse_name(reg)
+                except ValueError:
+                    raise _Err(raw.index(res["reg"]) + 1, f"`{res['reg']}` is not a register "
+                                                         "(a8..a1024, f16b..f512, r128..r8192 [0..31], "
+                                                         "s16[0..15])") from None
+                self.inputs[name] = Input(name, reg, desc)
         elif section == "DATA":
             res = grammar.parse_with(grammar.DATA_LINE, raw, "hex bytes or \"strings\"")
             for item in res.get("items", []):
@@ -449,7 +456,9 @@ class _Assembler:
             if not sep or not pos or not lib:
                 raise _Err(tok.col, f"`{text}` is not a call site `POS @ LIB`")
             fields[fname] = _target(pos, tok.col)
-            lcol = tok.col + len(pos) + 1
+            shown = tok.shown
+            at = shown.find("@")
+            lcol = tok.col + at + 1 + (len(shown[at + 1:]) - len(shown[at + 1:].lstrip())) if at >= 0 else tok.col
             fields["__lib"] = self.lib_alias[lib] if lib in self.lib_alias else _lib_id(lib, lcol)
         elif kind == "val":
             try:

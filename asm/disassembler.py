@@ -52,7 +52,10 @@ def _profile(profile: Any) -> Any:
 def listing(lib: Any, profile: Any = "reference", advance_nop: bool = True
             ) -> tuple[list[tuple[int, Instr]], Optional[int], Optional[str]]:
     """Decode a library: ``(items, tail_offset, error)``; ``tail_offset`` is where undecodable
-    bytes start (a truncated instruction), ``None`` when everything decoded."""
+    bytes start (a truncated instruction), ``None`` when everything decoded.
+
+    ``advance_nop=False`` lists like the reference: it stops at a non-advancing ``nop`` and at a
+    ``put s16`` whose data slice makes the reference panic (S7)."""
     prof = _profile(profile)
     table = prof.table_for(getattr(lib, "isae", ()))
     code, data, libs = lib.code, lib.data, lib.libs
@@ -61,7 +64,11 @@ def listing(lib: Any, profile: Any = "reference", advance_nop: bool = True
     while pos < len(code):
         ins = decode(code, pos, data, libs, table)
         if ins is None:
-            return out, pos, f"unexpected end of code at offset {pos:#06x}"
+            return out, pos, ("attempt to read or write outside of code segment (i.e. at position "
+                              f"> 2^16) at offset {pos}")
+        if not advance_nop and ins.form.special == isa.PUT_S and ins.value is None:
+            _s, off, ln = ins.args
+            return out, pos, f"PANIC: {put_s_panic(len(data), off, ln)} at offset {pos}"
         out.append((pos, ins))
         if ins.size == 0:
             if not advance_nop:
@@ -71,6 +78,14 @@ def listing(lib: Any, profile: Any = "reference", advance_nop: bool = True
             continue
         pos += ins.size
     return out, None, None
+
+
+def put_s_panic(data_len: int, off: int, ln: int) -> str:
+    """The reference's panic message when `put s16` reads past the data segment (S7)."""
+    start, end = min(off, 0xFFFF), min(off + ln, 0xFFFF)
+    which, index = ("start", start) if start > data_len else ("end", end)
+    return (f"range {which} index {index} out of range for slice of length {data_len} "
+            "(aluvm/src/library/cursor.rs:342)")
 
 
 def disassemble(lib: Any, raw: bool = False, profile: Any = "reference") -> str:
