@@ -462,8 +462,11 @@ def f80_model(op: str, a: int, b: int, rnd: int) -> int | None:
     return ((1 << 79) if neg else 0) | ((0 if field == 1 else field) << 64) | (q & ((1 << 63) - 1))
 
 
-def f80_add_panics(a: int, b: int, sub: bool) -> bool:
-    """semantics.md §1.4 predicate (operands non-zero with non-zero fractions)."""
+def f80_add_panics(a: int, b: int, sub: bool) -> bool | None:
+    """semantics.md §1.4 predicate (operands non-zero with non-zero fractions).
+
+    None for the one corner the predicate does not decide (difference 0 with lost bits).
+    """
     fa, fb = a & ((1 << 63) - 1), b & ((1 << 63) - 1)
     ea = max((a >> 64) & 0x7FFF, 1) - 16383
     eb = max((b >> 64) & 0x7FFF, 1) - 16383
@@ -485,6 +488,8 @@ def f80_add_panics(a: int, b: int, sub: bool) -> bool:
         S, lost, E = fa + (fb >> d), fb & ((1 << d) - 1) != 0, ea
     else:
         S, lost, E = (fa >> -d) + fb, fa & ((1 << -d) - 1) != 0, eb
+    if lost and S == 0:
+        return None                    # outside the spec's predicate: see the test below
     return bool(lost and S != 0 and max(E + S.bit_length() - 64, -16382) < E)
 
 
@@ -505,7 +510,15 @@ def test_f80_add_sub_predicate_and_value_model(op, a, b, rnd):
     try:
         got = F.arith(op, F80, rnd, a, b)
     except Panic:
-        assert panics
+        assert panics is not False
+        return
+    if panics is None:
+        # The significand difference cancels to 0 while bits were lost (possible only because
+        # the significands are unnormalised).  The spec's predicate misses this corner; the
+        # library's normalize then either rounds away from zero to the smallest denormal
+        # (UNDERFLOW: undefined) or yields Zero with a lost fraction, which trips
+        # `assert!(category != Zero || loss == ExactlyZero)` in add_r (the Panic above).
+        assert got is None
         return
     assert not panics
     assert got == f80_model(op, a, b, rnd)
@@ -516,6 +529,14 @@ def test_f80_add_sub_predicate_and_value_model(op, a, b, rnd):
 @given(a=f80_operand(), b=f80_operand(), rnd=st.integers(0, 3))
 def test_f80_mul_div_value_model(op, a, b, rnd):
     assert F.arith(op, F80, rnd, a, b) == f80_model(op, a, b, rnd)
+
+
+def test_f80_cancelling_subtraction_corner():
+    """0x3FF4:0x801 - 0x4000:0x1: the adder's aligned difference is 0 with bits lost."""
+    a, b = 0x3FF4_0000000000000801, 0x4000_0000000000000001
+    with pytest.raises(Panic):
+        F.arith("sub", F80, 0, a, b)                   # toward zero: Zero with loss -> assert
+    assert F.arith("sub", F80, 1, a, b) is None        # nearest: smallest denormal, UNDERFLOW
 
 
 def test_f80_div_zero_fraction_cases():
