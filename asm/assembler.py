@@ -44,7 +44,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Union
 
 from aluvm import isa
 from aluvm.assemble import AssembleError, DataWriter
@@ -61,6 +61,7 @@ SECTIONS = ("ISAE", "LIBS", "CONST", "INPUT", "MAIN", "ROUTINE", "DATA")
 _SYM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _DATA_REF = re.compile(r"data\[([^\].]+)(?:\.\.([^\]]+))?\]\Z")
 _RSRV = re.compile(r"rsrv:([0-9A-Fa-f]{2})\Z")
+_LONG_TOKEN = re.compile(r"`([^`]{80,})`")
 
 
 class _Err(Exception):
@@ -135,7 +136,16 @@ def assemble_file(path: Union[str, Path], *, profile: Any = "reference", referen
 
 def assemble_program(text: str, filename: str = "<input>", *, profile: Any = "reference",
                      reference: bool = False) -> Program:
-    return _Assembler(text, filename, profile, reference).run()
+    """Assemble AluAsm source; the result carries the library and the source's labels, inputs,
+    constants and a listing."""
+    asm = _Assembler(text, filename, profile, reference)
+    try:
+        return asm.run()
+    except AsmError:
+        raise
+    except Exception as e:  # pragma: no cover - a bug: still one line, never a traceback
+        raise AsmError(f"{filename}:{asm.number}:1: internal assembler error "
+                       f"({type(e).__name__}: {e})") from e
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,10 +172,11 @@ class _Assembler:
         self.blocks: list[Block] = [Block(None, None)]
         self.main_declared = False
         self.labels: dict[str, tuple[Block, int, Line]] = {}
-        self.line: Optional[Line] = None
+        self.number = 0
 
     # -- errors ------------------------------------------------------------------------------
     def fail(self, line: Optional[Line], col: int, message: str) -> AsmError:
+        message = _LONG_TOKEN.sub(lambda m: f"`{m.group(1)[:60]}...`", message)
         if line is None:
             return AsmError(f"{self.filename}: {message}")
         return AsmError(f"{self.filename}:{line.number}:{max(col, 1)}: {message}")
@@ -174,12 +185,14 @@ class _Assembler:
     def run(self) -> Program:
         section = "MAIN"
         block = self.blocks[0]
-        for number, raw in enumerate(self.text.splitlines(), 1):
-            stripped = raw.strip()
+        for number, raw in enumerate(self.text.split("\n"), 1):
+            raw = raw[:-1] if raw.endswith("\r") else raw
+            stripped = raw.strip(" \t")
             if not stripped or stripped.startswith(";"):
                 continue
+            self.number = number
             try:
-                if stripped.startswith(".") and not stripped.upper().startswith(".BYTES"):
+                if stripped.startswith(".") and not stripped[:6].upper() == ".BYTES":
                     section, block = self._directive(raw, number, section, block)
                     continue
                 if section in ("MAIN", "ROUTINE"):
@@ -191,10 +204,8 @@ class _Assembler:
                         self._define_label(line.label, block, line)
                     block.items.append(line)
                 else:
-                    self._section_line(section, raw, number)
-            except GrammarError as e:
-                raise self.fail(Line(number, raw), e.col, e.message) from None
-            except _Err as e:
+                    self._section_line(section, raw)
+            except (GrammarError, _Err) as e:
                 raise self.fail(Line(number, raw), e.col, e.message) from None
 
         from aluvm.library import DEFAULT_ISAE
@@ -208,6 +219,7 @@ class _Assembler:
             items: list[Any] = []
             for item in block.items:
                 assert isinstance(item, Line)
+                self.number = item.number
                 if item.label is not None:
                     items.append(item.label.text)
                 if item.mnemonic is not None or item.directive is not None:
@@ -220,91 +232,101 @@ class _Assembler:
 
     def _directive(self, raw: str, number: int, section: str, block: Block) -> tuple[str, Block]:
         res = grammar.parse_with(grammar.DIRECTIVE_LINE, raw, "a directive such as .MAIN or .ROUTINE name")
-        name = res["directive"].upper()
-        rest = res["rest"].strip()
-        col = raw.index("." + res["directive"]) + 1
-        rest_col = raw.index(rest, col) + 1 if rest else col
+        dtok: Tok = res["directive"]
+        rest: Tok = res["rest"]
+        name = dtok.text[1:].upper()
+        col = dtok.col
         line = Line(number, raw)
         if name not in SECTIONS:
             close = difflib.get_close_matches(name, SECTIONS + ("BYTES",), 1)
             hint = f" (did you mean .{close[0]}?)" if close else ""
-            raise _Err(col, f"unknown directive `.{res['directive']}`{hint}; expected one of "
+            where = " (only inside .MAIN or a .ROUTINE)" if name == "BYTES" else ""
+            raise _Err(col, f"unknown directive `{dtok.text}`{where}{hint}; expected one of "
                             + ", ".join("." + s for s in SECTIONS))
         if name == "ROUTINE":
-            m = re.fullmatch(grammar.IDENT_RE, rest)
-            if not m:
-                raise _Err(rest_col, f"`.ROUTINE` needs a routine name, found `{rest or 'end of line'}`")
-            nb = Block(rest, line)
+            if not re.fullmatch(grammar.IDENT_RE, rest.text):
+                raise _Err(rest.col, f"`.ROUTINE` needs a routine name, found `{rest.text or 'end of line'}`")
+            nb = Block(rest.text, line)
             self.blocks.append(nb)
-            self._define_label(Tok(rest, rest_col), nb, line)
+            self._define_label(rest, nb, line)
             return "ROUTINE", nb
         if name == "MAIN":
-            if rest:
-                raise _Err(rest_col, f"unexpected `{rest}` after .MAIN")
+            if rest.text:
+                raise _Err(rest.col, f"unexpected `{rest.text}` after .MAIN")
             if self.main_declared:
                 raise _Err(col, "a second .MAIN section (the program has one entry routine)")
             self.main_declared = True
             return "MAIN", self.blocks[0]
         if name == "ISAE":
             self.isae_seen = True
-        if rest:
+        if rest.text:
             # section content may start on the directive's own line
-            self._section_line(name, " " * (rest_col - 1) + rest, number)
+            self._section_line(name, " " * (rest.col - 1) + rest.text)
         return name, block
 
-    def _section_line(self, section: str, raw: str, number: int) -> None:
+    def _section_line(self, section: str, raw: str) -> None:
         if section == "ISAE":
             res = grammar.parse_with(grammar.ISAE_LINE, raw, "ISA extension names such as ALU")
-            for name in res.get("names", []):
-                if not re.fullmatch(r"[A-Z][A-Z0-9]{1,7}", name):
-                    raise _Err(raw.index(name) + 1, f"`{name}` is not an ISA extension id "
-                                                    "(2-8 characters A-Z/0-9, starting with a letter)")
-                if name not in self.isae:
-                    self.isae.append(name)
+            for tok in res["names"]:
+                if not re.fullmatch(r"[A-Z][A-Z0-9]{1,7}", tok.text):
+                    raise _Err(tok.col, f"`{tok.text}` is not an ISA extension id "
+                                        "(2-8 characters A-Z/0-9, starting with a letter)")
+                if tok.text not in self.isae:
+                    self.isae.append(tok.text)
         elif section == "LIBS":
             res = grammar.parse_with(grammar.LIBS_LINE, raw, "`alias library-id`")
             if "alias" in res:
-                alias, text = res["alias"], res["lib"]
-                col = raw.index(text, raw.index(alias) + len(alias)) + 1
-                if alias in self.lib_alias:
-                    raise _Err(raw.index(alias) + 1, f"library alias `{alias}` defined twice")
-                self.lib_alias[alias] = _lib_id(text, col)
+                alias, lib = res["alias"], res["lib"]
+                if alias.text in self.lib_alias:
+                    raise _Err(alias.col, f"library alias `{alias.text}` defined twice")
+                self.lib_alias[alias.text] = _lib_id(lib.text, lib.col)
         elif section == "CONST":
             res = grammar.parse_with(grammar.CONST_LINE, raw, "`$name = literal`")
             if "name" in res:
-                name = res["name"][1:]
+                tok = res["name"]
+                name = tok.text[1:]
                 if name in self.consts or name in self.inputs:
-                    raise _Err(raw.index(res["name"]) + 1, f"`${name}` defined twice")
-                self.consts[name] = grammar.strip_blanks(res["value"])
+                    raise _Err(tok.col, f"`${name}` defined twice")
+                value: Tok = res["value"]
+                # constants may use the constants defined before them
+                self.consts[name] = self._substitute(value).text
         elif section == "INPUT":
             res = grammar.parse_with(grammar.INPUT_LINE, raw, '`$name register ["description"]`')
             if "name" in res:
-                name = res["name"][1:]
+                tok = res["name"]
+                name = tok.text[1:]
                 if name in self.consts or name in self.inputs:
-                    raise _Err(raw.index(res["name"]) + 1, f"`${name}` defined twice")
-                desc = grammar.unquote(res["desc"]).decode("utf-8", "replace") if "desc" in res else ""
-                reg = grammar.strip_blanks(res["reg"])
+                    raise _Err(tok.col, f"`${name}` defined twice")
+                desc = ""
+                if "desc" in res:
+                    try:
+                        desc = grammar.unquote(res["desc"].text).decode("utf-8", "replace")
+                    except ValueError as e:
+                        raise _Err(res["desc"].col, str(e)) from None
+                reg = grammar.strip_blanks(res["reg"].text)
                 try:
                     parse_name(reg)
                 except ValueError:
-                    raise _Err(raw.index(res["reg"]) + 1, f"`{res['reg']}` is not a register "
-                                                         "(a8..a1024, f16b..f512, r128..r8192 [0..31], "
-                                                         "s16[0..15])") from None
+                    raise _Err(res["reg"].col, f"`{res['reg'].text}` is not a register "
+                                               "(a8..a1024, f16b..f512, r128..r8192 [0..31], "
+                                               "s16[0..15])") from None
                 self.inputs[name] = Input(name, reg, desc)
         elif section == "DATA":
             res = grammar.parse_with(grammar.DATA_LINE, raw, "hex bytes or \"strings\"")
-            for item in res.get("items", []):
-                col = raw.index(item) + 1
+            for tok in res["items"]:
+                item = tok.text
                 if item.startswith('"'):
                     try:
                         self.data_seed += grammar.unquote(item)
                     except ValueError as e:
-                        raise _Err(col, str(e)) from None
+                        raise _Err(tok.col, str(e)) from None
                 else:
                     h = item[2:] if item.startswith("0x") else item
                     if len(h) % 2:
-                        raise _Err(col, f"`{item}`: hex bytes need an even number of digits")
+                        raise _Err(tok.col, f"`{item}`: hex bytes need an even number of digits")
                     self.data_seed += bytes.fromhex(h)
+        if len(self.data_seed) > 0xFFFF:
+            raise _Err(1, f".DATA holds {len(self.data_seed)} bytes; the data segment holds at most 65535")
 
     def _define_label(self, tok: Tok, block: Block, line: Line) -> None:
         if tok.text in self.labels:
@@ -378,7 +400,8 @@ class _Assembler:
             close = difflib.get_close_matches(name, known, 1)
             hint = f" (did you mean ${close[0]}?)" if close else ""
             raise _Err(col, f"unknown name `${name}`{hint}: define it under .CONST or .INPUT")
-        return Tok(_SYM.sub(sub, text), tok.col, tok.text)
+        out = _SYM.sub(sub, text)
+        return Tok(out, tok.col, f"{tok.text.strip()} = {out}" if out != text else tok.text)
 
     def _match(self, line: Line, syn: Syntax, operands: list[Tok]) -> dict[str, Any]:
         form = syn.form
@@ -485,9 +508,10 @@ class _Assembler:
             return ("blob", bits.to_bytes(width, "little"))
         bits_w = width * 8
         name = (isa.A_NAMES[reg] if form.key in ("put_a", "putif_a") else isa.R_NAMES[reg])
-        v = numfmt.parse_int(text)
+        kind = grammar.literal_kind(text)
+        v = numfmt.parse_int(text) if kind == "int" else None
         if v is None:
-            if text.startswith('"'):
+            if kind == "string":
                 raise _Err(col, f"`{text}`: a string goes into s16 registers; {name} takes a number")
             raise _Err(col, f"`{text}` is not an integer literal for {name} "
                             "(decimal, 0x hex, 0o octal or 0b binary)")
@@ -507,17 +531,16 @@ class _Assembler:
             off = _int_in(m.group(1), col + 5, 0, 0xFFFF)
             end = _int_in(m.group(2), col, off, off + 0xFFFF)
             return ("ref", off, end - off)
-        if text.startswith('"'):
+        if grammar.literal_kind(text) == "string":
             try:
                 blob = grammar.unquote(text)
             except ValueError as e:
                 raise _Err(col, f"{text}: {e}") from None
+        elif grammar.is_hex_bytes(text):
+            blob = bytes.fromhex(text[2:] if text[:2] in ("0x", "0X") else text)
         else:
-            h = text[2:] if text[:2] in ("0x", "0X") else text
-            if len(h) % 2 or not re.fullmatch(r"[0-9A-Fa-f]*", h) or not h:
-                raise _Err(col, f"`{text}` is not a byte string (\"text\", 0xHEX or HEX with an even "
-                                "number of digits)")
-            blob = bytes.fromhex(h)
+            raise _Err(col, f"`{text}` is not a byte string (\"text\", 0xHEX or HEX with an even "
+                            "number of digits)")
         if len(blob) >= 0xFFFF:
             raise _Err(col, f"byte string of {len(blob)} bytes: the limit is 65534")
         return ("blob", blob)
@@ -636,11 +659,13 @@ def _bits(form: isa.Form, name: str) -> int:
 def _target(text: str, col: int) -> Union[int, _Label]:
     if re.fullmatch(grammar.IDENT_RE, text):
         return _Label(text, col)
+    if grammar.literal_kind(text) != "int":
+        raise _Err(col, f"`{text}` is not a code offset or a label")
     return _int_in(text, col, 0, 0xFFFF)
 
 
 def _int_in(text: str, col: int, lo: int, hi: int) -> int:
-    v = numfmt.parse_int(text)
+    v = numfmt.parse_int(text) if grammar.literal_kind(text) == "int" else None
     if v is None:
         raise _Err(col, f"`{text}` is not an integer")
     if not lo <= v <= hi:
@@ -651,7 +676,8 @@ def _int_in(text: str, col: int, lo: int, hi: int) -> int:
 def _float_operand(fc: int, text: str, col: int) -> int:
     name = isa.F_NAMES[fc]
     width = F_BYTES[fc] * 8
-    if numfmt.is_radix_int(text):
+    kind = grammar.literal_kind(text)
+    if kind == "int" and numfmt.is_radix_int(text):
         v = numfmt.parse_int(text)
         if v is None or v < 0 or v >> width:
             raise _Err(col, f"`{text}`: a hex/binary literal for {name} is its {width}-bit pattern "
@@ -659,7 +685,7 @@ def _float_operand(fc: int, text: str, col: int) -> int:
         return v
     if fc == numfmt.F512:
         raise _Err(col, f"`{text}`: f512 has no float format; give its 512-bit pattern as 0x...")
-    bits = numfmt.float_literal_bits(fc, text)
+    bits = numfmt.float_literal_bits(fc, text) if kind in ("int", "float", "special") else None
     if bits is None:
         raise _Err(col, f"`{text}` is not a number for {name} (e.g. 1.5, -2e-3, 42, inf, NaN, "
                         "or 0x... for the raw bit pattern)")
@@ -681,5 +707,4 @@ def instruction_bytes(text: str, *, reference: bool = False, profile: Any = "ref
     return assemble(text, profile=profile, reference=reference).code
 
 
-__all__ = ["assemble", "assemble_file", "assemble_program", "Program", "Input", "instruction_bytes",
-           "Sequence"]
+__all__ = ["assemble", "assemble_file", "assemble_program", "Program", "Input", "instruction_bytes"]

@@ -38,7 +38,7 @@ from . import numfmt
 from .display import bytes_exact_text, float_exact_text, instr_text, lib_text, step_text
 
 INDENT = " " * 8
-TEXT_WIDTH = 40
+TEXT_WIDTH = 39
 _JUMPS = ("jmp", "jif", "routine")
 
 
@@ -219,14 +219,14 @@ class _Disassembler:
                 out.append(f"{targets[pos]}:")
             if self._canonical(pos, ins):
                 text = self._text(pos, ins, targets, refs)
-                out.append(f"{INDENT}{text:<{TEXT_WIDTH}}; {pos:04X}")
+                out.append(f"{INDENT}{text:<{TEXT_WIDTH}} ; {pos:04X}")
             else:
                 raw = lib.code[pos:pos + max(ins.size, 1)]
-                out.append(f"{INDENT}{'.BYTES  ' + raw.hex():<{TEXT_WIDTH}}; {pos:04X} {instr_text(ins)}")
+                out.append(f"{INDENT}{'.BYTES  ' + raw.hex():<{TEXT_WIDTH}} ; {pos:04X} {instr_text(ins)}")
         if self.tail is not None:
             if self.tail in targets:
                 out.append(f"{targets[self.tail]}:")
-            out.append(f"{INDENT}{'.BYTES  ' + lib.code[self.tail:].hex():<{TEXT_WIDTH}}; {self.tail:04X} "
+            out.append(f"{INDENT}{'.BYTES  ' + lib.code[self.tail:].hex():<{TEXT_WIDTH}} ; {self.tail:04X} "
                        "truncated instruction")
         end = len(lib.code)
         if end in targets and end != self.tail:

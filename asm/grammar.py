@@ -1,22 +1,27 @@
-"""The AluAsm line grammar (pyparsing).
+"""The AluAsm grammar (pyparsing).
 
-A source file is a sequence of lines; ``;`` starts a comment (outside string literals).  Each line
-holds at most one statement, optionally preceded by a label::
+A source file is a sequence of lines (``\\n`` or ``\\r\\n``); ``;`` starts a comment (outside
+string literals).  Inside ``.MAIN`` and ``.ROUTINE`` sections each line holds at most one
+statement, optionally preceded by a label::
 
     line        := [label] [directive | instruction] [comment]
     label       := IDENT ":"                      (followed by a blank, ";" or the end of line)
     directive   := "." NAME rest-of-line          (.ISAE .LIBS .CONST .INPUT .MAIN .ROUTINE
-                                                   .DATA .BYTES)
+                                                   .DATA, and .BYTES inside code)
     instruction := MNEMONIC ["." FLAG] [operand ("," operand)*]
     MNEMONIC    := IDENT | "rsrv:" HEX HEX
     operand     := piece+                         (text up to the next "," or ";", with
                                                    "quoted strings" kept whole)
 
 What an operand must look like is not part of this grammar: it is decided by the display
-template of the instruction form being matched (:mod:`asm.syntax`).  Literal values are read by
-:data:`LITERAL`: integers (decimal, ``0x``, ``0o``, ``0b``, ``_`` separators, optional sign),
-decimal floats (``1.5``, ``-2e-3``, ``1.0E+10``), ``inf``/``+Inf``/``-Inf``/``NaN``, double-quoted
-strings with C-like escapes (``\\n \\t \\r \\0 \\\\ \\" \\xHH``) and bare even-length hex byte strings.
+template of the instruction form being matched (:mod:`asm.syntax`).  The other sections have
+line grammars of their own (:data:`ISAE_LINE`, :data:`LIBS_LINE`, :data:`CONST_LINE`,
+:data:`INPUT_LINE`, :data:`DATA_LINE`).
+
+Literal values (:data:`LITERAL`): integers in decimal, ``0x`` hex, ``0o`` octal or ``0b`` binary
+with optional sign and ``_`` separators; decimal floats (``1.5``, ``-2e-3``, ``1.0E+10``);
+``inf``/``+Inf``/``-Inf``/``NaN``; double-quoted strings with the escapes ``\\n \\t \\r \\0 \\\\ \\"
+\\'`` and ``\\xHH``; byte strings as ``0x`` hex or bare hex with an even number of digits.
 """
 from __future__ import annotations
 
@@ -28,16 +33,6 @@ import pyparsing as pp
 pp.ParserElement.set_default_whitespace_chars(" \t")
 
 IDENT_RE = r"[A-Za-z_][A-Za-z0-9_]*"
-
-IDENT = pp.Regex(IDENT_RE)("ident")
-LABEL = pp.Regex(rf"(?P<label>{IDENT_RE}):(?=[ \t;]|$)")
-COMMENT = pp.Regex(r";.*")
-DIRECTIVE = pp.Regex(r"\.(?P<directive>[A-Za-z]+)\b")
-REST = pp.Regex(r"[^;]*")
-MNEMONIC = pp.Regex(r"(?P<mnemonic>rsrv:[0-9A-Fa-f]{2}|[A-Za-z_][A-Za-z0-9_]*)"
-                    r"(?:\.(?P<flag>[A-Za-z0-9_]+))?(?![:\w.])")
-STRING = pp.Regex(r'"(?:[^"\\\n]|\\.)*"')
-PIECE = STRING | pp.Regex(r'[^,;"\s]+')
 
 
 @dataclass
@@ -51,26 +46,73 @@ class Tok:
         return self.orig or self.text
 
 
-def _operand_action(s: str, loc: int, toks: pp.ParseResults) -> Tok:
-    return Tok(toks[0], pp.col(loc, s))
+def _tok(expr: pp.ParserElement, strip: bool = False) -> pp.ParserElement:
+    """``expr`` yielding a :class:`Tok` with its column."""
+    def action(s: str, loc: int, t: pp.ParseResults) -> Tok:
+        text = t[0]
+        return Tok(text.rstrip() if strip else text, loc + 1)
+    return expr.add_parse_action(action)
 
 
-OPERAND = pp.original_text_for(pp.OneOrMore(PIECE)).add_parse_action(_operand_action)
-EMPTY = pp.Empty().set_parse_action(lambda s, loc, t: Tok("", pp.col(loc, s)))
+COMMENT = pp.Regex(r";.*")
+_END = pp.Optional(pp.Suppress(COMMENT)) + pp.StringEnd()
+STRING = pp.Regex(r'"(?:[^"\\]|\\.)*"')
+PIECE = STRING | pp.Regex(r'[^,;"\s]+')
+
+LABEL = _tok(pp.Regex(rf"{IDENT_RE}(?=:(?:[ \t;]|$))"))("label") + pp.Suppress(":")
+DIRECTIVE = _tok(pp.Regex(r"\.[A-Za-z]+(?![\w.:])"))
+REST = _tok(pp.Regex(r"[^;]*"), strip=True)
+MNEMONIC = _tok(pp.Regex(rf"rsrv:[0-9A-Fa-f]{{2}}(?![\w.:])|{IDENT_RE}(?![\w:])"))
+FLAG = pp.Suppress(pp.Literal(".").leave_whitespace()) + _tok(pp.Regex(r"[A-Za-z0-9_]+(?![\w.:])")
+                                                             .leave_whitespace())("flag")
+OPERAND = pp.original_text_for(pp.OneOrMore(PIECE)).add_parse_action(lambda s, loc, t: Tok(t[0], loc + 1))
+EMPTY = pp.Empty().set_parse_action(lambda s, loc, t: Tok("", loc + 1))
 OPERANDS = (OPERAND | EMPTY) + pp.ZeroOrMore(pp.Suppress(",") + (OPERAND | EMPTY))
 
-INSTRUCTION = pp.Group(MNEMONIC + pp.Group(pp.Optional(OPERANDS))("operands"))("instruction")
-STATEMENT = pp.Group(DIRECTIVE + pp.original_text_for(REST)("rest"))("dir") | INSTRUCTION
-LINE = (pp.Optional(LABEL) + pp.Optional(STATEMENT) + pp.Optional(pp.Suppress(COMMENT))
-        + pp.StringEnd())
+INSTRUCTION = (MNEMONIC("mnemonic") + pp.Optional(FLAG)
+               + pp.Group(pp.Optional(OPERANDS))("operands"))
+CODE_DIRECTIVE = DIRECTIVE("directive") + REST("rest")
+CODE_LINE = (pp.Optional(LABEL) + pp.Optional(CODE_DIRECTIVE | INSTRUCTION) + _END)
 
-# Literals (values of operands and constants)
-INT_LIT = pp.Regex(r"[+-]?(?:0[xX][0-9A-Fa-f_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)(?![\w.])")
+# Section bodies (lines outside .MAIN/.ROUTINE)
+SYMBOL = _tok(pp.Regex(rf"\${IDENT_RE}"))
+REGISTER = _tok(pp.Regex(r"[a-z][a-z0-9]*\[[ \t]*[0-9]+[ \t]*\]"))
+DIRECTIVE_LINE = DIRECTIVE("directive") + REST("rest") + _END
+ISAE_LINE = pp.Group(pp.ZeroOrMore(_tok(pp.Regex(r"[A-Za-z0-9_]+"))))("names") + _END
+LIBS_LINE = pp.Optional(_tok(pp.Regex(IDENT_RE))("alias") + _tok(pp.Regex(r"[^\s;]+"))("lib")) + _END
+CONST_LINE = pp.Optional(SYMBOL("name") + pp.Optional(pp.Suppress("="))
+                         + pp.original_text_for(pp.OneOrMore(PIECE))
+                         .add_parse_action(lambda s, loc, t: Tok(t[0], loc + 1))("value")) + _END
+INPUT_LINE = pp.Optional(SYMBOL("name") + REGISTER("reg") + pp.Optional(_tok(STRING.copy())("desc"))) + _END
+DATA_LINE = pp.Group(pp.ZeroOrMore(_tok(STRING.copy() | pp.Regex(r"(?:0x)?[0-9A-Fa-f]+(?![\w.])"))))("items") + _END
+
+# Literals
+INT_LIT = pp.Regex(r"[+-]?(?:0[xX][0-9A-Fa-f_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)")
 FLOAT_LIT = pp.Regex(r"[+-]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][+-]?[0-9]+)?|[0-9][0-9_]*[eE][+-]?[0-9]+"
                      r"|\.[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?)")
-SPECIAL_LIT = pp.Regex(r"[+-]?(?:[Ii]nf|INF|NaN|nan|NAN)\b")
-HEX_BYTES = pp.Regex(r"(?:0x)?(?:[0-9A-Fa-f]{2})+")
-LITERAL = STRING("string") | FLOAT_LIT("float") | INT_LIT("int") | SPECIAL_LIT("special")
+SPECIAL_LIT = pp.Regex(r"[+-]?(?:[Ii]nf|INF|NaN|nan|NAN)")
+HEX_BYTES = pp.Regex(r"(?:0[xX])?(?:[0-9A-Fa-f]{2})+")
+LITERAL = (STRING.copy()("string") | FLOAT_LIT("float") | INT_LIT("int") | SPECIAL_LIT("special")) + pp.StringEnd()
+
+
+def literal_kind(text: str) -> Optional[str]:
+    """``"string"``, ``"float"``, ``"int"`` or ``"special"`` (None: not a literal)."""
+    try:
+        res = LITERAL.parse_string(text, parse_all=True)
+    except pp.ParseBaseException:
+        return None
+    for kind in ("string", "float", "int", "special"):
+        if kind in res:
+            return kind
+    return None  # pragma: no cover
+
+
+def is_hex_bytes(text: str) -> bool:
+    try:
+        HEX_BYTES.parse_string(text, parse_all=True)
+    except pp.ParseBaseException:
+        return False
+    return True
 
 
 @dataclass
@@ -78,7 +120,7 @@ class Line:
     number: int
     text: str
     label: Optional[Tok] = None
-    directive: Optional[Tok] = None
+    directive: Optional[Tok] = None     # name without the dot, upper case
     rest: Optional[Tok] = None
     mnemonic: Optional[Tok] = None
     flag: Optional[Tok] = None
@@ -92,44 +134,36 @@ class GrammarError(Exception):
         self.message = message
 
 
-def parse_line(text: str, number: int) -> Line:
-    """Parse one source line into its parts (no semantic checks)."""
+def parse_with(expr: pp.ParserElement, text: str, what: str) -> pp.ParseResults:
+    """Parse a whole line with ``expr``; a :class:`GrammarError` names the offending token."""
     try:
-        res = LINE.parse_string(text, parse_all=True)
+        return expr.parse_string(text, parse_all=True)
     except pp.ParseBaseException as e:
-        found = text[e.loc:].split()[0] if text[e.loc:].strip() else "end of line"
+        loc = min(e.loc, len(text))
+        rest = text[loc:].strip()
+        found = rest.split()[0] if rest else "end of line"
         if found.startswith('"'):
-            q = text.find('"', e.loc)
-            raise GrammarError(q + 1, "unterminated string literal (a `\"` is missing)") from None
-        raise GrammarError(e.loc + 1, f"unexpected `{found}`: expected a label, a directive or an "
-                                      "instruction followed by comma-separated operands") from None
+            raise GrammarError(loc + 1, "unterminated string literal (a `\"` is missing)") from None
+        raise GrammarError(loc + 1, f"unexpected `{found}`: expected {what}") from None
+
+
+def parse_line(text: str, number: int) -> Line:
+    """Parse one line of a code section into its parts (no semantic checks)."""
+    res = parse_with(CODE_LINE, text, "a label, a directive or an instruction followed by "
+                                      "comma-separated operands")
     line = Line(number, text)
-    lab = res.get("label")
-    if lab is not None:
-        line.label = Tok(lab, text.index(lab) + 1)
-    d = res.get("dir")
-    if d is not None:
-        name = d["directive"]
-        line.directive = Tok(name.upper(), text.index("." + name) + 1)
-        rest = d["rest"]
-        line.rest = Tok(rest.strip(), text.index("." + name) + len(name) + 2 + (len(rest) - len(rest.lstrip())))
-    ins = res.get("instruction")
-    if ins is not None:
-        mn = ins["mnemonic"]
-        start = _find_mnemonic(text, mn, line.label)
-        line.mnemonic = Tok(mn, start + 1)
-        flag = ins.get("flag")
-        if flag is not None:
-            line.flag = Tok(flag, start + len(mn) + 2)
-        line.operands = tuple(ins["operands"])
+    if "label" in res:
+        line.label = res["label"]
+    if "directive" in res:
+        d: Tok = res["directive"]
+        line.directive = Tok(d.text[1:].upper(), d.col, d.text)
+        line.rest = res["rest"]
+    if "mnemonic" in res:
+        line.mnemonic = res["mnemonic"]
+        if "flag" in res:
+            line.flag = res["flag"]
+        line.operands = tuple(res["operands"])
     return line
-
-
-def _find_mnemonic(text: str, mn: str, label: Optional[Tok]) -> int:
-    start = 0
-    if label is not None:
-        start = label.col - 1 + len(label.text) + 1
-    return text.index(mn, start)
 
 
 def strip_blanks(text: str) -> str:
@@ -153,15 +187,17 @@ _ESCAPES = {"n": 10, "t": 9, "r": 13, "0": 0, "\\": 92, '"': 34, "'": 39}
 
 
 def unquote(lit: str) -> bytes:
-    """Bytes of a double-quoted string literal (UTF-8, with escapes)."""
+    """Bytes of a double-quoted string literal (UTF-8, with escapes); ValueError if malformed."""
+    if len(lit) < 2 or lit[0] != '"' or lit[-1] != '"':
+        raise ValueError("not a quoted string")
     body = lit[1:-1]
     out = bytearray()
     i = 0
     while i < len(body):
         c = body[i]
-        if c == "\\" and i + 1 < len(body):
-            e = body[i + 1]
-            if e == "x" and i + 3 < len(body) + 0 and _is_hex(body[i + 2:i + 4]):
+        if c == "\\":
+            e = body[i + 1:i + 2]
+            if e == "x" and _is_hex(body[i + 2:i + 4]):
                 out.append(int(body[i + 2:i + 4], 16))
                 i += 4
                 continue
@@ -169,33 +205,14 @@ def unquote(lit: str) -> bytes:
                 out.append(_ESCAPES[e])
                 i += 2
                 continue
-            raise ValueError(f"unknown escape `\\{e}` (use \\n \\t \\r \\0 \\\\ \\\" or \\xHH)")
-        out += c.encode("utf-8")
+            raise ValueError(f"unknown escape `\\{e}` (use \\n \\t \\r \\0 \\\\ \\\" \\' or \\xHH)")
+        try:
+            out += c.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the string is not valid Unicode") from None
         i += 1
     return bytes(out)
 
 
 def _is_hex(s: str) -> bool:
     return len(s) == 2 and all(ch in "0123456789abcdefABCDEF" for ch in s)
-
-
-# Section bodies (lines outside .MAIN/.ROUTINE blocks)
-SYMBOL = pp.Regex(rf"\$(?P<sym>{IDENT_RE})")
-REGISTER = pp.Regex(r"[a-z][a-z0-9]*\[\s*[0-9]+\s*\]")
-_END = pp.Optional(pp.Suppress(COMMENT)) + pp.StringEnd()
-DIRECTIVE_LINE = DIRECTIVE + pp.original_text_for(REST)("rest") + _END
-ISAE_LINE = pp.ZeroOrMore(pp.Regex(r"[A-Za-z0-9_]+"))("names") + _END
-LIBS_LINE = pp.Optional(IDENT("alias") + pp.Regex(r"[^\s;]+")("lib")) + _END
-CONST_LINE = pp.Optional(SYMBOL("name") + pp.Optional(pp.Suppress("="))
-                         + pp.original_text_for(pp.OneOrMore(PIECE))("value")) + _END
-INPUT_LINE = pp.Optional(SYMBOL("name") + REGISTER("reg") + pp.Optional(STRING("desc"))) + _END
-DATA_LINE = pp.ZeroOrMore(STRING | pp.Regex(r"(?:0x)?[0-9A-Fa-f]+"))("items") + _END
-
-
-def parse_with(expr: pp.ParserElement, text: str, what: str) -> pp.ParseResults:
-    try:
-        return expr.parse_string(text, parse_all=True)
-    except pp.ParseBaseException as e:
-        rest = text[e.loc:].strip()
-        found = rest.split()[0] if rest else "end of line"
-        raise GrammarError(e.loc + 1, f"unexpected `{found}`: expected {what}") from None

@@ -337,13 +337,22 @@ _INT_RE = re.compile(r"^([+-]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9
 _FLOAT_RE = re.compile(r"^([+-]?)([0-9][0-9_]*)?(?:\.([0-9_]*))?(?:[eE]([+-]?[0-9]+))?$")
 
 
+#: a value no register holds, for decimal literals too long to convert (> 4000 digits)
+TOO_LARGE = 1 << 16384
+
+
 def parse_int(text: str) -> Optional[int]:
     """An integer literal (``None`` when the text is not one)."""
     m = _INT_RE.match(text)
     if not m:
         return None
     body = m.group(2).replace("_", "")
-    v = int(body, 0) if body[:2].lower() in ("0x", "0o", "0b") else int(body, 10)
+    if body[:2].lower() in ("0x", "0o", "0b"):
+        v = int(body, 0)
+    elif len(body.lstrip("0")) > 4000:
+        v = TOO_LARGE
+    else:
+        v = int(body, 10)
     return -v if m.group(1) == "-" else v
 
 
@@ -359,8 +368,17 @@ def parse_decimal(text: str) -> Optional[tuple[bool, Fraction]]:
         return None
     ip = (m.group(2) or "0").replace("_", "")
     fp = (m.group(3) or "").replace("_", "")
+    digits = (ip + fp).lstrip("0") or "0"
     exp = int(m.group(4) or 0) - len(fp)
-    mant = int(ip + fp or "0")
+    if len(digits) > 4000:          # keep 4000 digits and a sticky one (rounding is unaffected)
+        sticky = "1" if digits[4000:].strip("0") else "0"
+        exp += len(digits) - 4001
+        digits = digits[:4000] + sticky
+    mant = int(digits)
+    if mant and len(digits) + exp > 100000:
+        return m.group(1) == "-", Fraction(10) ** 100000     # beyond every format: infinity
+    if mant and len(digits) + exp < -100000:
+        return m.group(1) == "-", Fraction(0)               # below every format: zero
     value = Fraction(mant) * (Fraction(10) ** exp)
     return m.group(1) == "-", value
 

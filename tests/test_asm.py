@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from aluvm import isa
 from aluvm.assemble import reassemble
-from aluvm.bytecode import Instr, decode, encode
+from aluvm.bytecode import Instr, decode
 from aluvm.errors import AsmError
 from aluvm.library import DEFAULT_ISAE, Lib, lib_id_display
 from aluvm.registers import A_BITS, F_BYTES, R_BITS
@@ -454,3 +454,19 @@ def test_no_hand_written_instruction_list() -> None:
     src = (Path(__file__).resolve().parent.parent / "asm" / "syntax.py").read_text()
     for mn in ("secpgen", "ripemd", "cnv", "spy", "putif"):
         assert not re.search(rf"\b{mn}\b", src)
+
+
+PIECES = ["put", "a8[0]", "a64[31]", ",", " ", "\t", ";", '"', '"x"', "\\", "$x", ".MAIN", ".ROUTINE",
+          ".CONST", ".INPUT", ".LIBS", ".ISAE", ".DATA", ".BYTES", "loop:", "loop", "jmp", "0x10", "1.5e",
+          "-", "@", "alu:", "#", "[", "]", "add.uc", "s16[0]", "f32[1]", "~", "data[", "..", "\n",
+          "rsrv:4E", "ins.l", "inc", "=", "é", "call", "5 @ ", "99999999999999999999999", "nan", "cafe"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
+def test_garbage_gives_one_line_errors(src: str) -> None:
+    try:
+        assemble(src, "g.aluasm")
+    except AsmError as e:
+        msg = str(e)
+        assert msg.startswith("g.aluasm") and "\n" not in msg and "internal" not in msg, msg
