@@ -41,13 +41,20 @@ def iter_vectors(paths: Iterable[str]) -> Iterator[dict]:
                     yield json.loads(line)
 
 
-def check_run(vec: dict, got: dict) -> Optional[str]:
+def check_run(vec: dict, got: dict, strict_panics: bool = False) -> Optional[str]:
     exp = vec["expect"]
     if str(got.get("reason", "")).startswith("internal error"):
         return f"interpreter bug: {got['reason']}"
     if vec.get("reference_panics") or vec.get("reference_hangs"):
         if not got.get("ok") or got.get("st0") is not False:
             return f"flagged vector must stop with st0=false, got {got.get('st0')!r}"
+        if strict_panics and vec.get("reference_panics"):
+            # beyond the contract: the state at the moment of the panic also matches
+            if "panic" not in got:
+                return "the reference panics here, we did not"
+            for k in ("cy0", "ca0", "regs"):
+                if got.get(k) != exp.get(k):
+                    return f"state at panic: {k} differs"
         return None
     if not got.get("ok"):
         return f"request failed: {got.get('error')}"
@@ -117,8 +124,8 @@ def check_info(vec: dict, got: dict) -> Optional[str]:
 Handler = Callable[[dict], dict]
 
 
-def run_vectors(vectors: Iterable[dict], handler: Handler, max_failures: int = 20
-                ) -> dict[str, FamilyResult]:
+def run_vectors(vectors: Iterable[dict], handler: Handler, max_failures: int = 20,
+                strict_panics: bool = False) -> dict[str, FamilyResult]:
     results: dict[str, FamilyResult] = defaultdict(FamilyResult)
     for vec in vectors:
         fam = results[vec.get("family", "?")]
@@ -131,7 +138,7 @@ def run_vectors(vectors: Iterable[dict], handler: Handler, max_failures: int = 2
             got = {"ok": False, "error": f"crash: {type(e).__name__}: {e}"}
         err: Optional[str]
         if op == "run":
-            err = check_run(vec, got)
+            err = check_run(vec, got, strict_panics)
         elif op == "disasm":
             err, text_ok = check_disasm(vec, got)
             if not text_ok:

@@ -13,7 +13,8 @@ FAMILIES = sorted(p.name.split(".")[0] for p in LOCAL_VECTORS.glob("*.jsonl.gz")
 
 
 def _assert_clean(path) -> None:
-    results = run_vectors(iter_vectors([str(path)]), lambda req: handle(req))
+    # strict: for reference panics we also match the state recorded at the moment of the panic
+    results = run_vectors(iter_vectors([str(path)]), lambda req: handle(req), strict_panics=True)
     for name, r in results.items():
         assert r.failed == 0 and r.flagged_failed == 0, f"{name}: {r.failures[:5]}"
         assert r.passed + r.flagged_passed > 0
