@@ -490,9 +490,15 @@ def _apf_cmp(a: Apf, b: Apf) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # IEEE formats (f16, f32, f64, f128, f256) through MPFR, with hardware fast paths
+#
+# amplify_apfloat rounds correctly, so any correctly rounded engine reproduces its values; what
+# we add is its status mapping: OVERFLOW (infinity in the modes that round to it, ±MAX with
+# INEXACT otherwise), UNDERFLOW (inexact and subnormal/zero *after* rounding), DIV_BY_ZERO and
+# INVALID all make the result undefined.  Note that gmpy2's overflow flag cannot be used: it is
+# also raised when a toward-zero mode returns ±MAX, which the reference keeps.
 # ---------------------------------------------------------------------------------------------
 
-# Operands enter MPFR exactly through this context (237-bit significands, huge exponent range).
+# Wide operands enter MPFR exactly through this context (237-bit significands, huge range).
 _EXACT = gmpy2.context(precision=256, emin=-(1 << 30), emax=1 << 30)
 _MPFR_ROUND = (gmpy2.RoundToZero, gmpy2.RoundToNearest, gmpy2.RoundDown, gmpy2.RoundUp)
 _IEEE_BITS = {F16: 16, F32: 32, F64: 64, F128: 128, F256: 256}
@@ -508,17 +514,15 @@ def _make_ctx(fc: int, rnd: int) -> gmpy2.context:
 _CTX = {(fc, rnd): _make_ctx(fc, rnd) for fc in _IEEE_BITS for rnd in range(4)}
 
 
-def _to_mpfr(f: _Fmt, bits: int) -> gmpy2.mpfr:
-    """Exact MPFR value of a finite non-zero pattern."""
-    field = (bits >> f.fbits) & f.emask
-    m = bits & f.fmask
-    if field:
-        m |= 1 << f.fbits
-    else:
-        field = 1
-    if bits & f.sign:
-        m = -m
-    return _EXACT.mul_2exp(m, field - f.max_exp - f.fbits)
+def _mpfr_op(ctx: gmpy2.context, op: str, x: object, y: object) -> gmpy2.mpfr:
+    """One MPFR operation in `ctx` (operands: exact mpfr values or Python floats)."""
+    if op == "add":
+        return ctx.add(x, y)
+    if op == "sub":
+        return ctx.sub(x, y)
+    if op == "mul":
+        return ctx.mul(x, y)
+    return ctx.div(x, y)
 
 
 def _from_mpfr(f: _Fmt, r: gmpy2.mpfr) -> int:
@@ -538,124 +542,116 @@ def _from_mpfr(f: _Fmt, r: gmpy2.mpfr) -> int:
     return sign | (m << shift if shift >= 0 else m >> -shift)
 
 
-def _finite_kind(f: _Fmt, bits: int) -> int:
-    """_ZERO, _NORMAL (finite non-zero, including subnormal), _INF or _NAN of an IEEE pattern."""
-    mag = bits & (f.sign - 1)
-    if mag == 0:
-        return _ZERO
+def _special(op: str, fc: int, a: int, b: int) -> Optional[int]:
+    """Result when an operand is zero, infinite or NaN (the library decides by category)."""
+    f = _FMTS[fc]
+    sbit = f.sign
     inf = f.emask << f.fbits
-    if mag < inf:
-        return _NORMAL
-    return _INF if mag == inf else _NAN
-
-
-def _special(op: str, f: _Fmt, a: int, b: int, ka: int, kb: int) -> Optional[int]:
-    """Result when an operand is zero or infinite (values the library handles by category)."""
-    sa, sb = a & f.sign, b & f.sign
-    inf = f.emask << f.fbits
+    ma, mb = a & (sbit - 1), b & (sbit - 1)
+    if ma > inf or mb > inf:
+        return None                                   # NaN (never produced by `read`)
+    sa, sb = a & sbit, b & sbit
     if op in ("add", "sub"):
         if op == "sub":
-            sb ^= f.sign
-            b ^= f.sign
-        if ka == _INF and kb == _INF:
+            sb ^= sbit
+        if ma == inf and mb == inf:
             return None if sa != sb else a
-        if ka == _INF or kb == _ZERO:
-            return a & ~f.sign if ka == _ZERO else a
-        return b & ~f.sign if kb == _ZERO else b      # a is zero or b is infinite
+        if ma == inf or mb == 0:
+            return a if ma else 0
+        return (sb | mb) if mb else 0                 # a is zero or b is infinite
     if op == "mul":
-        if (ka == _ZERO and kb == _INF) or (ka == _INF and kb == _ZERO):
+        if (ma == 0 and mb == inf) or (ma == inf and mb == 0):
             return None
-        if ka == _INF or kb == _INF:
-            return (sa ^ sb) | inf
-        return 0
-    if (ka == kb == _INF) or (ka == kb == _ZERO):
+        return (sa ^ sb) | inf if inf in (ma, mb) else 0
+    if (ma == mb == inf) or (ma == mb == 0):
         return None
-    if ka == _INF:
+    if ma == inf:
         return (sa ^ sb) | inf
-    if ka == _ZERO or kb == _INF:
+    if ma == 0 or mb == inf:
         return 0
     return None                                       # finite / 0: DIV_BY_ZERO
 
 
-def _mpfr_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
-    """Correctly rounded op on finite non-zero operands with the library's status rules."""
-    f = _FMTS[fc]
+# Per-format constants for the wide path: (fbits, emask, fmask, sign, hidden bit, bias + fbits).
+_WIDE = {fc: (f.fbits, f.emask, f.fmask, f.sign, 1 << f.fbits, f.max_exp + f.fbits)
+         for fc, f in enumerate(_FMTS) if fc in _IEEE_BITS}
+
+
+def _wide_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
+    """f128/f256 (and any finite non-zero pair): MPFR on exact wide operands."""
+    fb, emask, fmask, sbit, hidden, ebias = _WIDE[fc]
+    fa, fbb = (a >> fb) & emask, (b >> fb) & emask
+    ma = (a & fmask) | hidden if fa else a & fmask
+    mb = (b & fmask) | hidden if fbb else b & fmask
+    x = _EXACT.mul_2exp(-ma if a & sbit else ma, (fa or 1) - ebias)
+    y = _EXACT.mul_2exp(-mb if b & sbit else mb, (fbb or 1) - ebias)
     ctx = _CTX[fc, rnd]
     ctx.clear_flags()
-    x, y = _to_mpfr(f, a), _to_mpfr(f, b)
-    if op == "add":
-        r = ctx.add(x, y)
-    elif op == "sub":
-        r = ctx.sub(x, y)
-    elif op == "mul":
-        r = ctx.mul(x, y)
-    else:
-        r = ctx.div(x, y)
+    r = _mpfr_op(ctx, op, x, y)
     if r.is_infinite():
         return None                                   # OVERFLOW in a mode rounding to infinity
     if r == 0:
         return None if ctx.inexact else 0             # underflow to zero / exact cancellation
-    bits = _from_mpfr(f, r)
-    if ctx.inexact and not bits & (f.emask << f.fbits):
+    bits = _from_mpfr(_FMTS[fc], r)
+    if ctx.inexact and not bits & (emask << fb):
         return None                                   # UNDERFLOW: inexact and subnormal
     return bits
 
-_PACK_Q, _UNPACK_D = struct.Struct("<Q").pack, struct.Struct("<d").unpack
-_PACK_D, _UNPACK_Q = struct.Struct("<d").pack, struct.Struct("<Q").unpack
-_PACK_I, _UNPACK_F = struct.Struct("<I").pack, struct.Struct("<f").unpack
-_PACK_F, _UNPACK_I = struct.Struct("<f").pack, struct.Struct("<I").unpack
+
+# f16/f32/f64 values are exact Python floats, and gmpy2 takes floats exactly, so the narrow
+# formats skip the integer <-> mpfr conversions: (pair pack, pair unpack, one-value pack/unpack).
+_QQ, _DD = struct.Struct("<QQ"), struct.Struct("<dd")
+_II, _FF = struct.Struct("<II"), struct.Struct("<ff")
+_HH, _EE = struct.Struct("<HH"), struct.Struct("<ee")
+_D, _Q = struct.Struct("<d"), struct.Struct("<Q")
+_F, _I = struct.Struct("<f"), struct.Struct("<I")
+_E, _H = struct.Struct("<e"), struct.Struct("<H")
+_NARROW = {
+    F16: (_HH.pack, _EE.unpack, _E.pack, _H.unpack, 0x7C00, 0x7FFF),
+    F32: (_II.pack, _FF.unpack, _F.pack, _I.unpack, 0x7F800000, 0x7FFFFFFF),
+    F64: (_QQ.pack, _DD.unpack, _D.pack, _Q.unpack, 0x7FF << 52, (1 << 63) - 1),
+}
+_M63, _E64 = (1 << 63) - 1, 0x7FF << 52
 _F64_TINY = 2.0 ** -1022
 _F32_TINY = 2.0 ** -126
+_INF = float("inf")
 
 
-def _f64(bits: int) -> float:
-    return _UNPACK_D(_PACK_Q(bits))[0]
-
-
-def _f64_bits(x: float) -> int:
-    return _UNPACK_Q(_PACK_D(x))[0]
-
-
-def _f32(bits: int) -> float:
-    return _UNPACK_F(_PACK_I(bits))[0]
+def _narrow_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
+    """f16/f32/f64: host FPU for f32/f64 round-to-nearest, MPFR on floats otherwise."""
+    pack2, unpack2, pack1, unpack1, emask, mag = _NARROW[fc]
+    if not (a & mag and b & mag) or a & emask == emask or b & emask == emask:
+        r = _special(op, fc, a, b)
+        return r if r is None or r & mag else 0
+    x, y = unpack2(pack2(a, b))
+    if rnd == RND_NEAREST:
+        if fc == F64:
+            return _hw_f64(op, x, y, a, b)
+        if fc == F32:
+            return _hw_f32(op, x, y)
+    ctx = _CTX[fc, rnd]
+    ctx.clear_flags()
+    r = float(_mpfr_op(ctx, op, x, y))               # exact: the result is in the format
+    if r == _INF or r == -_INF:
+        return None                                   # OVERFLOW in a mode rounding to infinity
+    if r == 0.0:
+        return None if ctx.inexact else 0
+    bits = unpack1(pack1(r))[0]
+    if ctx.inexact and not bits & emask:
+        return None                                   # UNDERFLOW: inexact and subnormal
+    return bits
 
 
 def _f32_bits(x: float) -> int:
     """Round a double to f32 with round-to-nearest-even (overflow gives infinity)."""
     try:
-        return _UNPACK_I(_PACK_F(x))[0]
+        return _I.unpack(_F.pack(x))[0]
     except OverflowError:
         return 0xFF800000 if x < 0 else 0x7F800000
 
 
-def _hw_f64(op: str, a: int, b: int) -> Optional[int]:
-    """f64 round-to-nearest on the host FPU; tiny mul/div results go to MPFR for exactness.
-
-    Sums and differences that land in the subnormal range are always exact, so only products
-    and quotients need the exact "inexact and tiny" test.
-    """
-    x, y = _f64(a), _f64(b)
-    if op == "add":
-        r = x + y
-    elif op == "sub":
-        r = x - y
-    elif op == "mul":
-        r = x * y
-        if -_F64_TINY < r < _F64_TINY:
-            return _mpfr_arith(op, F64, RND_NEAREST, a, b)
-    else:
-        r = x / y
-        if -_F64_TINY < r < _F64_TINY:
-            return _mpfr_arith(op, F64, RND_NEAREST, a, b)
-    if r == 0.0:
-        return 0
-    if r - r != 0.0:
-        return None                                   # overflowed to infinity
-    return _f64_bits(r)
-
-
-def _f32_op(op: str, x: float, y: float) -> float:
-    """f32 operation computed in f64; exact for +,-,* and innocuous double rounding for /."""
+def _host_op(op: str, x: float, y: float) -> float:
+    """The operation on host doubles (no zero divisors reach here)."""
     if op == "add":
         return x + y
     if op == "sub":
@@ -665,20 +661,39 @@ def _f32_op(op: str, x: float, y: float) -> float:
     return x / y
 
 
-def _hw_f32(op: str, a: int, b: int) -> Optional[int]:
-    """f32 round-to-nearest via f64 (53 >= 2*24+2, so rounding twice equals rounding once)."""
-    x, y = _f32(a), _f32(b)
-    wide = _f32_op(op, x, y)
+def _hw_f64(op: str, x: float, y: float, a: int, b: int) -> Optional[int]:
+    """f64 round-to-nearest on the host FPU; tiny mul/div results go to MPFR for exactness.
+
+    Sums and differences that land in the subnormal range are always exact, so only products
+    and quotients need the exact "inexact and tiny" test.
+    """
+    r = _host_op(op, x, y)
+    if -_F64_TINY < r < _F64_TINY:
+        if r == 0.0 and op in ("add", "sub"):
+            return 0                                  # exact cancellation
+        if op in ("mul", "div"):
+            return _wide_arith(op, F64, RND_NEAREST, a, b)
+    elif r == _INF or r == -_INF:
+        return None                                   # overflow
+    return _Q.unpack(_D.pack(r))[0]
+
+
+def _hw_f32(op: str, x: float, y: float) -> Optional[int]:
+    """f32 round-to-nearest via f64 (53 >= 2*24+2, so rounding twice equals rounding once).
+
+    The f64 product of two f32 values is exact, and so is f64 `q * y` for an f32 quotient `q`,
+    which gives exact inexactness tests for tiny results.
+    """
+    wide = _host_op(op, x, y)
     bits = _f32_bits(wide)
-    mag = bits & 0x7FFFFFFF
-    if mag == 0x7F800000:
-        return None
-    if mag < 0x00800000 and op in ("mul", "div"):
-        r = _f32(bits)
-        exact = r == wide if op == "mul" else r * y == x
-        if not exact:
-            return None
-    return 0 if mag == 0 else bits
+    m = bits & 0x7FFFFFFF
+    if m < 0x00800000:
+        if op == "mul" or op == "div":
+            r = _F.unpack(_F.pack(wide))[0]
+            if (r != wide) if op == "mul" else (r * y != x):
+                return None                           # UNDERFLOW: inexact and tiny
+        return bits if m else 0
+    return None if m == 0x7F800000 else bits
 
 
 # ---------------------------------------------------------------------------------------------
@@ -696,17 +711,17 @@ def _bf16_from_f32(bits: int) -> int:
 
 def _bf16_arith(op: str, a: int, b: int) -> Optional[int]:
     """Widen to f32, f32 op (RNE), narrow; the rounding flag is ignored (semantics.md §5.2)."""
-    x, y = _f32(a << 16), _f32(b << 16)
+    x, y = _FF.unpack(_II.pack(a << 16, b << 16))
     if op == "div" and y == 0.0:
         if x == 0.0 or x != x:
             return None
-        wide = float("inf") if x > 0 else float("-inf")
+        wide = _INF if x > 0 else -_INF
     else:
-        wide = _f32_op(op, x, y)
+        wide = _host_op(op, x, y)
     if wide != wide:
         return None
     r = _bf16_from_f32(_f32_bits(wide))
-    return 0 if r & 0x7FFF == 0 else r
+    return r if r & 0x7FFF else 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -722,25 +737,31 @@ def arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
     `rnd`: 0 toward zero, 1 nearest-even, 2 floor, 3 ceil.  Status rules (semantics.md §5.1):
     only an OK or INEXACT-only status yields a value; −0 results are stored as +0.
     """
-    if fc == F512:
-        raise Panic(f"float {_OP_NOUN.get(op, op)} of integer numbers (f512, reference P11)")
+    if rnd == RND_NEAREST and (fc == F64 or fc == F32):
+        # Hot path: finite non-zero operands straight to the host FPU.
+        if fc == F64:
+            if a & _M63 and b & _M63 and a & _E64 != _E64 and b & _E64 != _E64:
+                x, y = _DD.unpack(_QQ.pack(a, b))
+                return _hw_f64(op, x, y, a, b)
+        elif a & 0x7FFFFFFF and b & 0x7FFFFFFF and a & 0x7F800000 != 0x7F800000 \
+                and b & 0x7F800000 != 0x7F800000:
+            x, y = _FF.unpack(_II.pack(a, b))
+            return _hw_f32(op, x, y)
+    if fc in _NARROW:
+        return _narrow_arith(op, fc, rnd, a, b)
     if fc == BF16:
         return _bf16_arith(op, a, b)
     if fc == F80:
         return _apf_arith(op, fc, rnd, a, b)
+    if fc == F512:
+        raise Panic(f"float {_OP_NOUN.get(op, op)} of integer numbers (f512, reference P11)")
     f = _FMTS[fc]
-    ka, kb = _finite_kind(f, a), _finite_kind(f, b)
-    if ka == _NAN or kb == _NAN:
-        return None
-    if ka != _NORMAL or kb != _NORMAL:
-        r = _special(op, f, a, b, ka, kb)
-        return r if r is None or r & (f.sign - 1) else 0
-    if rnd == RND_NEAREST:
-        if fc == F64:
-            return _hw_f64(op, a, b)
-        if fc == F32:
-            return _hw_f32(op, a, b)
-    return _mpfr_arith(op, fc, rnd, a, b)
+    mag = f.sign - 1
+    inf = f.emask << f.fbits
+    if not (a & mag and b & mag) or a & inf == inf or b & inf == inf:
+        r = _special(op, fc, a, b)
+        return r if r is None or r & mag else 0
+    return _wide_arith(op, fc, rnd, a, b)
 
 
 # ---------------------------------------------------------------------------------------------
