@@ -36,6 +36,7 @@ from aluvm.bytecode import Instr, decode, encode, put_width
 
 from . import numfmt
 from .display import bytes_exact_text, float_exact_text, instr_text, lib_text, step_text
+from .syntax import asm_form
 
 INDENT = " " * 8
 TEXT_WIDTH = 39
@@ -191,12 +192,9 @@ class _Disassembler:
             extra["site"] = f"{ins.args[0]} @ {self.aliases[ins.value]}"  # type: ignore[index]
         elif form.key == "stp":
             return step_text(ins)
-        elif form.key == "ins":
-            flag, off, src, dst = ins.args
-            return f"ins.{isa.INSERT[flag]}   s16[{src}],s16[{dst}],a16[{off}]"
         elif form.key in _JUMPS and ins.args[0] in targets:
             extra["h16"] = targets[ins.args[0]]
-        return isa.render(form, ins.args, extra)
+        return isa.render(asm_form(form), ins.args, extra)
 
     def run(self) -> str:
         lib = self.lib
@@ -248,6 +246,5 @@ def asm_text(ins: Instr) -> str:
     if form.special == isa.PUT_S and ins.value is not None:
         return isa.render(form, ins.args, {"bytes": bytes_exact_text(ins.value[0])})  # type: ignore[index]
     if form.key == "ins":
-        flag, off, src, dst = ins.args
-        return f"ins.{isa.INSERT[flag]}   s16[{src}],s16[{dst}],a16[{off}]"
+        return isa.render(asm_form(form), ins.args, {})
     return instr_text(ins)

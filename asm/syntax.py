@@ -19,7 +19,7 @@ Two templates need a derived syntax, both documented deviations of the reference
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Optional, Sequence
 
@@ -44,6 +44,8 @@ KIND_HINT = {
 }
 
 INS_HINT = "ins.<flag> s16[src],s16[dst],a16[off]"
+#: the assembler's template for ``ins`` (the reference's display loses the destination, S19)
+INS_TEMPLATE = "ins.{ins:flag}   {S:src},{S:dst},a16{i:off}"
 
 
 @dataclass
@@ -165,7 +167,8 @@ def compile_form(form: Form) -> list[Syntax]:
     counter = [0]
     ops = tuple(_operand(form, t, counter) for t in rest.split(",")) if rest else ()
     if form.key == "ins":
-        fixed_ops = tuple(_operand(form, t, counter) for t in "{S:src},{S:dst},a16{i:off}".split(","))
+        _h, fixed_rest = _split_template(INS_TEMPLATE)
+        fixed_ops = tuple(_operand(form, t, counter) for t in fixed_rest.split(","))
         return [Syntax(form, mnemonic, flag, fixed_ops),
                 Syntax(form, mnemonic, flag, ops,
                        rejected="the reference's `ins` display (S19) omits the destination; "
@@ -226,3 +229,8 @@ def field_limit(form: Form, name: str) -> int:
                 return 127
             return f.mask
     raise KeyError(name)
+
+
+def asm_form(form: Form) -> Form:
+    """The form with the template the assembler writes (differs from the display only for S19)."""
+    return replace(form, display=INS_TEMPLATE) if form.key == "ins" else form

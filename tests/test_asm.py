@@ -428,6 +428,13 @@ def test_roundtrip_random_bytes(code: bytes, data: bytes) -> None:
 
 
 @settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=64), st.binary(max_size=32))
+def test_roundtrip_random_bytes_spec_profile(code: bytes, data: bytes) -> None:
+    lib = Lib.with_(DEFAULT_ISAE, code, data)
+    assert assemble(disassemble(lib, profile="spec"), profile="spec") == lib
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.integers(0, 7), st.integers(0, (1 << 80) - 1))
 def test_float_text_roundtrip(fc: int, raw: int) -> None:
     from asm.display import float_exact_text
@@ -470,3 +477,17 @@ def test_garbage_gives_one_line_errors(src: str) -> None:
     except AsmError as e:
         msg = str(e)
         assert msg.startswith("g.aluasm") and "\n" not in msg and "internal" not in msg, msg
+
+
+def test_host_extension_forms_assemble_where_declared() -> None:
+    from aluvm.extensions import ExtOp, Extension, extend
+    from aluvm.interp import REFERENCE
+    ext = Extension("POPCNT", (ExtOp(0x90, "popcnt", "reg:3 idx:5 dst:5 pad:3:pad", 1,
+                                     lambda regs, reg, idx, dst: None, "popcnt  {A:reg}{i:idx},a8{i:dst}"),))
+    profile = extend(REFERENCE, ext)
+    lib = assemble(".ISAE\n ALU POPCNT\n.MAIN\n popcnt a64[0],a8[2]\n", profile=profile)
+    assert lib.code.hex() == "900302" and lib.isae_string() == "ALU POPCNT"
+    assert "popcnt  a64[0],a8[2]" in disassemble(lib, profile=profile)
+    assert assemble(disassemble(lib, profile=profile), profile=profile) == lib
+    with pytest.raises(AsmError, match="unknown instruction `popcnt`"):
+        assemble(".ISAE\n ALU\n.MAIN\n popcnt a64[0],a8[2]\n", profile=profile)
