@@ -908,29 +908,58 @@ def _apf_decimal(f: _Fmt, v: Apf) -> tuple[int, int]:
 
 
 def _f32_shortest(bits: int) -> tuple[int, int]:
-    """Rust's shortest round-trip decimal of a positive finite f32: (M, E) = M * 10**E."""
+    """Rust's ``Display`` digits for a positive finite f32 as (M, E) = M * 10**E.
+
+    Follows ``core::num::flt2dec``: ``decode`` (including its quirks: a power-of-two mantissa
+    always gets the asymmetric interval, and subnormal bounds are always inclusive) and the
+    Dragon shortest mode, which Grisu reproduces whenever it does not fall back to it.
+    """
     field, frac = (bits >> 23) & 0xFF, bits & 0x7FFFFF
-    m, e = (frac | 0x800000, field - 150) if field else (frac, -149)
-    num, den = (m << e, 1) if e >= 0 else (m, 1 << -e)
-    top = len(str(num // den)) - 1 if num >= den else -len(str(den // num))
-    for n in range(1, 10):
-        k = top - n + 1
-        while True:
-            scaled_num, scaled_den = (num, den * 10 ** k) if k >= 0 else (num * 10 ** -k, den)
-            lo = scaled_num // scaled_den
-            if lo < 10 ** n:
-                break
-            k += 1
-        best = None
-        for c in (lo, lo + 1):
-            cn, cd = (c * 10 ** k, 1) if k >= 0 else (c, 10 ** -k)
-            if c and _parse_value(F32, False, cn, cd) == bits:
-                dist = abs(cn * den - num * cd)       # same denominator for both candidates
-                if best is None or dist < best[0] or (dist == best[0] and c % 2 == 0):
-                    best = (dist, c)
-        if best is not None:
-            return best[1], k
-    raise AssertionError("no shortest representation found")  # pragma: no cover
+    if field == 0:
+        return _dragon_shortest(frac << 1, 1, 1, -150, True)
+    mant, exp = frac | 0x800000, field - 150
+    if mant == 0x800000:
+        return _dragon_shortest(mant << 2, 1, 2, exp - 2, True)
+    return _dragon_shortest(mant << 1, 1, 1, exp - 1, not mant & 1)
+
+
+def _dragon_shortest(mant: int, minus: int, plus: int, exp: int,
+                     inclusive: bool) -> tuple[int, int]:
+    """Shortest digits of mant * 2**exp inside (mant-minus, mant+plus) * 2**exp, closest to the
+    value, ties rounding up; bounds count when `inclusive` (Steele & White / Dragon4)."""
+    k = (((mant + plus - 1).bit_length() + exp) * 1292913986) >> 32
+    scale = 1
+    if exp < 0:
+        scale <<= -exp
+    else:
+        mant, minus, plus = mant << exp, minus << exp, plus << exp
+    if k >= 0:
+        scale *= 10 ** k
+    else:
+        p10 = 10 ** -k
+        mant, minus, plus = mant * p10, minus * p10, plus * p10
+
+    def below(a: int, b: int) -> bool:
+        return a <= b if inclusive else a < b
+
+    if below(scale, mant + plus):
+        k += 1
+    else:
+        mant, minus, plus = mant * 10, minus * 10, plus * 10
+    digits = 0
+    count = 0
+    while True:
+        d, mant = divmod(mant, scale)
+        digits = digits * 10 + d
+        count += 1
+        down = below(mant, minus)
+        up = below(scale, mant + plus)
+        if down or up:
+            break
+        mant, minus, plus = mant * 10, minus * 10, plus * 10
+    if up and (not down or 2 * mant >= scale):
+        digits += 1
+    return digits, k - count
 
 
 def _inf_bits(dst: int, neg_: bool) -> int:
