@@ -41,7 +41,7 @@ def load_lib(args: argparse.Namespace):
         raise CliError(f"{path}: no such file")
     if p.suffix == ".aluasm":
         from asm import assemble_file
-        return assemble_file(p)
+        return assemble_file(p, profile=getattr(args, "profile", "reference"))
     return load_file(p)
 
 
@@ -182,7 +182,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_disasm(args: argparse.Namespace) -> int:
     lib = load_lib(args)
     from asm import disassemble
-    print(disassemble(lib, raw=args.raw), end="")
+    print(disassemble(lib, raw=args.raw, profile=args.profile), end="")
     return 0
 
 
@@ -203,7 +203,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_asm(args: argparse.Namespace) -> int:
     from asm import assemble_file
     from .library import save_file
-    lib = assemble_file(Path(args.file))
+    lib = assemble_file(Path(args.file), profile=args.profile)
     out = args.output or str(Path(args.file).with_suffix(".alu"))
     save_file(lib, out)
     print(f"{out}: {len(lib.code)} code bytes, {len(lib.data)} data bytes")
@@ -330,6 +330,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--code")
     p.add_argument("--data")
     p.add_argument("--raw", action="store_true", help="the reference's exact display text")
+    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     p.set_defaults(func=cmd_disasm)
     p = sub.add_parser("info", help="library id, ISA extensions, segment sizes")
     p.add_argument("lib", nargs="?")
@@ -339,6 +340,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("asm", help="assemble an .aluasm file into a library file")
     p.add_argument("file")
+    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_asm)
     p = sub.add_parser("exec", help="answer JSON-line requests (vector format)")

@@ -138,7 +138,8 @@ def _decode_listing(code: bytes, data: bytes, profile: str
             return out, ("attempt to read or write outside of code segment "
                          f"(i.e. at position > 2^16) at offset {pos}"), False
         if ins.form.special == isa.PUT_S and ins.value is None:
-            return out, f"PANIC: put s16 data slice out of range at offset {pos}", False
+            from asm.disassembler import put_s_panic
+            return out, put_s_panic(len(data), ins.args[1], ins.args[2]), False
         out.append((pos, ins))
         if ins.size == 0:
             return out, (f"decoder did not advance at offset {pos} (reference decodes this "
