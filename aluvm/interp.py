@@ -238,6 +238,7 @@ def _put_s_panic(regs: Registers) -> None:
 # ---- control flow builders -------------------------------------------------------------------
 
 def _jump(regs: Registers) -> bool:
+    """Count a jump in cy0; at the 65535 limit fail instead (spec §4.3)."""
     if regs.cy0 >= JUMP_LIMIT:
         regs.st0 = False
         return False
@@ -262,11 +263,7 @@ def _b_jmp(prog: Program, ins: Instr, pos: int):
     target = ins.args[0]
 
     def jmp(regs: Registers) -> int:
-        if regs.cy0 >= JUMP_LIMIT:
-            regs.st0 = False
-            return STOP
-        regs.cy0 += 1
-        return target
+        return target if _jump(regs) else STOP
     return jmp
 
 
@@ -276,11 +273,7 @@ def _b_jif(prog: Program, ins: Instr, pos: int):
     def jif(regs: Registers) -> Optional[int]:
         if not regs.st0:
             return None
-        if regs.cy0 >= JUMP_LIMIT:
-            regs.st0 = False
-            return STOP
-        regs.cy0 += 1
-        return target
+        return target if _jump(regs) else STOP
     return jif
 
 
