@@ -1,0 +1,570 @@
+"""The JIT engine: compile once, cache (in process and on disk), run with interpreter fallback.
+
+``jit_runner(lib, regs, entry, profile)`` has the contract of
+:func:`aluvm.service.interp_runner`: it runs the library through the interpreter's own
+:class:`~aluvm.interp.Machine` (multi-library transfers, missing libraries, panics -> st0=false),
+with the library's program replaced by a :class:`CompiledLib`, whose ``run`` alternates between
+native code and the interpreter:
+
+* native code runs from a block leader until it stops or exits; the native register file
+  (:mod:`jit.layout`) is marshalled from/to :class:`~aluvm.registers.Registers` for just the A
+  registers the compiled code uses plus the control registers;
+* after a fallback exit the interpreter executes at least one instruction (with its exact
+  counters) and continues until the next native entry, so whatever is not compiled - and the
+  block in which ``cl0`` is reached - runs in the interpreter with exact state.
+
+Compiled code is cached per (library id, profile, roots): in process (LRU) and on disk as object
+files (``$ALUVM_JIT_CACHE``, default ``~/.cache/aluvm-jit``; ``off`` disables it), keyed by the
+library id, profile, llvmlite/LLVM versions, CPU name and features and a hash of the JIT and
+decoder sources.  Compiled functions only touch the register file they are given, so any
+number of threads may run them concurrently; compilation is serialised.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import struct
+import tempfile
+import threading
+import weakref
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import llvmlite
+import llvmlite.binding as llvm
+
+from aluvm.interp import NOP_SPIN, STOP, Machine, Outcome, Profile, Program, get_profile
+from aluvm.errors import Panic
+from aluvm.registers import U64_MAX, LibSite, Registers
+
+from . import codegen, layout, runtime
+from .layout import CS_WINDOW, EXIT_STOP, RegFile
+from .lift import CFG, lift
+
+FORMAT = 1
+MEMORY_CACHE_SIZE = int(os.environ.get("ALUVM_JIT_MEMORY_CACHE", "256"))
+OPT_LEVEL = 2
+#: after a fallback, the interpreter only re-enters native code where it can then run at least
+#: this many instructions (a round trip costs about as much as a dozen interpreted steps)
+HOT_RUN = 12
+
+_LOCK = threading.RLock()
+_STATE: dict[str, Any] = {}
+_TLS = threading.local()
+_FN_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32)
+
+
+# ---- LLVM ---------------------------------------------------------------------------------
+
+def _llvm() -> dict[str, Any]:
+    """Initialise LLVM once: target, host CPU, the object-emitting target machine."""
+    with _LOCK:
+        if not _STATE:
+            llvm.initialize_native_target()
+            llvm.initialize_native_asmprinter()
+            # i128 division would otherwise be a libcall (__udivti3 ...): expand it inline like
+            # every wider division, so compiled code needs nothing from outside the process
+            llvm.set_option("", "-expand-div-rem-bits=64")
+            libc = ctypes.CDLL(None)
+            for name in _RESOLVED:
+                llvm.add_symbol(name, ctypes.cast(getattr(libc, name), ctypes.c_void_p).value)
+            target = llvm.Target.from_default_triple()
+            cpu = llvm.get_host_cpu_name()
+            features = llvm.get_host_cpu_features().flatten()
+            _STATE.update(
+                target=target, cpu=cpu, features=features, triple=llvm.get_default_triple(),
+                tm={level: _target_machine(target, cpu, features, level) for level in (0, OPT_LEVEL)})
+        return _STATE
+
+
+#: the only external symbols compiled code may reference (codegen may emit them for copies)
+_RESOLVED = ("memcpy", "memmove", "memset")
+
+
+def undefined_symbols(obj: bytes) -> set[str]:
+    """Undefined symbols of an ELF64 little-endian object file (empty for other formats)."""
+    if obj[:4] != b"\x7fELF" or obj[4] != 2 or obj[5] != 1:
+        return set()
+    shoff, = struct.unpack_from("<Q", obj, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", obj, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", obj, shoff + k * shentsize) for k in range(shnum)]
+    out = set()
+    for sh in sections:
+        if sh[1] != 2:          # SHT_SYMTAB
+            continue
+        _, _, _, _, off, size, link, _, _, entsize = sh
+        stroff = sections[link][4]
+        for k in range(1, size // entsize):
+            name, info, _, shndx, _, _ = struct.unpack_from("<IBBHQQ", obj, off + k * entsize)
+            if shndx == 0 and name:
+                end = obj.index(b"\0", stroff + name)
+                out.add(obj[stroff + name:end].decode())
+    return out
+
+
+def _target_machine(target, cpu: str, features: str, opt: int = OPT_LEVEL):
+    return target.create_target_machine(cpu=cpu, features=features, opt=opt,
+                                        reloc="default", codemodel="jitdefault")
+
+
+def _optimize(module, level: int) -> None:
+    """``OPT_LEVEL``: the full pipeline.  0 (code without loops, which runs each instruction at
+    most once): just registers to SSA and local clean-up, for compile speed."""
+    tm = _llvm()["tm"][level]
+    pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=level))
+    if level:
+        pb.getModulePassManager().run(module, pb)
+        return
+    fpm = llvm.create_new_function_pass_manager()
+    fpm.add_sroa_pass()
+    fpm.add_instruction_combine_pass()
+    fpm.add_simplify_cfg_pass()
+    for fn in module.functions:
+        if not fn.is_declaration:
+            fpm.run(fn, pb)
+
+
+def compile_ir(ir: str, level: int = OPT_LEVEL) -> bytes:
+    """IR text -> optimised native object file (``level``: 0 or ``OPT_LEVEL``)."""
+    with _LOCK:
+        st = _llvm()
+        module = llvm.parse_assembly(ir)
+        module.verify()
+        _optimize(module, level)
+        obj = st["tm"][level].emit_object(module)
+    missing = undefined_symbols(obj) - set(_RESOLVED) - set(runtime.symbols())
+    if missing:
+        raise RuntimeError(f"compiled code references unresolved symbols {sorted(missing)}")
+    return obj
+
+
+class _Generation:
+    """One MCJIT engine holding up to ``GENERATION_SIZE`` object files.  It is freed, code and
+    all, once no loaded library that lives in it is referenced any more."""
+
+    def __init__(self) -> None:
+        st = _llvm()
+        tm = _target_machine(st["target"], st["cpu"], st["features"], 0)  # owned by the engine
+        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+        self.count = 0
+
+
+GENERATION_SIZE = 64
+_CURRENT: list[Optional[_Generation]] = [None]
+
+
+class _Loaded:
+    """An object file loaded into the current engine generation (use :func:`_load`)."""
+
+    def __init__(self, obj: bytes, symbol: str) -> None:
+        with _LOCK:
+            gen = _CURRENT[0]
+            if gen is None or gen.count >= GENERATION_SIZE:
+                gen = _CURRENT[0] = _Generation()
+            gen.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+            gen.engine.finalize_object()
+            addr = gen.engine.get_function_address(symbol)
+            gen.count += 1
+        if not addr:
+            raise RuntimeError(f"JIT symbol {symbol} not found in its object file")
+        self.gen = gen          # keeps the engine (and so the code) alive
+        self.fn = _FN_TYPE(addr)
+
+
+_LOADED: "weakref.WeakValueDictionary[str, _Loaded]" = weakref.WeakValueDictionary()
+
+
+def _runtime() -> None:
+    """Compile (or load from the disk cache) the wide-integer helpers once per process and
+    publish their addresses to the dynamic linker of compiled code."""
+    if "runtime" in _STATE:
+        return
+    key = _key("runtime")
+    hit = _disk_load(key)
+    if hit is not None:
+        obj = hit[1]
+    else:
+        obj = compile_ir(runtime.runtime_ir(), OPT_LEVEL)
+        _disk_store(key, {"symbol": "runtime"}, obj)
+    st = _llvm()
+    engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""),
+                                        _target_machine(st["target"], st["cpu"], st["features"], 0))
+    engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+    engine.finalize_object()
+    for sym in runtime.symbols():
+        addr = engine.get_function_address(sym)
+        if not addr:
+            raise RuntimeError(f"JIT runtime helper {sym} missing")
+        llvm.add_symbol(sym, addr)
+    _STATE["runtime"] = engine      # never freed: every compiled library may call into it
+
+
+def _load(obj: bytes, symbol: str) -> _Loaded:
+    """Load an object once per process while it is in use (an engine must not see the same
+    symbol twice)."""
+    with _LOCK:
+        _runtime()
+        loaded = _LOADED.get(symbol)
+        if loaded is None:
+            loaded = _LOADED[symbol] = _Loaded(obj, symbol)
+        return loaded
+
+
+# ---- cache keys ---------------------------------------------------------------------------
+
+_SOURCES = ("jit/layout.py", "jit/lift.py", "jit/codegen.py", "jit/engine.py", "jit/runtime.py",
+            "aluvm/isa.py", "aluvm/bytecode.py", "aluvm/intmath.py", "aluvm/ops_core.py",
+            "aluvm/interp.py", "aluvm/registers.py")
+
+
+def _source_hash() -> str:
+    h = _STATE.get("srchash")
+    if h is None:
+        root = Path(__file__).resolve().parent.parent
+        d = hashlib.sha256()
+        for rel in _SOURCES:
+            try:
+                d.update(rel.encode() + b"\0" + (root / rel).read_bytes())
+            except OSError:
+                d.update(rel.encode() + b"\0missing")
+        h = _STATE["srchash"] = d.hexdigest()
+    return h
+
+
+def _key(*what: str) -> str:
+    st = _llvm()
+    parts = [f"format={FORMAT}", *what, f"llvmlite={llvmlite.__version__}",
+             f"llvm={'.'.join(map(str, llvm.llvm_version_info))}", f"triple={st['triple']}",
+             f"cpu={st['cpu']}", f"features={st['features']}", f"opt={OPT_LEVEL}",
+             f"src={_source_hash()}"]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def cache_key(lib_id: bytes, profile: Profile, roots: Iterable[int]) -> str:
+    """Disk-cache key of a library compiled for ``profile`` from ``roots``."""
+    return _key(f"lib={lib_id.hex()}", f"profile={profile.name}",
+                f"roots={','.join(map(str, sorted(roots)))}")
+
+
+def cache_dir() -> Optional[Path]:
+    env = os.environ.get("ALUVM_JIT_CACHE")
+    if env is not None and env.strip().lower() in ("", "off", "0", "none"):
+        return None
+    return Path(env) if env else Path.home() / ".cache" / "aluvm-jit"
+
+
+_MAGIC = b"ALUVMJIT"
+
+
+def _disk_load(key: str) -> Optional[tuple[dict, bytes]]:
+    d = cache_dir()
+    if d is None:
+        return None
+    try:
+        blob = (d / f"{key}.o").read_bytes()
+    except OSError:
+        return None
+    try:
+        if blob[:8] != _MAGIC:
+            return None
+        (n,) = struct.unpack_from("<I", blob, 8)
+        meta = json.loads(blob[12:12 + n])
+        obj = blob[12 + n:]
+        if meta.get("key") != key or meta.get("sha256") != hashlib.sha256(obj).hexdigest():
+            return None
+        return meta, obj
+    except (ValueError, struct.error, UnicodeDecodeError):
+        return None
+
+
+def _disk_store(key: str, meta: dict, obj: bytes) -> None:
+    d = cache_dir()
+    if d is None:
+        return
+    meta = dict(meta, key=key, sha256=hashlib.sha256(obj).hexdigest())
+    head = json.dumps(meta, sort_keys=True).encode()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_MAGIC + struct.pack("<I", len(head)) + head + obj)
+        os.replace(tmp, d / f"{key}.o")
+    except OSError:
+        pass
+
+
+# ---- compiled libraries -------------------------------------------------------------------
+
+def _ctrl_struct() -> tuple[struct.Struct, int]:
+    """st0 .. cs_hi of :class:`RegFile` as one struct (one pack/unpack per crossing)."""
+    names = ("st0", "has_cl0", "cy0", "cp0", "bp", "ca0", "cl0", "exit_pos", "cs_hi")
+    codes = {"st0": "B", "has_cl0": "B", "cy0": "I", "cp0": "I", "bp": "I", "ca0": "Q",
+             "cl0": "Q", "exit_pos": "I", "cs_hi": "I"}
+    base = layout.OFF[names[0]]
+    fmt, at = "<", base
+    for n in names:
+        off = layout.OFF[n]
+        fmt += "x" * (off - at) + codes[n]
+        at = off + struct.calcsize("<" + codes[n])
+    st = struct.Struct(fmt)
+    assert base + st.size == at
+    return st, base
+
+
+_CTRL, _CTRL_OFF = _ctrl_struct()
+
+
+class CompiledLib:
+    """A library compiled for one profile: native code + the interpreter program it falls back
+    to.  Plays the role of :class:`aluvm.interp.Program` inside a ``Machine``."""
+
+    def __init__(self, prog: Program, meta: dict, loaded: Optional[_Loaded]) -> None:
+        self.prog = prog
+        self.id = prog.id
+        self.meta = meta
+        self.loaded = loaded
+        self.fn = loaded.fn if loaded is not None else None
+        self.leaders = frozenset(meta["leaders"])
+        self.entries = frozenset(meta["entries"]) if self.fn is not None else frozenset()
+        # entries worth leaving the interpreter for (a native run of HOT_RUN+ instructions)
+        self.hot = frozenset(meta["hot"]) & self.entries
+        # (code, idx, value offset, bytes, defined offset) of every A register kept natively
+        self.aset = tuple((c, i, layout.a_offset(c, i), layout.A_BYTES[c], layout.def_offset(c, i))
+                          for c, i in meta["aset"])
+
+    # -- marshalling --------------------------------------------------------------------------
+    def _sync_in(self, regs: Registers, buf: bytearray, rf: RegFile) -> None:
+        a = regs.a
+        for c, i, off, n, doff in self.aset:
+            v = a[c][i]
+            if v is None:
+                buf[doff] = 0
+            else:
+                buf[doff] = 1
+                buf[off:off + n] = v.to_bytes(n, "little")
+        cl0, cp0 = regs.cl0, regs.cp0
+        _CTRL.pack_into(buf, _CTRL_OFF, regs.st0, cl0 is not None, regs.cy0, cp0, cp0, regs.ca0,
+                        cl0 or 0, 0, 0)
+
+    def _sync_out(self, regs: Registers, buf: bytearray, rf: RegFile) -> int:
+        a = regs.a
+        mv = memoryview(buf)
+        for c, i, off, n, doff in self.aset:
+            a[c][i] = int.from_bytes(mv[off:off + n], "little") if buf[doff] else None
+        st0, _, regs.cy0, regs.cp0, bp, regs.ca0, _, pos, hi = _CTRL.unpack_from(buf, _CTRL_OFF)
+        regs.st0 = bool(st0)
+        if hi:
+            cs0, lid = regs.cs0, self.id
+            for k in range(min(hi, CS_WINDOW + 1)):
+                state = rf.cs_state[k]
+                if state == 1:
+                    cs0[bp + k] = LibSite(lid, rf.cs_pos[k])
+                elif state == 2:
+                    cs0.pop(bp + k, None)
+        return pos
+
+    # -- running ------------------------------------------------------------------------------
+    def run(self, regs: Registers, pos: int, trace=None) -> tuple[Optional[LibSite], Optional[str]]:
+        """Same contract as :meth:`aluvm.interp.Program.run`."""
+        if trace is not None or self.fn is None:
+            return self.prog.run(regs, pos, trace)
+        stats = _run_stats()
+        entries = self.entries
+        buf = rf = None
+        addr = 0
+        while True:
+            if pos in entries:
+                if buf is None:
+                    buf = bytearray(layout.SIZE)
+                    rf = RegFile.from_buffer(buf)
+                    addr = ctypes.addressof(rf)
+                try:
+                    self._sync_in(regs, buf, rf)
+                except (OverflowError, struct.error):
+                    # a register holds a value outside its type (only possible through the
+                    # API): the interpreter gives it its own meaning
+                    return self.prog.run(regs, pos)
+                code = self.fn(addr, pos)
+                pos = self._sync_out(regs, buf, rf)
+                stats["native_calls"] += 1
+                if code == EXIT_STOP:
+                    return None, "stopped" if regs.st0 else "failed"
+                stats["fallback_exits"] += 1
+            kind, val = self._interpret(regs, pos, stats)
+            if kind == 0:
+                return None, val
+            if kind == 1:
+                return val, None
+            pos = val
+
+    def _interpret(self, regs: Registers, pos: int, stats: dict) -> tuple[int, Any]:
+        """The interpreter's run loop (aluvm.interp.Program.run) for at least one instruction,
+        then until a native entry: ``(0, reason)`` stop, ``(1, site)`` transfer, ``(2, pos)``."""
+        prog = self.prog
+        pentries, hot = prog.entries, self.hot
+        ca0, cl0 = regs.ca0, regs.cl0
+        steps = 0
+        try:
+            while True:
+                ent = pentries.get(pos)
+                if ent is None:
+                    ent = prog.entry(pos)
+                    if ent is None:
+                        return 0, ("end of code" if pos >= prog.limit
+                                   else f"truncated instruction at {pos:#06x}")
+                fn, nxt, cx = ent
+                steps += 1
+                r = fn(regs)
+                ca0 += cx
+                if ca0 > U64_MAX:
+                    ca0 = U64_MAX
+                if cl0 is not None and ca0 >= cl0:
+                    regs.st0 = False
+                    return 0, "complexity limit reached"
+                if r is None:
+                    pos = nxt
+                elif r.__class__ is int:
+                    if r >= 0:
+                        pos = r  # type: ignore[assignment]
+                    elif r == STOP:
+                        return 0, "stopped" if regs.st0 else "failed"
+                    else:
+                        assert r == NOP_SPIN
+                        if cl0 is None:
+                            raise Panic("nop at 0x%04x never advances: the reference hangs" % pos)
+                        ca0 = max(ca0, cl0)
+                        regs.st0 = False
+                        return 0, "complexity limit reached (non-advancing nop)"
+                else:
+                    return 1, r
+                if pos in hot:
+                    return 2, pos
+        finally:
+            regs.ca0 = ca0
+            stats["interp_steps"] += steps
+
+
+# ---- compile + caches ---------------------------------------------------------------------
+
+_MEMORY: "OrderedDict[tuple, CompiledLib]" = OrderedDict()
+
+
+def _symbol(key: str) -> str:
+    return f"aluvm_{key[:32]}"
+
+
+def compile_program(prog: Program, roots: Iterable[int] = (0,)) -> tuple[CompiledLib, str]:
+    """Compile ``prog`` from ``roots`` (disk cache first); returns the unit and how it was
+    obtained ('disk' or 'compiled')."""
+    roots = tuple(sorted(set(roots)))
+    key = cache_key(prog.id, prog.profile, roots)
+    hit = _disk_load(key)
+    if hit is not None:
+        meta, obj = hit
+        t0 = time.perf_counter()
+        unit = CompiledLib(prog, meta, _load(obj, meta["symbol"]) if meta["entries"] else None)
+        unit.meta = dict(meta, load_ms=(time.perf_counter() - t0) * 1e3)
+        return unit, "disk"
+    t0 = time.perf_counter()
+    supports = codegen.make_supports(prog.profile)
+    cfg: CFG = lift(prog, roots, supports)
+    symbol = _symbol(key)
+    ir, aset = codegen.generate(cfg, prog, symbol)
+    entries = sorted(cfg.entries)
+    error = None
+    level = OPT_LEVEL if cfg.has_loop else 0
+    try:
+        obj = compile_ir(ir, level) if entries else b""
+    except Exception as e:   # never fatal: the interpreter runs the whole library instead
+        obj, entries, error = b"", [], f"{type(e).__name__}: {e}"
+    runs = cfg.run_lengths()
+    meta = {
+        "symbol": symbol, "roots": list(roots), "leaders": sorted(cfg.blocks),
+        "entries": entries, "hot": sorted(p for p in entries if runs[p] >= HOT_RUN), "aset": [list(x) for x in aset],
+        "compiled_instrs": cfg.n_compiled, "fallback_instrs": cfg.n_fallback,
+        "fallback_keys": dict(sorted(cfg.fallback_keys.items())),
+        "blocks": len(cfg.blocks), "native_blocks": len(entries),
+        "ir_lines": ir.count("\n"), "object_bytes": len(obj), "opt_level": level,
+    }
+    if error is not None:
+        meta["compile_error"] = error
+    loaded = _load(obj, symbol) if entries else None
+    meta["compile_ms"] = (time.perf_counter() - t0) * 1e3
+    _disk_store(key, meta, obj)
+    return CompiledLib(prog, meta, loaded), "compiled"
+
+
+def get_compiled(code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
+                 profile: Profile, isae: Iterable[str] = (), entry: int = 0) -> tuple[CompiledLib, str]:
+    """The compiled unit for a library (in-process cache, then disk, then compile).  A unit is
+    recompiled with ``entry`` as an extra root when ``entry`` is not one of its leaders."""
+    mkey = (lib_id, profile.name, id(profile))
+    with _LOCK:
+        unit = _MEMORY.get(mkey)
+        if unit is not None and (entry in unit.leaders or entry >= unit.prog.limit):
+            _MEMORY.move_to_end(mkey)
+            return unit, "memory"
+        roots = {0, entry} if entry < 0x10000 else {0}
+        if unit is not None:
+            roots |= set(unit.meta["roots"])
+            prog = unit.prog
+        else:
+            prog = Program(code, data, libs, lib_id, profile, isae)
+        unit, how = compile_program(prog, roots)
+        _MEMORY[mkey] = unit
+        _MEMORY.move_to_end(mkey)
+        while len(_MEMORY) > MEMORY_CACHE_SIZE:
+            _MEMORY.popitem(last=False)
+        return unit, how
+
+
+def clear_memory_cache() -> None:
+    with _LOCK:
+        _MEMORY.clear()
+
+
+# ---- runner + stats -----------------------------------------------------------------------
+
+def _run_stats() -> dict:
+    stats = getattr(_TLS, "run", None)
+    if stats is None:
+        stats = _TLS.run = {"native_calls": 0, "fallback_exits": 0, "interp_steps": 0}
+    return stats
+
+
+def jit_runner(lib, regs: Registers, entry: int, profile: str | Profile) -> Outcome:
+    """Run ``lib`` from ``entry`` with the JIT: same contract and results as
+    :func:`aluvm.service.interp_runner`."""
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    unit, how = get_compiled(lib.code, lib.data, lib.libs, lib.id, prof,
+                             getattr(lib, "isae", ()), entry)
+    _TLS.run = run = {"native_calls": 0, "fallback_exits": 0, "interp_steps": 0}
+    machine = Machine(prof)
+    machine.programs[lib.id] = unit  # type: ignore[assignment]
+    t0 = time.perf_counter()
+    outcome = machine.run(lib.id, entry, regs)
+    meta = unit.meta
+    _TLS.last = {
+        "cache": how, "profile": prof.name, "lib_id": lib.id.hex(),
+        "compiled_instrs": meta["compiled_instrs"], "fallback_instrs": meta["fallback_instrs"],
+        "fallback_keys": meta["fallback_keys"], "blocks": meta["blocks"],
+        "native_blocks": meta["native_blocks"], "registers_native": len(meta["aset"]),
+        "compile_ms": round(meta.get("compile_ms", 0.0), 3) if how == "compiled" else 0.0,
+        "load_ms": round(meta.get("load_ms", 0.0), 3) if how == "disk" else 0.0,
+        "run_ms": round((time.perf_counter() - t0) * 1e3, 3),
+        **run,
+    }
+    return outcome
+
+
+def last_stats() -> dict:
+    """Statistics of this thread's last :func:`jit_runner` call."""
+    return dict(getattr(_TLS, "last", {}) or {})
+
+
+__all__ = ["jit_runner", "last_stats", "get_compiled", "compile_program", "compile_ir",
+           "CompiledLib", "cache_dir", "cache_key", "clear_memory_cache"]

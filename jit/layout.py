@@ -1,0 +1,74 @@
+"""The native register file: one flat ``ctypes`` structure shared by compiled code and the engine.
+
+Compiled code only ever addresses this structure, at offsets fixed here (register indexes come
+from 3/5-bit instruction fields and are checked against these bounds when code is generated; the
+only computed index, the call-stack window, is bounds-checked in the generated code).
+
+* ``a``: the values of all 256 A registers, bank by bank (a8[0..32], a16[0..32], ...,
+  a1024[0..32]), each little-endian at its natural width (1..128 bytes).  Every bank starts
+  16-byte aligned.
+* ``adef``: one byte per A register, 1 = defined.
+* control registers ``st0 cy0 ca0 cl0`` (``has_cl0`` = cl0 is set), ``cp0``.
+* ``bp``: ``cp0`` when native code was entered.  Native ``routine`` pushes into the window
+  ``cs_pos/cs_state[cp0 - bp]`` (state 1 = written with ``cs_pos``, 2 = removed, 0 = untouched);
+  ``cs_hi`` is one past the highest slot touched.  The engine replays the window onto
+  ``Registers.cs0`` on exit, so the sparse call stack ends up exactly as the interpreter leaves it.
+* ``exit_pos``: where the interpreter takes over after a fallback exit.
+"""
+from __future__ import annotations
+
+import ctypes
+
+from aluvm.registers import A_BITS
+
+#: A-register slots per bank and bank count.
+A_COUNT = 32
+#: call-stack slots native code may push per activation (deeper pushes run in the interpreter)
+CS_WINDOW = 256
+
+A_BYTES = tuple(max(1, w // 8) for w in A_BITS)
+A_OFF: tuple[int, ...] = tuple(sum(A_BYTES[:c]) * A_COUNT for c in range(8))
+A_TOTAL = sum(A_BYTES) * A_COUNT
+
+# exit codes of compiled functions
+EXIT_STOP = 0        # execution stopped (fail/test/reserved/jump limit/ret with empty stack)
+EXIT_FALLBACK = 1    # run the interpreter from exit_pos
+
+
+class RegFile(ctypes.Structure):
+    _fields_ = [
+        ("a", ctypes.c_uint8 * A_TOTAL),
+        ("adef", ctypes.c_uint8 * (8 * A_COUNT)),
+        ("st0", ctypes.c_uint8),
+        ("has_cl0", ctypes.c_uint8),
+        ("cy0", ctypes.c_uint32),
+        ("cp0", ctypes.c_uint32),
+        ("bp", ctypes.c_uint32),
+        ("ca0", ctypes.c_uint64),
+        ("cl0", ctypes.c_uint64),
+        ("exit_pos", ctypes.c_uint32),
+        ("cs_hi", ctypes.c_uint32),
+        ("cs_pos", ctypes.c_uint16 * (CS_WINDOW + 1)),
+        ("cs_state", ctypes.c_uint8 * (CS_WINDOW + 1)),
+    ]
+
+
+SIZE = ctypes.sizeof(RegFile)
+DEF_OFF = RegFile.adef.offset
+OFF = {name: getattr(RegFile, name).offset for name, _ in RegFile._fields_}
+
+assert all(o % 16 == 0 for o in A_OFF[1:]), "A banks must stay 16-byte aligned"
+assert OFF["a"] == 0 and DEF_OFF == A_TOTAL
+
+
+def a_offset(code: int, idx: int) -> int:
+    """Byte offset of the value of A register ``code``/``idx``; raises on a bad index."""
+    if not (0 <= code < 8 and 0 <= idx < A_COUNT):
+        raise IndexError(f"A register {code}/{idx} outside the register file")
+    return A_OFF[code] + idx * A_BYTES[code]
+
+
+def def_offset(code: int, idx: int) -> int:
+    if not (0 <= code < 8 and 0 <= idx < A_COUNT):
+        raise IndexError(f"A register {code}/{idx} outside the register file")
+    return DEF_OFF + code * A_COUNT + idx

@@ -1,0 +1,288 @@
+"""Lifting: a library's bytecode -> a CFG of basic blocks.
+
+Decoding goes through :meth:`aluvm.interp.Program.decode_at`, i.e. through the instruction
+table of the profile (and of the library's ISA extensions), exactly as the interpreter decodes.
+Blocks are discovered from the roots (the entry points) and every statically known successor:
+jump targets (which may land inside an instruction: decoding simply restarts there), the
+fall-through of ``jif``/``test``, return addresses (``spec`` profile) and the instruction after
+every instruction that is not compiled (the interpreter runs it, then native code resumes there).
+
+A block is a run of compiled straight-line instructions ending in one of
+
+* ``ctrl``: a compiled control instruction (``fail test jmp jif routine ret`` or a reserved
+  opcode) - anything that may stop execution or jump;
+* ``fall``: the next instruction starts another block (a leader);
+* ``exit``: the next instruction is not compiled (or is truncated, or lies past the end of the
+  code): the interpreter takes over at that offset.
+
+Leaders are the roots, all successors above, and every offset where two linear decodes meet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
+
+from aluvm.bytecode import Instr
+from aluvm.registers import U64_MAX
+
+#: control keys compiled as block terminators
+CTRL_KEYS = frozenset({"fail", "test", "jmp", "jif", "routine", "ret", "reserved"})
+#: straight-line instructions per block at most (bounds the exact slow path and IR size)
+MAX_BODY = 256
+
+
+@dataclass
+class LInstr:
+    pos: int
+    ins: Instr
+
+    @property
+    def key(self) -> str:
+        return self.ins.form.key
+
+    @property
+    def nxt(self) -> int:
+        return self.pos + self.ins.size
+
+    @property
+    def cx(self) -> int:
+        return self.ins.form.cx
+
+
+@dataclass
+class Block:
+    start: int
+    body: list[LInstr]
+    term: str                         # 'ctrl' | 'fall' | 'exit'
+    ctrl: Optional[LInstr] = None     # the terminator for 'ctrl'
+    target: int = 0                   # 'fall': next leader; 'exit': where the interpreter resumes
+
+    @property
+    def native(self) -> bool:
+        """Worth entering natively (an exit-only block would just bounce to the interpreter)."""
+        return bool(self.body) or self.term == "ctrl"
+
+    def prefix_costs(self) -> list[int]:
+        """ca0 charge before each instruction of ``body`` (+ the terminator), saturating."""
+        out, acc = [], 0
+        for li in self.body:
+            out.append(acc)
+            acc = min(acc + li.cx, U64_MAX)
+        out.append(acc)
+        return out
+
+    @property
+    def cost(self) -> int:
+        total = self.prefix_costs()[-1]
+        if self.ctrl is not None:
+            total = min(total + self.ctrl.cx, U64_MAX)
+        return total
+
+
+@dataclass
+class CFG:
+    blocks: dict[int, Block]
+    roots: tuple[int, ...]
+    limit: int
+    n_compiled: int = 0
+    n_fallback: int = 0
+    fallback_keys: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_loop(self) -> bool:
+        """Some jump goes backwards (or ``ret`` jumps anywhere): code may run more than once."""
+        for b in self.blocks.values():
+            li = b.ctrl
+            if li is None:
+                continue
+            if li.key == "ret" or (li.key in ("jmp", "jif", "routine") and li.ins.args[0] <= li.pos):
+                return True
+        return False
+
+    @property
+    def entries(self) -> frozenset[int]:
+        """Offsets at which native code can be entered."""
+        return frozenset(p for p, b in self.blocks.items() if b.native)
+
+    def native_successors(self, blk: Block) -> list[int]:
+        entries = self.entries
+        li = blk.ctrl
+        if blk.term == "fall":
+            out = [blk.target]
+        elif li is None:
+            out = []
+        elif li.key in ("jmp", "routine"):
+            out = [li.ins.args[0]]
+        elif li.key == "jif":
+            out = [li.ins.args[0], li.nxt]
+        elif li.key == "test":
+            out = [li.nxt]
+        else:
+            out = []
+        return [p for p in out if p in entries]
+
+    def run_lengths(self) -> dict[int, float]:
+        """For every native block, the most instructions native code can run from it before it
+        has to exit (``inf`` when it can reach a native loop).  Tarjan's SCCs, iteratively."""
+        entries = sorted(self.entries)
+        succ = {p: self.native_successors(self.blocks[p]) for p in entries}
+        index: dict[int, int] = {}
+        low: dict[int, int] = {}
+        on: set[int] = set()
+        stack: list[int] = []
+        value: dict[int, float] = {}
+        counter = 0
+        for root in entries:
+            if root in index:
+                continue
+            work = [(root, 0)]
+            while work:
+                v, k = work.pop()
+                if k == 0:
+                    index[v] = low[v] = counter
+                    counter += 1
+                    stack.append(v)
+                    on.add(v)
+                nxt = succ[v]
+                if k < len(nxt):
+                    work.append((v, k + 1))
+                    w = nxt[k]
+                    if w not in index:
+                        work.append((w, 0))
+                    elif w in on:
+                        low[v] = min(low[v], index[w])
+                    continue
+                for w in nxt:       # children done: fold their low links
+                    if w in on and index[w] > index[v]:
+                        low[v] = min(low[v], low[w])
+                if low[v] == index[v]:
+                    comp = []
+                    while True:
+                        w = stack.pop()
+                        on.discard(w)
+                        comp.append(w)
+                        if w == v:
+                            break
+                    cyclic = len(comp) > 1 or v in succ[v]
+                    for w in comp:
+                        own = len(self.blocks[w].body) + (1 if self.blocks[w].ctrl else 0)
+                        out = [value[x] for x in succ[w] if x not in comp]
+                        value[w] = float("inf") if cyclic or float("inf") in out else own + max(out, default=0)
+        return value
+
+
+Supports = Callable[[Instr], bool]
+
+
+def successors(li: LInstr, compiled: bool, fixed_control: bool) -> list[int]:
+    """Statically known next offsets of an instruction that ends a linear decode."""
+    key, nxt = li.key, li.nxt
+    if key in ("jmp", "jif", "routine"):
+        out = [li.ins.args[0]]
+        if key == "jif" or (key == "routine" and fixed_control):
+            out.append(nxt)  # fall-through / the return address pushed by the spec profile
+        return out
+    if key == "test":
+        return [nxt]
+    if key in ("fail", "ret", "reserved", "exec"):
+        return []
+    if key == "call":
+        return [nxt] if fixed_control else []
+    if li.ins.size == 0:      # the reference's non-advancing nop
+        return []
+    return [nxt]              # not compiled: the interpreter runs it and native code resumes
+
+
+def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
+    """Lift ``prog`` (an :class:`aluvm.interp.Program`) from ``roots``."""
+    limit = prog.limit
+    fixed = prog.profile.fixed_control
+    cache: dict[int, Optional[Instr]] = {}
+
+    def decode(p: int) -> Optional[Instr]:
+        if p in cache:
+            return cache[p]
+        ins = prog.decode_at(p) if p < limit else None
+        cache[p] = ins
+        return ins
+
+    def compiled(ins: Instr) -> bool:
+        return supports(ins)
+
+    def ends_linear(ins: Instr) -> bool:
+        return ins.form.key in CTRL_KEYS or ins.form.key in ("call", "exec") or not compiled(ins)
+
+    roots = tuple(sorted({r for r in roots if 0 <= r < limit}))
+    leaders: set[int] = set(roots)
+    visited: set[int] = set()
+    work = list(roots)
+
+    def add_leader(p: int) -> None:
+        if 0 <= p < limit and p not in leaders:
+            leaders.add(p)
+            work.append(p)
+
+    # phase 1: leaders
+    while work:
+        start = work.pop()
+        if start in visited:
+            continue
+        p = start
+        while True:
+            if p >= limit:
+                break
+            if p != start and p in visited:
+                leaders.add(p)          # two linear decodes meet: split there
+                break
+            visited.add(p)
+            ins = decode(p)
+            if ins is None:
+                break
+            if ends_linear(ins):
+                for s in successors(LInstr(p, ins), compiled(ins), fixed):
+                    add_leader(s)
+                break
+            p += ins.size
+
+    # phase 2: blocks (a body longer than MAX_BODY is split, adding a leader)
+    blocks: dict[int, Block] = {}
+    todo = sorted(leaders)
+    while todo:
+        start = todo.pop()
+        if start in blocks:
+            continue
+        body: list[LInstr] = []
+        p = start
+        while True:
+            ins = decode(p)
+            if ins is None or not compiled(ins) or ins.form.key in ("call", "exec"):
+                blk = Block(start, body, "exit", target=p)
+                break
+            li = LInstr(p, ins)
+            if ins.form.key in CTRL_KEYS:
+                blk = Block(start, body, "ctrl", ctrl=li)
+                break
+            body.append(li)
+            p = li.nxt
+            if p in leaders:
+                blk = Block(start, body, "fall", target=p)
+                break
+            if len(body) >= MAX_BODY:
+                leaders.add(p)
+                todo.append(p)
+                blk = Block(start, body, "fall", target=p)
+                break
+        blocks[start] = blk
+
+    cfg = CFG(blocks, roots, limit)
+    exits = set()
+    for b in blocks.values():
+        cfg.n_compiled += len(b.body) + (1 if b.ctrl is not None else 0)
+        if b.term == "exit":
+            exits.add(b.target)
+    for p in sorted(exits):
+        ins = decode(p)
+        if ins is not None:
+            cfg.n_fallback += 1
+            cfg.fallback_keys[ins.form.key] = cfg.fallback_keys.get(ins.form.key, 0) + 1
+    return cfg
