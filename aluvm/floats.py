@@ -511,6 +511,8 @@ def _make_ctx(fc: int, rnd: int) -> gmpy2.context:
 
 
 # One context per (format, rounding mode), built once: creating contexts is the slow part.
+# They are only read after this point (inexactness comes from each result's ternary `rc`, not
+# from the context flags), so sharing them between threads is safe.
 _CTX = {(fc, rnd): _make_ctx(fc, rnd) for fc in _IEEE_BITS for rnd in range(4)}
 
 
@@ -585,15 +587,13 @@ def _wide_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
     mb = (b & fmask) | hidden if fbb else b & fmask
     x = _EXACT.mul_2exp(-ma if a & sbit else ma, (fa or 1) - ebias)
     y = _EXACT.mul_2exp(-mb if b & sbit else mb, (fbb or 1) - ebias)
-    ctx = _CTX[fc, rnd]
-    ctx.clear_flags()
-    r = _mpfr_op(ctx, op, x, y)
+    r = _mpfr_op(_CTX[fc, rnd], op, x, y)
     if r.is_infinite():
         return None                                   # OVERFLOW in a mode rounding to infinity
     if r == 0:
-        return None if ctx.inexact else 0             # underflow to zero / exact cancellation
+        return None if r.rc else 0                    # underflow to zero / exact cancellation
     bits = _from_mpfr(_FMTS[fc], r)
-    if ctx.inexact and not bits & (emask << fb):
+    if r.rc and not bits & (emask << fb):
         return None                                   # UNDERFLOW: inexact and subnormal
     return bits
 
@@ -613,7 +613,6 @@ _NARROW = {
 }
 _M63, _E64 = (1 << 63) - 1, 0x7FF << 52
 _F64_TINY = 2.0 ** -1022
-_F32_TINY = 2.0 ** -126
 _INF = float("inf")
 
 
@@ -629,15 +628,15 @@ def _narrow_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
             return _hw_f64(op, x, y, a, b)
         if fc == F32:
             return _hw_f32(op, x, y)
-    ctx = _CTX[fc, rnd]
-    ctx.clear_flags()
-    r = float(_mpfr_op(ctx, op, x, y))               # exact: the result is in the format
+    m = _mpfr_op(_CTX[fc, rnd], op, x, y)
+    inexact = m.rc
+    r = float(m)                                      # exact: the result is in the format
     if r == _INF or r == -_INF:
         return None                                   # OVERFLOW in a mode rounding to infinity
     if r == 0.0:
-        return None if ctx.inexact else 0
+        return None if inexact else 0
     bits = unpack1(pack1(r))[0]
-    if ctx.inexact and not bits & emask:
+    if inexact and not bits & emask:
         return None                                   # UNDERFLOW: inexact and subnormal
     return bits
 
