@@ -244,10 +244,18 @@ def _key(*what: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def _extensions_digest(profile: Profile) -> str:
+    """Host extensions change decoding (not compiled code as such): key on their shapes."""
+    items = sorted((isae, op, f.key, repr(f.fields), f.cx)
+                   for isae, ops in profile.extensions.items()
+                   for op, forms in ops.items() for f in forms)
+    return hashlib.sha256(repr(items).encode()).hexdigest()[:16] if items else "-"
+
+
 def cache_key(lib_id: bytes, profile: Profile, roots: Iterable[int]) -> str:
     """Disk-cache key of a library compiled for ``profile`` from ``roots``."""
     return _key(f"lib={lib_id.hex()}", f"profile={profile.name}",
-                f"roots={','.join(map(str, sorted(roots)))}")
+                f"ext={_extensions_digest(profile)}", f"roots={','.join(map(str, sorted(roots)))}")
 
 
 def cache_dir() -> Optional[Path]:
@@ -527,6 +535,19 @@ def clear_memory_cache() -> None:
         _MEMORY.clear()
 
 
+class JitMachine(Machine):
+    """A :class:`~aluvm.interp.Machine` whose libraries run compiled (multi-library programs,
+    host extensions: everything the interpreter's machine does, with the same semantics)."""
+
+    def add(self, code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
+            isae: Iterable[str] = ()) -> CompiledLib:  # type: ignore[override]
+        unit = self.programs.get(lib_id)
+        if unit is None:
+            unit, _ = get_compiled(code, data, libs, lib_id, self.profile, isae)
+            self.programs[lib_id] = unit  # type: ignore[assignment]
+        return unit  # type: ignore[return-value]
+
+
 # ---- runner + stats -----------------------------------------------------------------------
 
 def _run_stats() -> dict:
@@ -543,7 +564,7 @@ def jit_runner(lib, regs: Registers, entry: int, profile: str | Profile) -> Outc
     unit, how = get_compiled(lib.code, lib.data, lib.libs, lib.id, prof,
                              getattr(lib, "isae", ()), entry)
     _TLS.run = run = {"native_calls": 0, "fallback_exits": 0, "interp_steps": 0}
-    machine = Machine(prof)
+    machine = JitMachine(prof)
     machine.programs[lib.id] = unit  # type: ignore[assignment]
     t0 = time.perf_counter()
     outcome = machine.run(lib.id, entry, regs)
@@ -566,5 +587,5 @@ def last_stats() -> dict:
     return dict(getattr(_TLS, "last", {}) or {})
 
 
-__all__ = ["jit_runner", "last_stats", "get_compiled", "compile_program", "compile_ir",
+__all__ = ["jit_runner", "last_stats", "get_compiled", "compile_program", "compile_ir", "JitMachine",
            "CompiledLib", "cache_dir", "cache_key", "clear_memory_cache"]

@@ -338,3 +338,54 @@ def test_compiled_code_needs_only_known_symbols() -> None:
     obj = engine.compile_ir(ir, 0)
     from jit import runtime
     assert engine.undefined_symbols(obj) <= set(runtime.symbols()) | set(engine._RESOLVED)
+
+
+# ---- multi-library programs and host extensions ----------------------------------------------
+
+def _machines(profile, libs):
+    from aluvm.interp import Machine
+    from jit.engine import JitMachine
+    out = []
+    for cls in (Machine, JitMachine):
+        m = cls(profile)
+        for lib in libs:
+            m.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
+        out.append(m)
+    return out
+
+
+@pytest.mark.parametrize("profile", [REFERENCE, SPEC])
+def test_jit_machine_runs_multi_library_programs(profile) -> None:
+    # callee: 0: stinv; 1: add.sw loop body; 4: jif 1; 7: ret | caller: call 1 @ callee; stinv; jmp 0
+    callee = _lib("1f" "200261" "030100" "07")
+    caller = Lib.with_(DEFAULT_ISAE, bytes.fromhex("05010000" "1f" "020000"), b"", [callee.id])
+    for cy0 in (0, 65000):
+        states = []
+        for m in _machines(profile, [caller, callee]):
+            regs = Registers()
+            regs.a[3][0], regs.a[3][1] = 3, 5
+            regs.cy0 = cy0
+            out = m.run(caller.id, 0, regs)
+            states.append((state_dict(regs, out, caller), dict(regs.cs0)))
+        assert states[0] == states[1]
+
+
+def test_jit_machine_with_a_host_extension() -> None:
+    from aluvm.extensions import ExtOp, Extension, extend
+
+    def popcnt(regs, reg, idx, dst):
+        x = regs.a[reg][idx]
+        regs.a[0][dst] = None if x is None else bin(x).count("1")
+
+    prof = extend(REFERENCE, Extension("POPCNT", (ExtOp(0x90, "popcnt", "reg:3 idx:5 dst:8", 1, popcnt),)))
+    # add.sw a64; popcnt a64[1] -> a8[2]; jmp 0
+    for isae in ("ALU POPCNT", "ALU"):
+        lib = Lib.with_(isae, bytes.fromhex("200261" "902302" "020000"))
+        states = []
+        for m in _machines(prof, [lib]):
+            regs = Registers()
+            regs.a[3][0], regs.a[3][1] = 3, 5
+            regs.cy0 = 65000
+            out = m.run(lib.id, 0, regs)
+            states.append(state_dict(regs, out, lib))
+        assert states[0] == states[1]

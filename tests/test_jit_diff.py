@@ -218,11 +218,12 @@ def test_jump_into_the_middle_of_an_instruction(profile: str) -> None:
 @pytest.mark.parametrize("profile", PROFILES)
 def test_program_of_only_fallback_instructions(profile: str) -> None:
     # put s16; sha2; mov s; len s -> a16; digest; cnv f
-    code = bytes.fromhex("300000000400" "8101" "310f" "34000100" "8100")
+    code = bytes.fromhex("300000000400" "8101" "310f" "340001" "8100")
     regs = Registers()
     a, b = run_both(code, b"abcdefgh", regs, profile)
     assert a == b
-    assert last_stats()["compiled_instrs"] == 0
+    # (the spec profile's zero-extended code ends in a compiled `fail`)
+    assert last_stats()["compiled_instrs"] == (0 if profile == "reference" else 1)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -251,13 +252,22 @@ def _run_requests_only(path):
             yield vec
 
 
+SPEC_SAMPLE = int(os.environ.get("JIT_SPEC_SAMPLE", "8"))
+
+
 @pytest.mark.parametrize("path", _vector_files(), ids=lambda p: p.name.split(".")[0])
 def test_vectors_through_the_jit(path) -> None:
-    """Every run vector passes with the JIT runner exactly as with the interpreter."""
+    """Every run vector passes with the JIT runner, as it does with the interpreter
+    (tests/test_vectors.py); and under the ``spec`` profile, for which the vectors have no
+    expectations, a sample of the same requests leaves identical states in both tiers."""
     jit = run_vectors(_run_requests_only(path), lambda req: handle(req, "reference", jit_runner))
-    ref = run_vectors(_run_requests_only(path), lambda req: handle(req, "reference", interp_runner))
     for name, r in jit.items():
-        i = ref[name]
-        assert (r.passed, r.failed, r.flagged_passed, r.flagged_failed) == \
-            (i.passed, i.failed, i.flagged_passed, i.flagged_failed), f"{name}: {r.failures[:5]}"
         assert r.failed == 0 and r.flagged_failed == 0, f"{name}: {r.failures[:5]}"
+        assert r.passed + r.flagged_passed > 0
+    for k, vec in enumerate(_run_requests_only(path)):
+        if k % SPEC_SAMPLE:
+            continue
+        req = vec["request"]
+        a = handle(req, "spec", interp_runner)
+        b = handle(req, "spec", jit_runner)
+        assert a == b, vec["id"]
