@@ -1,7 +1,8 @@
 """Codegen: a lifted CFG -> LLVM IR (text), one function per library.
 
 ``i32 fn(ptr rf, i32 pos)`` runs from ``pos`` until execution stops (returns
-:data:`~jit.layout.EXIT_STOP`) or the interpreter must take over (returns
+:data:`~jit.layout.EXIT_STOP`, or :data:`~jit.layout.EXIT_END` at the end of the code) or the
+interpreter must take over (returns
 :data:`~jit.layout.EXIT_FALLBACK` with ``rf.exit_pos`` set).  On every exit the register file
 ``rf`` holds the exact machine state *before* the instruction at ``exit_pos``.
 
@@ -30,7 +31,7 @@ from aluvm.isa import NOP, RESERVED
 from aluvm.registers import A_BITS, U64_MAX
 
 from . import layout, runtime
-from .layout import CS_WINDOW, EXIT_FALLBACK, EXIT_STOP, OFF
+from .layout import CS_WINDOW, EXIT_END, EXIT_FALLBACK, EXIT_STOP, OFF
 from .lift import CFG, Block, LInstr
 
 JUMP_LIMIT = 0xFFFF
@@ -181,9 +182,11 @@ class FnGen:
         self.e(f"store i64 {v}, ptr %ca0p")
 
     def goto(self, pos: int) -> None:
-        """Continue at ``pos``: a native block, or the interpreter."""
+        """Continue at ``pos``: a native block, the end of the code, or the interpreter."""
         if pos in self.entries:
             self.br(f"b{pos}")
+        elif pos >= self.cfg.limit:
+            self.exit(EXIT_END, str(pos))
         else:
             self.exit(EXIT_FALLBACK, str(pos))
 
@@ -379,10 +382,7 @@ class FnGen:
             getattr(self, "term_" + key)(li, total)
         else:
             self.e(f"store i64 {total}, ptr %ca0p")
-            if blk.term == "fall":
-                self.goto(blk.target)
-            else:
-                self.exit(EXIT_FALLBACK, str(blk.target))
+            self.goto(blk.target)
 
     def bail_if(self, cond: str) -> None:
         """Leave to the interpreter *before* the current instruction when ``cond`` holds (its
@@ -866,4 +866,4 @@ def generate(cfg: CFG, prog, name: str) -> tuple[str, list[tuple[int, int]]]:
     return ir, sorted(g.regs)
 
 
-__all__ = ["generate", "make_supports", "SUPPORTED", "EXIT_STOP", "EXIT_FALLBACK"]
+__all__ = ["generate", "make_supports", "SUPPORTED"]

@@ -42,7 +42,7 @@ from aluvm.errors import Panic
 from aluvm.registers import U64_MAX, LibSite, Registers
 
 from . import codegen, layout, runtime
-from .layout import CS_WINDOW, EXIT_STOP, RegFile
+from .layout import CS_WINDOW, EXIT_END, EXIT_STOP, RegFile
 from .lift import CFG, lift
 
 FORMAT = 1
@@ -382,32 +382,33 @@ class CompiledLib:
             return self.prog.run(regs, pos, trace)
         stats = _run_stats()
         entries = self.entries
-        buf = rf = None
-        addr = 0
-        while True:
-            if pos in entries:
-                if buf is None:
-                    buf = bytearray(layout.SIZE)
-                    rf = RegFile.from_buffer(buf)
-                    addr = ctypes.addressof(rf)
-                try:
-                    self._sync_in(regs, buf, rf)
-                except (OverflowError, struct.error):
-                    # a register holds a value outside its type (only possible through the
-                    # API): the interpreter gives it its own meaning
-                    return self.prog.run(regs, pos)
-                code = self.fn(addr, pos)
-                pos = self._sync_out(regs, buf, rf)
-                stats["native_calls"] += 1
-                if code == EXIT_STOP:
-                    return None, "stopped" if regs.st0 else "failed"
-                stats["fallback_exits"] += 1
-            kind, val = self._interpret(regs, pos, stats)
-            if kind == 0:
-                return None, val
-            if kind == 1:
-                return val, None
-            pos = val
+        pool = _buffers()
+        buf, rf, addr = pool.pop() if pool else _new_buffer()
+        try:
+            while True:
+                if pos in entries:
+                    try:
+                        self._sync_in(regs, buf, rf)
+                    except (OverflowError, struct.error):
+                        # a register holds a value outside its type (only possible through
+                        # the API): the interpreter gives it its own meaning
+                        return self.prog.run(regs, pos)
+                    code = self.fn(addr, pos)
+                    pos = self._sync_out(regs, buf, rf)
+                    stats[0] += 1
+                    if code == EXIT_STOP:
+                        return None, "stopped" if regs.st0 else "failed"
+                    if code == EXIT_END:
+                        return None, "end of code"
+                    stats[1] += 1
+                kind, val = self._interpret(regs, pos, stats)
+                if kind == 0:
+                    return None, val
+                if kind == 1:
+                    return val, None
+                pos = val
+        finally:
+            pool.append((buf, rf, addr))
 
     def _interpret(self, regs: Registers, pos: int, stats: dict) -> tuple[int, Any]:
         """The interpreter's run loop (aluvm.interp.Program.run) for at least one instruction,
@@ -453,7 +454,7 @@ class CompiledLib:
                     return 2, pos
         finally:
             regs.ca0 = ca0
-            stats["interp_steps"] += steps
+            stats[2] += steps
 
 
 # ---- compile + caches ---------------------------------------------------------------------
@@ -550,11 +551,27 @@ class JitMachine(Machine):
 
 # ---- runner + stats -----------------------------------------------------------------------
 
-def _run_stats() -> dict:
+def _run_stats() -> list[int]:
+    """This thread's [native calls, fallback exits, interpreted steps] of the current run."""
     stats = getattr(_TLS, "run", None)
     if stats is None:
-        stats = _TLS.run = {"native_calls": 0, "fallback_exits": 0, "interp_steps": 0}
+        stats = _TLS.run = [0, 0, 0]
     return stats
+
+
+def _new_buffer() -> tuple[bytearray, RegFile, int]:
+    buf = bytearray(layout.SIZE)
+    rf = RegFile.from_buffer(buf)
+    return buf, rf, ctypes.addressof(rf)
+
+
+def _buffers() -> list:
+    """This thread's free register-file buffers (a run takes one and gives it back; whatever a
+    previous run left in it is never read: entry marshals every value native code uses)."""
+    pool = getattr(_TLS, "pool", None)
+    if pool is None:
+        pool = _TLS.pool = []
+    return pool
 
 
 def jit_runner(lib, regs: Registers, entry: int, profile: str | Profile) -> Outcome:
@@ -563,28 +580,39 @@ def jit_runner(lib, regs: Registers, entry: int, profile: str | Profile) -> Outc
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     unit, how = get_compiled(lib.code, lib.data, lib.libs, lib.id, prof,
                              getattr(lib, "isae", ()), entry)
-    _TLS.run = run = {"native_calls": 0, "fallback_exits": 0, "interp_steps": 0}
+    _TLS.run = run = [0, 0, 0]
     machine = JitMachine(prof)
     machine.programs[lib.id] = unit  # type: ignore[assignment]
     t0 = time.perf_counter()
     outcome = machine.run(lib.id, entry, regs)
-    meta = unit.meta
-    _TLS.last = {
-        "cache": how, "profile": prof.name, "lib_id": lib.id.hex(),
-        "compiled_instrs": meta["compiled_instrs"], "fallback_instrs": meta["fallback_instrs"],
-        "fallback_keys": meta["fallback_keys"], "blocks": meta["blocks"],
-        "native_blocks": meta["native_blocks"], "registers_native": len(meta["aset"]),
-        "compile_ms": round(meta.get("compile_ms", 0.0), 3) if how == "compiled" else 0.0,
-        "load_ms": round(meta.get("load_ms", 0.0), 3) if how == "disk" else 0.0,
-        "run_ms": round((time.perf_counter() - t0) * 1e3, 3),
-        **run,
-    }
+    _TLS.last = (unit, how, prof.name, time.perf_counter() - t0, run)
     return outcome
 
 
 def last_stats() -> dict:
-    """Statistics of this thread's last :func:`jit_runner` call."""
-    return dict(getattr(_TLS, "last", {}) or {})
+    """Statistics of this thread's last :func:`jit_runner` call: static counts of compiled and
+    interpreted (fallback) instructions, how the code was obtained (``cache``: compiled, disk,
+    memory), compile/load time, and what the run did (native calls, fallback exits,
+    interpreted steps)."""
+    last = getattr(_TLS, "last", None)
+    if last is None:
+        return {}
+    unit, how, profile, seconds, run = last
+    meta = unit.meta
+    out = {
+        "cache": how, "profile": profile, "lib_id": unit.id.hex(),
+        "compiled_instrs": meta["compiled_instrs"], "fallback_instrs": meta["fallback_instrs"],
+        "fallback_keys": dict(meta["fallback_keys"]), "blocks": meta["blocks"],
+        "native_blocks": meta["native_blocks"], "registers_native": len(meta["aset"]),
+        "opt_level": meta.get("opt_level", 0),
+        "compile_ms": round(meta.get("compile_ms", 0.0), 3) if how == "compiled" else 0.0,
+        "load_ms": round(meta.get("load_ms", 0.0), 3) if how == "disk" else 0.0,
+        "run_ms": round(seconds * 1e3, 3),
+        "native_calls": run[0], "fallback_exits": run[1], "interp_steps": run[2],
+    }
+    if "compile_error" in meta:
+        out["compile_error"] = meta["compile_error"]
+    return out
 
 
 __all__ = ["jit_runner", "last_stats", "get_compiled", "compile_program", "compile_ir", "JitMachine",

@@ -33,6 +33,7 @@ A_TOTAL = sum(A_BYTES) * A_COUNT
 # exit codes of compiled functions
 EXIT_STOP = 0        # execution stopped (fail/test/reserved/jump limit/ret with empty stack)
 EXIT_FALLBACK = 1    # run the interpreter from exit_pos
+EXIT_END = 2         # control reached exit_pos >= the end of the code (the reference stops)
 
 
 class RegFile(ctypes.Structure):
