@@ -44,18 +44,13 @@ def _a_reg(a: dict) -> bool:
     return a["reg"] < 8          # RegAR/RegAF code 0..7 = an A register
 
 
-def _mul_ok(a: dict) -> bool:
-    # a1024 mul.sw needs the bigint's Booth quirk; a512/a1024 mul.uc a 2W-bit product: interpreter
-    return not ((a["reg"] == 7 and a["flags"]) or (a["reg"] >= 6 and not a["flags"]))
-
-
 #: semantic key -> predicate on the decoded fields (None: always compiled)
 SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
     "clr_a": None, "put_a": None, "putif_a": None,
     "mov_a": None, "dup_a": None, "swp_a": None, "cpy_a": None, "cnv_a": None,
     "gt_a": None, "lt_a": None, "eq_a": None, "ifz_a": None, "ifn_a": None,
     "st": None, "stinv": None,
-    "add_a": None, "sub_a": None, "mul_a": _mul_ok, "div_a": None,
+    "add_a": None, "sub_a": None, "mul_a": None, "div_a": None,
     "neg": _a_reg, "abs": _a_reg,
     "and": _a_reg, "or": _a_reg, "xor": _a_reg, "not": _a_reg,
     "shl": _a_reg, "shr_a": None, "scl": _a_reg, "scr": _a_reg, "rev_a": None,
@@ -697,6 +692,11 @@ class FnGen:
                     v = self.op(f"extractvalue {{{ty}, i1}} {r}, 0")
                     o = self.op(f"extractvalue {{{ty}, i1}} {r}, 1")
                 return v, self.op(f"xor i1 {o}, true")
+            if w == 1024:
+                # the bigint's Booth multiplication is exact unless src1 is 2^1023 (interpreter)
+                self.bail_if(self.op(f"and i1 {self.both}, {self.op(f'icmp eq {ty} {x}, {1 << 1023}')}"))
+                v, o = self.rt("smulo", w, [x, y])
+                return self.store_signed(v, w), self.op(f"xor i1 {o}, true")
             if runtime.has("mul", w):
                 return self.store_signed(self.rt("mul", w, [x, y])[0], w), "true"
             return self.store_signed(self.op(f"mul {ty} {x}, {y}"), w), "true"

@@ -16,9 +16,11 @@ from __future__ import annotations
 _SPECS: dict[str, tuple[tuple[int, ...], str]] = {
     "udiv": ((128, 256, 512, 1024), "r0 = udiv iW %x, %y"),
     "sdivrem": ((128, 256, 512, 1024), "r0 = sdiv iW %x, %y\n  %r1 = srem iW %x, %y"),
-    "mul": ((256, 512, 1024), "r0 = mul iW %x, %y"),
-    "umulo": ((256,), "p = call {iW, i1} @llvm.umul.with.overflow.iW(iW %x, iW %y)\n"
-                      "  %r0 = extractvalue {iW, i1} %p, 0\n  %o = extractvalue {iW, i1} %p, 1"),
+    "mul": ((256, 512), "r0 = mul iW %x, %y"),
+    "umulo": ((256, 512, 1024), "p = call {iW, i1} @llvm.umul.with.overflow.iW(iW %x, iW %y)\n"
+                                "  %r0 = extractvalue {iW, i1} %p, 0\n  %o = extractvalue {iW, i1} %p, 1"),
+    "smulo": ((1024,), "p = call {iW, i1} @llvm.smul.with.overflow.iW(iW %x, iW %y)\n"
+                       "  %r0 = extractvalue {iW, i1} %p, 0\n  %o = extractvalue {iW, i1} %p, 1"),
     "ctlz": ((128, 256, 512, 1024), "r0 = call iW @llvm.ctlz.iW(iW %x, i1 false)"),
     "shl": ((256, 512, 1024), "r0 = shl iW %x, %sw"),
     "lshr": ((256, 512, 1024), "r0 = lshr iW %x, %sw"),
@@ -41,7 +43,7 @@ _SPECS: dict[str, tuple[tuple[int, ...], str]] = {
 }
 
 #: operand kinds per helper: 'x'/'y' are iW pointers, 's' an i32 shift amount
-_OPERANDS = {"udiv": "xy", "sdivrem": "xy", "mul": "xy", "umulo": "xy", "ctlz": "x", "ss": "x",
+_OPERANDS = {"udiv": "xy", "sdivrem": "xy", "mul": "xy", "umulo": "xy", "smulo": "xy", "ctlz": "x", "ss": "x",
              "shl": "xs", "lshr": "xs", "ashr": "xs", "fshl": "xs", "fshr": "xs", "bitrev": "x"}
 _RESULTS = {"sdivrem": 2}
 
@@ -62,7 +64,7 @@ def signature(name: str) -> tuple[str, int]:
 
 
 def returns_flag(name: str) -> bool:
-    return name == "umulo"
+    return name in ("umulo", "smulo")
 
 
 def _helper(name: str, w: int) -> str:
