@@ -52,7 +52,8 @@ OPT_LEVEL = 2
 #: this many instructions (a round trip costs about as much as a dozen interpreted steps)
 HOT_RUN = 12
 
-_LOCK = threading.RLock()
+_LOCK = threading.RLock()          # every use of LLVM (one global context) and the engines
+_CACHE_LOCK = threading.Lock()     # the in-process cache
 _STATE: dict[str, Any] = {}
 _TLS = threading.local()
 _FN_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32)
@@ -63,7 +64,7 @@ _FN_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32)
 def _llvm() -> dict[str, Any]:
     """Initialise LLVM once: target, host CPU, the object-emitting target machine."""
     with _LOCK:
-        if not _STATE:
+        if "tm" not in _STATE:
             llvm.initialize_native_target()
             llvm.initialize_native_asmprinter()
             # i128 division would otherwise be a libcall (__udivti3 ...): expand it inline like
@@ -181,8 +182,12 @@ _LOADED: "weakref.WeakValueDictionary[str, _Loaded]" = weakref.WeakValueDictiona
 def _runtime() -> None:
     """Compile (or load from the disk cache) the wide-integer helpers once per process and
     publish their addresses to the dynamic linker of compiled code."""
-    if "runtime" in _STATE:
-        return
+    with _LOCK:
+        if "runtime" not in _STATE:
+            _load_runtime()
+
+
+def _load_runtime() -> None:
     key = _key("runtime")
     hit = _disk_load(key)
     if hit is not None:
@@ -468,43 +473,53 @@ def _symbol(key: str) -> str:
 
 def compile_program(prog: Program, roots: Iterable[int] = (0,)) -> tuple[CompiledLib, str]:
     """Compile ``prog`` from ``roots`` (disk cache first); returns the unit and how it was
-    obtained ('disk' or 'compiled')."""
+    obtained ('disk' or 'compiled').  Never raises: if anything goes wrong the unit runs the
+    whole library in the interpreter and ``meta['compile_error']`` says why."""
     roots = tuple(sorted(set(roots)))
     key = cache_key(prog.id, prog.profile, roots)
     hit = _disk_load(key)
     if hit is not None:
         meta, obj = hit
         t0 = time.perf_counter()
-        unit = CompiledLib(prog, meta, _load(obj, meta["symbol"]) if meta["entries"] else None)
-        unit.meta = dict(meta, load_ms=(time.perf_counter() - t0) * 1e3)
-        return unit, "disk"
+        try:
+            unit = CompiledLib(prog, meta, _load(obj, meta["symbol"]) if meta["entries"] else None)
+            unit.meta = dict(meta, load_ms=(time.perf_counter() - t0) * 1e3)
+            return unit, "disk"
+        except Exception:       # a stale or foreign cache entry: compile afresh
+            pass
     t0 = time.perf_counter()
-    supports = codegen.make_supports(prog.profile)
-    cfg: CFG = lift(prog, roots, supports)
-    symbol = _symbol(key)
+    try:
+        meta, obj = _compile(prog, roots, _symbol(key))
+        loaded = _load(obj, meta["symbol"]) if meta["entries"] else None
+    except Exception as e:      # never fatal: the interpreter runs the whole library instead
+        meta = {"symbol": "", "roots": list(roots), "leaders": [], "entries": [], "hot": [],
+                "aset": [], "compiled_instrs": 0, "fallback_instrs": 0, "fallback_keys": {},
+                "blocks": 0, "native_blocks": 0, "compile_error": f"{type(e).__name__}: {e}"}
+        obj, loaded = b"", None
+    meta["compile_ms"] = (time.perf_counter() - t0) * 1e3
+    if "compile_error" not in meta:
+        _disk_store(key, meta, obj)
+    return CompiledLib(prog, meta, loaded), "compiled"
+
+
+def _compile(prog: Program, roots: tuple[int, ...], symbol: str) -> tuple[dict, bytes]:
+    """lift -> codegen -> LLVM: the metadata of the unit and its object file."""
+    cfg: CFG = lift(prog, roots, codegen.make_supports(prog.profile))
     ir, aset = codegen.generate(cfg, prog, symbol)
     entries = sorted(cfg.entries)
-    error = None
     level = OPT_LEVEL if cfg.has_loop else 0
-    try:
-        obj = compile_ir(ir, level) if entries else b""
-    except Exception as e:   # never fatal: the interpreter runs the whole library instead
-        obj, entries, error = b"", [], f"{type(e).__name__}: {e}"
+    obj = compile_ir(ir, level) if entries else b""
     runs = cfg.run_lengths()
     meta = {
         "symbol": symbol, "roots": list(roots), "leaders": sorted(cfg.blocks),
-        "entries": entries, "hot": sorted(p for p in entries if runs[p] >= HOT_RUN), "aset": [list(x) for x in aset],
+        "entries": entries, "hot": sorted(p for p in entries if runs[p] >= HOT_RUN),
+        "aset": [list(x) for x in aset],
         "compiled_instrs": cfg.n_compiled, "fallback_instrs": cfg.n_fallback,
         "fallback_keys": dict(sorted(cfg.fallback_keys.items())),
         "blocks": len(cfg.blocks), "native_blocks": len(entries),
         "ir_lines": ir.count("\n"), "object_bytes": len(obj), "opt_level": level,
     }
-    if error is not None:
-        meta["compile_error"] = error
-    loaded = _load(obj, symbol) if entries else None
-    meta["compile_ms"] = (time.perf_counter() - t0) * 1e3
-    _disk_store(key, meta, obj)
-    return CompiledLib(prog, meta, loaded), "compiled"
+    return meta, obj
 
 
 def get_compiled(code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
@@ -512,27 +527,29 @@ def get_compiled(code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
     """The compiled unit for a library (in-process cache, then disk, then compile).  A unit is
     recompiled with ``entry`` as an extra root when ``entry`` is not one of its leaders."""
     mkey = (lib_id, profile.name, id(profile))
-    with _LOCK:
+    with _CACHE_LOCK:
         unit = _MEMORY.get(mkey)
         if unit is not None and (entry in unit.leaders or entry >= unit.prog.limit):
             _MEMORY.move_to_end(mkey)
             return unit, "memory"
-        roots = {0, entry} if entry < 0x10000 else {0}
-        if unit is not None:
-            roots |= set(unit.meta["roots"])
-            prog = unit.prog
-        else:
-            prog = Program(code, data, libs, lib_id, profile, isae)
-        unit, how = compile_program(prog, roots)
+    # compile outside the cache lock: threads running cached code never wait for LLVM
+    roots = {0, entry} if entry < 0x10000 else {0}
+    if unit is not None:
+        roots |= set(unit.meta["roots"])
+        prog = unit.prog
+    else:
+        prog = Program(code, data, libs, lib_id, profile, isae)
+    unit, how = compile_program(prog, roots)
+    with _CACHE_LOCK:
         _MEMORY[mkey] = unit
         _MEMORY.move_to_end(mkey)
         while len(_MEMORY) > MEMORY_CACHE_SIZE:
             _MEMORY.popitem(last=False)
-        return unit, how
+    return unit, how
 
 
 def clear_memory_cache() -> None:
-    with _LOCK:
+    with _CACHE_LOCK:
         _MEMORY.clear()
 
 

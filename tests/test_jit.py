@@ -31,6 +31,7 @@ def both(lib: Lib, regs: Registers, profile: str = "reference", entry: int = 0):
     r1, r2 = regs.copy(), regs.copy()
     o1 = interp_runner(lib, r1, entry, profile)
     o2 = jit_runner(lib, r2, entry, profile)
+    assert "compile_error" not in last_stats(), last_stats()["compile_error"]
     s1, s2 = state_dict(r1, o1, lib), state_dict(r2, o2, lib)
     assert s1 == s2
     assert r1.cs0 == r2.cs0
@@ -389,3 +390,18 @@ def test_jit_machine_with_a_host_extension() -> None:
             out = m.run(lib.id, 0, regs)
             states.append(state_dict(regs, out, lib))
         assert states[0] == states[1]
+
+
+def test_a_failing_compile_falls_back_to_the_interpreter(monkeypatch) -> None:
+    def boom(*a, **k):
+        raise RuntimeError("injected")
+    monkeypatch.setattr(engine, "compile_ir", boom)
+    lib = _lib("200261" "1f" "020000" "0000")       # a library nobody compiled yet
+    regs = Registers()
+    regs.a[3][0], regs.a[3][1] = 1, 2
+    r1, r2 = regs.copy(), regs.copy()
+    o1 = interp_runner(lib, r1, 0, "reference")
+    o2 = jit_runner(lib, r2, 0, "reference")
+    assert state_dict(r1, o1, lib) == state_dict(r2, o2, lib)
+    assert "injected" in last_stats()["compile_error"]
+    engine.clear_memory_cache()

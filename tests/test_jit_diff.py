@@ -149,6 +149,7 @@ def run_both(code: bytes, data: bytes, regs: Registers, profile: str, entry: int
     r1, r2 = regs.copy(), regs.copy()
     o1 = interp_runner(lib, r1, entry, profile)
     o2 = jit_runner(lib, r2, entry, profile)
+    assert "compile_error" not in last_stats(), last_stats()["compile_error"]
     return snapshot(r1, o1, lib), snapshot(r2, o2, lib)
 
 
