@@ -3,6 +3,10 @@
 Every check compares against the interpreter (the reference tier) on the same input."""
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import itertools
 import threading
 
@@ -20,6 +24,16 @@ from jit.engine import jit_runner, last_stats
 from jit.lift import lift
 
 PROFILES = ("reference", "spec")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _jit_cache_dir():
+    """Compiled objects of these tests go to a per-user temporary cache (reused across runs),
+    not to the user's ~/.cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        if "ALUVM_JIT_CACHE" not in os.environ:
+            mp.setenv("ALUVM_JIT_CACHE", str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
+        yield
 LOOP = bytes.fromhex("200261020000")   # add.sw a64[0],a64[1]; jmp 0
 
 
@@ -124,9 +138,12 @@ def _forms_for(key: str):
     elif key == "shr_a":
         for reg, a2, sign in itertools.product(range(8), (0, 1), (0, 1)):
             yield dict(a2=a2, shift=1, sign=sign, reg=reg, idx=0)
-    elif key in ("cpy_a", "cnv_a"):
+    elif key in ("cpy_a", "cnv_a", "rem"):
         for r1, r2 in itertools.product(range(8), range(8)):
             yield dict(reg1=r1, idx1=0, reg2=r2, idx2=1)
+    elif key == "stp":
+        for reg, step in itertools.product(range(8), (-128, -1, 0, 1, 127)):
+            yield dict(reg=reg, idx=0, step=step)
     elif key == "st":
         for flag, reg in itertools.product(range(4), range(8)):
             yield dict(flag=flag, reg=reg, idx=0)
@@ -142,7 +159,7 @@ def _forms_for(key: str):
 
 FAMILY_KEYS = ["add_a", "sub_a", "mul_a", "div_a", "gt_a", "lt_a", "eq_a", "and", "or", "xor",
                "not", "shl", "shr_a", "scl", "scr", "rev_a", "cpy_a", "cnv_a", "st", "ifz_a",
-               "ifn_a", "clr_a", "neg", "abs", "mov_a", "dup_a", "swp_a"]
+               "ifn_a", "clr_a", "neg", "abs", "mov_a", "dup_a", "swp_a", "rem", "stp"]
 
 
 @pytest.mark.parametrize("key", FAMILY_KEYS)

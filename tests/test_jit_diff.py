@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import random
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -26,6 +28,16 @@ from jit import codegen
 from jit.engine import jit_runner, last_stats
 
 PROFILES = ("reference", "spec")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _jit_cache_dir():
+    """Compiled objects of these tests go to a per-user temporary cache (reused across runs),
+    not to the user's ~/.cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        if "ALUVM_JIT_CACHE" not in os.environ:
+            mp.setenv("ALUVM_JIT_CACHE", str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
+        yield
 
 # ---- program generation from the instruction table ------------------------------------------
 
