@@ -28,7 +28,7 @@ from typing import Callable, Optional
 from aluvm import ops_core
 from aluvm.bytecode import Instr
 from aluvm.isa import NOP, RESERVED
-from aluvm.registers import A_BITS, U64_MAX
+from aluvm.registers import A_BITS
 
 from . import layout, runtime
 from .layout import CS_WINDOW, EXIT_END, EXIT_FALLBACK, EXIT_STOP, OFF
@@ -98,7 +98,6 @@ class FnGen:
         self.regs: dict[tuple[int, int], tuple[str, str]] = {}
         self.decls: set[str] = set()
         self.entries = cfg.entries
-        self.uses_cs = False
         self.scratch: dict[int, int] = {}     # width -> scratch slots used for helper calls
 
     # -- primitives ---------------------------------------------------------------------------
@@ -186,68 +185,35 @@ class FnGen:
             self.exit(EXIT_FALLBACK, str(pos))
 
     # -- integer helpers ----------------------------------------------------------------------
-    def rt(self, name: str, w: int, xs: list[str], s: Optional[str] = None) -> list[str]:
-        """Call the out-of-line helper ``name`` for width ``w`` (see :mod:`jit.runtime`)."""
-        kinds, nres = runtime.signature(name)
+    def prim(self, name: str, w: int, xs: list[str], s: Optional[str] = None) -> list[str]:
+        """A :mod:`jit.runtime` primitive at width ``w``: inline, or a call to its helper."""
+        if not runtime.out_of_line(name, w):
+            args = dict(zip(("%x", "%y"), xs))
+            if s is not None:
+                args["%s"] = s
+            return runtime.inline(name, w, args, self.t, self.e)
+        p = runtime.PRIMS[name]
         ty = _ty(w)
-        slots = [f"%rt{w}_{k}" for k in range(nres + len(xs))]
+        slots = [f"%rt{w}_{k}" for k in range(p.results + len(xs))]
         self.scratch[w] = max(self.scratch.get(w, 0), len(slots))
-        args = [f"ptr {p}" for p in slots[:nres]]
-        it = iter(xs)
-        k = nres
-        for kind in kinds:
-            if kind == "s":
-                args.append(f"i32 {s}")
-            else:
-                v = next(it)
-                self.e(f"store {ty} {v}, ptr {slots[k]}")
-                args.append(f"ptr {slots[k]}")
-                k += 1
-        sym = runtime.symbol(name, w)
-        ret = "i1" if runtime.returns_flag(name) else "void"
-        self.decls.add(f"declare {ret} @{sym}({', '.join(a.split()[0] for a in args)}) nounwind")
-        call = f"call {ret} @{sym}({', '.join(args)})"
-        flag = self.op(call) if ret == "i1" else (self.e(call) or "")
-        outs = [self.op(f"load {ty}, ptr {p}") for p in slots[:nres]]
-        return outs + ([flag] if flag else [])
-
-    def ctlz(self, x: str, w: int) -> str:
-        if runtime.has("ctlz", w):
-            return self.rt("ctlz", w, [x])[0]
-        ty = _ty(w)
-        return self.intr(f"llvm.ctlz.{ty}", ty, [(ty, x), ("i1", "false")])
-
-    def shift(self, kind: str, x: str, amt: str, w: int) -> str:
-        """``kind`` in shl/lshr/ashr by an i32 amount known to be < w."""
-        if runtime.has(kind, w):
-            return self.rt(kind, w, [x], amt)[0]
-        return self.op(f"{kind} i{w} {x}, {self.conv(amt, 32, w)}")
-
-    def rotate(self, x: str, amt: str, w: int, left: bool) -> str:
-        name = "fshl" if left else "fshr"
-        if runtime.has(name, w):
-            return self.rt(name, w, [x], amt)[0]
-        ty = _ty(w)
-        return self.intr(f"llvm.{name}.{ty}", ty, [(ty, x), (ty, x), (ty, self.conv(amt, 32, w))])
+        args = [f"ptr {q}" for q in slots[:p.results]]
+        it = iter(slots[p.results:])
+        for v in xs:
+            slot = next(it)
+            self.e(f"store {ty} {v}, ptr {slot}")
+            args.append(f"ptr {slot}")
+        if "s" in p.operands:
+            args.append(f"i32 {s}")
+        self.decls.add(runtime.declaration(name, w))
+        call = f"call {'i1' if p.flag else 'void'} @{runtime.symbol(name, w)}({', '.join(args)})"
+        flag = [self.op(call)] if p.flag else []
+        if not p.flag:
+            self.e(call)
+        return [self.op(f"load {ty}, ptr {q}") for q in slots[:p.results]] + flag
 
     def store_signed(self, v: str, w: int) -> str:
         """The reference's write of a signed-layout result (intmath.store_signed)."""
-        if w == 8:
-            return v
-        if runtime.has("ss", w):
-            return self.rt("ss", w, [v])[0]
-        ty = _ty(w)
-        neg = self.op(f"icmp slt {ty} {v}, 0")
-        inv = self.op(f"xor {ty} {v}, -1")
-        inv = self.sel(neg, ty, inv, "0")
-        lz = self.intr(f"llvm.ctlz.{ty}", ty, [(ty, inv), ("i1", "false")])
-        bl = self.op(f"sub {ty} {w}, {lz}")                 # bit length of ~v
-        nb = self.op(f"add {ty} {bl}, 8")
-        nb = self.op(f"and {ty} {nb}, -8")                  # bytes kept * 8
-        sh = self.op(f"sub {ty} {w}, {nb}")
-        mask = self.op(f"lshr {ty} -1, {sh}")
-        kept = self.op(f"and {ty} {v}, {mask}")
-        return self.sel(neg, ty, kept, v)
+        return v if w == 8 else self.prim("ss", w, [v])[0]
 
     def signed_key(self, x: str, w: int) -> tuple[str, str]:
         """(positive?, key) of the reference's defective signed ordering."""
@@ -260,17 +226,6 @@ class FnGen:
         c = 0 if a2 == 0 else 1
         v, d = self.get(c, idx)
         return self.conv(v, A_BITS[c], 32), d
-
-    def udiv(self, a: str, b: str, w: int) -> str:
-        if runtime.has("udiv", w):
-            return self.rt("udiv", w, [a, b])[0]
-        return self.op(f"udiv i{w} {a}, {b}")
-
-    def sdivrem(self, a: str, b: str, w: int) -> tuple[str, str]:
-        if runtime.has("sdivrem", w):
-            q, r = self.rt("sdivrem", w, [a, b])
-            return q, r
-        return self.op(f"sdiv i{w} {a}, {b}"), self.op(f"srem i{w} {a}, {b}")
 
     # -- the function -------------------------------------------------------------------------
     def generate(self) -> str:
@@ -439,7 +394,6 @@ class FnGen:
         return self.op(f"getelementptr inbounds {ty}, ptr {base}, i32 {k}")
 
     def term_routine(self, li: LInstr, total: str) -> None:
-        self.uses_cs = True
         cp = self.op("load i32, ptr %cp0p")
         k = self.op(f"sub i32 {cp}, %bp")
         self.bail_if(self.op(f"icmp uge i32 {k}, {CS_WINDOW}"))   # window full (or cp0 < bp)
@@ -467,7 +421,6 @@ class FnGen:
         self.e(f"store i32 {self.intr('llvm.umax.i32', 'i32', [('i32', hi), ('i32', k1)])}, ptr {hp}")
 
     def term_ret(self, li: LInstr, total: str) -> None:
-        self.uses_cs = True
         cp = self.op("load i32, ptr %cp0p")
         empty, some = self.lbl("ret.empty"), self.lbl("ret.some")
         self.cbr(self.op(f"icmp eq i32 {cp}, 0"), empty, some)
@@ -685,21 +638,14 @@ class FnGen:
         def compute(x: str, y: str, w: int) -> tuple[str, str]:
             ty = _ty(w)
             if not self.args["flags"]:
-                if runtime.has("umulo", w):
-                    v, o = self.rt("umulo", w, [x, y])
-                else:
-                    r = self.intr(f"llvm.umul.with.overflow.{ty}", f"{{{ty}, i1}}", [(ty, x), (ty, y)])
-                    v = self.op(f"extractvalue {{{ty}, i1}} {r}, 0")
-                    o = self.op(f"extractvalue {{{ty}, i1}} {r}, 1")
+                v, o = self.prim("umulo", w, [x, y])
                 return v, self.op(f"xor i1 {o}, true")
             if w == 1024:
                 # the bigint's Booth multiplication is exact unless src1 is 2^1023 (interpreter)
                 self.bail_if(self.op(f"and i1 {self.both}, {self.op(f'icmp eq {ty} {x}, {1 << 1023}')}"))
-                v, o = self.rt("smulo", w, [x, y])
+                v, o = self.prim("smulo", w, [x, y])
                 return self.store_signed(v, w), self.op(f"xor i1 {o}, true")
-            if runtime.has("mul", w):
-                return self.store_signed(self.rt("mul", w, [x, y])[0], w), "true"
-            return self.store_signed(self.op(f"mul {ty} {x}, {y}"), w), "true"
+            return self.store_signed(self.prim("mul", w, [x, y])[0], w), "true"
         self._arith(compute)
 
     def op_div_a(self, li: LInstr) -> None:
@@ -709,7 +655,7 @@ class FnGen:
             # divide by a safe divisor; the result is discarded when y == 0
             ys = self.sel(ynz, ty, y, "1")
             if not self.args["flags"]:
-                return self.store_signed(self.udiv(x, ys, w), w), ynz
+                return self.store_signed(self.prim("udiv", w, [x, ys])[0], w), ynz
             mn = str(1 << (w - 1))
             xz = self.op(f"icmp eq {ty} {x}, 0")
             live = self.op(f"and i1 {self.both}, {ynz}")
@@ -722,7 +668,7 @@ class FnGen:
             yn = self.op(f"icmp slt {ty} {y}, 0")
             ax = self.sel(xn, ty, self.op(f"sub {ty} 0, {x}"), x)
             ay = self.sel(yn, ty, self.op(f"sub {ty} 0, {y}"), y)
-            lzx, lzy = self.ctlz(ax, w), self.ctlz(ay, w)
+            lzx, lzy = self.prim("ctlz", w, [ax])[0], self.prim("ctlz", w, [ay])[0]
             shorter = self.op(f"icmp ugt {ty} {lzx}, {lzy}")
             opp = self.op(f"icmp ne i1 {xn}, {yn}")
             # P18: opposite signs and |x| has fewer bits than |y|: the reference panics
@@ -730,7 +676,7 @@ class FnGen:
             ovf = self.op(f"and i1 {self.op(f'icmp eq {ty} {x}, {mn}')}, "
                           f"{self.op(f'icmp eq {ty} {y}, -1')}")
             ysafe = self.sel(ovf, ty, "1", ys)
-            q0, r0 = self.sdivrem(x, ysafe, w)
+            q0, r0 = self.prim("sdivrem", w, [x, ysafe])
             rneg = self.op(f"icmp slt {ty} {r0}, 0")
             adj = self.sel(yn, ty, "1", "-1")
             q = self.sel(rneg, ty, self.op(f"add {ty} {q0}, {adj}"), q0)
@@ -761,10 +707,7 @@ class FnGen:
         # a divisor of 0 or -1 (-1: the remainder is 0, and i64 MIN % -1 would trap)
         trivial = self.op(f"icmp ule i{wide} {self.op(f'add i{wide} {ys}, 1')}, 1")
         ysafe = self.sel(trivial, f"i{wide}", "1", ys)
-        if runtime.has("sdivrem", wide):
-            r = self.rt("sdivrem", wide, [xs, ysafe])[1]
-        else:
-            r = self.op(f"srem i{wide} {xs}, {ysafe}")
+        r = self.prim("sdivrem", wide, [xs, ysafe])[1]
         r = self.store_signed(self.conv(r, wide, w2), w2)
         self.put(c2, a["idx2"], r, live)
         self.set_st0(live)
@@ -831,7 +774,7 @@ class FnGen:
         ty = _ty(w)
         inr = self.op(f"icmp ult i32 {s}, {w}")
         amt = self.sel(inr, "i32", s, "0")
-        r = self.sel(inr, ty, self.shift("shl", x, amt, w), "0")
+        r = self.sel(inr, ty, self.prim("shl", w, [x], amt)[0], "0")
         self.put(c, self.args["idx"], r, self.op(f"and i1 {d}, {ds}"))
 
     def op_shr_a(self, li: LInstr) -> None:
@@ -845,7 +788,7 @@ class FnGen:
         else:
             inr = self.op(f"icmp ult i32 {s}, {w}")
             amt = self.sel(inr, "i32", s, "0")
-            r = self.sel(inr, ty, self.shift("lshr", x, amt, w), "0")
+            r = self.sel(inr, ty, self.prim("lshr", w, [x], amt)[0], "0")
         self.put(c, self.args["idx"], r, both)
 
     def shr_signed(self, x: str, s: str, w: int) -> str:
@@ -853,28 +796,27 @@ class FnGen:
         ty = _ty(w)
         big = self.op(f"icmp uge i32 {s}, 1024")
         if w == 1024:
-            y = self.shift("lshr", x, self.sel(big, "i32", "0", s), w)
+            y = self.prim("lshr", w, [x], self.sel(big, "i32", "0", s))[0]
             neg = self.op(f"icmp slt {ty} {x}, 0")
             y = self.sel(neg, ty, self.op(f"or {ty} {y}, {1 << 1023}"), y)
         else:
             amt = self.intr("llvm.umin.i32", "i32", [("i32", s), ("i32", str(w - 1))])
-            y = self.shift("ashr", x, amt, w)
+            y = self.prim("ashr", w, [x], amt)[0]
             # bits that the 1024-bit shift pulls in from beyond bit 1023 are zero
             t = self.op(f"sub i32 1024, {s}")
             cut = self.op(f"icmp ult i32 {t}, {w}")
             sh = self.sel(cut, "i32", self.op(f"sub i32 {w}, {t}"), "0")
-            y = self.op(f"and {ty} {y}, {self.shift('lshr', '-1', sh, w)}")
+            y = self.op(f"and {ty} {y}, {self.prim('lshr', w, ['-1'], sh)[0]}")
         y = self.sel(big, ty, "0", y)
         return self.store_signed(y, w)
 
     def _rot(self, left: bool) -> None:
         c, w, x, d, s, ds = self._shift_common()
-        ty = _ty(w)
         if left:
             self._msb_or_panic(c, x, d)
         else:
             self.set_st0(self.op(f"and i1 {d}, {self.conv(x, w, 1)}"))
-        r = self.rotate(x, self.op(f"and i32 {s}, {w - 1}"), w, left)
+        r = self.prim("fshl" if left else "fshr", w, [x], self.op(f"and i32 {s}, {w - 1}"))[0]
         self.put(c, self.args["idx"], r, self.op(f"and i1 {d}, {ds}"))
 
     def op_scl(self, li: LInstr) -> None:
@@ -886,11 +828,8 @@ class FnGen:
     def op_rev_a(self, li: LInstr) -> None:
         a = self.args
         c = a["reg"]
-        ty = _ty(A_BITS[c])
         x, d = self.get(c, a["idx"])
-        r = self.rt("bitrev", A_BITS[c], [x])[0] if runtime.has("bitrev", A_BITS[c]) else \
-            self.intr(f"llvm.bitreverse.{ty}", ty, [(ty, x)])
-        self.put(c, a["idx"], r, d)
+        self.put(c, a["idx"], self.prim("bitrev", A_BITS[c], [x])[0], d)
 
     def op_nop_spec(self, li: LInstr) -> None:
         pass

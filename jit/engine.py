@@ -100,7 +100,7 @@ def undefined_symbols(obj: bytes) -> set[str]:
         _, _, _, _, off, size, link, _, _, entsize = sh
         stroff = sections[link][4]
         for k in range(1, size // entsize):
-            name, info, _, shndx, _, _ = struct.unpack_from("<IBBHQQ", obj, off + k * entsize)
+            name, _, _, shndx, _, _ = struct.unpack_from("<IBBHQQ", obj, off + k * entsize)
             if shndx == 0 and name:
                 end = obj.index(b"\0", stroff + name)
                 out.add(obj[stroff + name:end].decode())

@@ -1,35 +1,57 @@
-"""Out-of-line helpers for wide-integer primitives.
+"""Integer primitives of the code generator: defined once, inlined or called out of line.
 
 LLVM expands a 1024-bit division, multiplication, variable shift or bit count inline, and the
-expansion of one instruction can cost more compile time than a whole library.  Compiled
-libraries therefore call these helpers for the widths in :data:`WIDE`.  The helpers are compiled
-once per process (and cached on disk with the libraries' objects); compiled libraries reference
-them by symbol name, resolved when their object is loaded.
+expansion of one instruction can cost more compile time than a whole library.  Each primitive
+below is therefore one IR template that codegen either *inlines* (narrow widths) or *calls*
+(the widths in its ``wide`` set) as a helper function compiled once per process (and cached on
+disk with the libraries' objects).  Compiled libraries reference helpers by symbol name,
+resolved when their object is loaded.
 
-Every helper takes its operands and results through pointers to ``iW`` values (little-endian,
-the LLVM in-memory layout), so the calling convention never involves huge by-value integers.
+Templates are in terms of ``iW`` / ``WBITS`` (the width), the operands ``%x``, ``%y`` (``iW``)
+and ``%sw`` (an ``iW`` amount made from the i32 ``%s``), and define the results ``%r0`` (and
+``%r1``) and, for overflow checks, the flag ``%o``.  Out-of-line helpers take operands and
+results through pointers (little-endian ``iW`` in memory), so no huge integer is ever passed by
+value.
 """
 from __future__ import annotations
 
-#: helper name -> (widths it exists for, result arity, operand types, IR body template)
-#  Body templates use {w} for the width; operands are %x, %y (iW) or %s (i32).
-_SPECS: dict[str, tuple[tuple[int, ...], str]] = {
-    "udiv": ((128, 256, 512, 1024), "r0 = udiv iW %x, %y"),
-    "sdivrem": ((128, 256, 512, 1024), "r0 = sdiv iW %x, %y\n  %r1 = srem iW %x, %y"),
-    "mul": ((256, 512), "r0 = mul iW %x, %y"),
-    "umulo": ((256, 512, 1024), "p = call {iW, i1} @llvm.umul.with.overflow.iW(iW %x, iW %y)\n"
-                                "  %r0 = extractvalue {iW, i1} %p, 0\n  %o = extractvalue {iW, i1} %p, 1"),
-    "smulo": ((1024,), "p = call {iW, i1} @llvm.smul.with.overflow.iW(iW %x, iW %y)\n"
-                       "  %r0 = extractvalue {iW, i1} %p, 0\n  %o = extractvalue {iW, i1} %p, 1"),
-    "ctlz": ((128, 256, 512, 1024), "r0 = call iW @llvm.ctlz.iW(iW %x, i1 false)"),
-    "shl": ((256, 512, 1024), "r0 = shl iW %x, %sw"),
-    "lshr": ((256, 512, 1024), "r0 = lshr iW %x, %sw"),
-    "ashr": ((256, 512, 1024), "r0 = ashr iW %x, %sw"),
-    "fshl": ((256, 512, 1024), "r0 = call iW @llvm.fshl.iW(iW %x, iW %x, iW %sw)"),
-    "fshr": ((256, 512, 1024), "r0 = call iW @llvm.fshr.iW(iW %x, iW %x, iW %sw)"),
-    "bitrev": ((256, 512, 1024), "r0 = call iW @llvm.bitreverse.iW(iW %x)"),
-    # intmath.store_signed: keep the bytes of the minimal two's-complement form of a negative
-    "ss": ((128, 256, 512, 1024), """neg = icmp slt iW %x, 0
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+ALL = (8, 16, 32, 64, 128, 256, 512, 1024)
+W128 = (128, 256, 512, 1024)
+W256 = (256, 512, 1024)
+
+
+@dataclass(frozen=True)
+class Prim:
+    operands: str           # 'x', 'xy' or 'xs'
+    body: str
+    wide: tuple[int, ...]   # widths called out of line
+    results: int = 1
+    flag: bool = False      # also yields the i1 %o
+
+
+_OVF = ("  %r0 = extractvalue {iW, i1} %p, 0\n  %o = extractvalue {iW, i1} %p, 1")
+
+PRIMS: dict[str, Prim] = {
+    "udiv": Prim("xy", "%r0 = udiv iW %x, %y", W128),
+    "sdivrem": Prim("xy", "%r0 = sdiv iW %x, %y\n  %r1 = srem iW %x, %y", W128, results=2),
+    "mul": Prim("xy", "%r0 = mul iW %x, %y", W256),
+    "umulo": Prim("xy", "%p = call {iW, i1} @llvm.umul.with.overflow.iW(iW %x, iW %y)\n" + _OVF,
+                  W256, flag=True),
+    "smulo": Prim("xy", "%p = call {iW, i1} @llvm.smul.with.overflow.iW(iW %x, iW %y)\n" + _OVF,
+                  (1024,), flag=True),
+    "ctlz": Prim("x", "%r0 = call iW @llvm.ctlz.iW(iW %x, i1 false)", W128),
+    "shl": Prim("xs", "%r0 = shl iW %x, %sw", W256),
+    "lshr": Prim("xs", "%r0 = lshr iW %x, %sw", W256),
+    "ashr": Prim("xs", "%r0 = ashr iW %x, %sw", W256),
+    "fshl": Prim("xs", "%r0 = call iW @llvm.fshl.iW(iW %x, iW %x, iW %sw)", W256),
+    "fshr": Prim("xs", "%r0 = call iW @llvm.fshr.iW(iW %x, iW %x, iW %sw)", W256),
+    "bitrev": Prim("x", "%r0 = call iW @llvm.bitreverse.iW(iW %x)", W256),
+    # intmath.store_signed: a negative keeps only the bytes of its minimal two's complement
+    "ss": Prim("x", """%neg = icmp slt iW %x, 0
   %inv = xor iW %x, -1
   %inv2 = select i1 %neg, iW %inv, iW 0
   %lz = call iW @llvm.ctlz.iW(iW %inv2, i1 false)
@@ -39,58 +61,84 @@ _SPECS: dict[str, tuple[tuple[int, ...], str]] = {
   %sh = sub iW WBITS, %nb2
   %mask = lshr iW -1, %sh
   %kept = and iW %x, %mask
-  %r0 = select i1 %neg, iW %kept, iW %x"""),
+  %r0 = select i1 %neg, iW %kept, iW %x""", W128),
 }
-
-#: operand kinds per helper: 'x'/'y' are iW pointers, 's' an i32 shift amount
-_OPERANDS = {"udiv": "xy", "sdivrem": "xy", "mul": "xy", "umulo": "xy", "smulo": "xy", "ctlz": "x", "ss": "x",
-             "shl": "xs", "lshr": "xs", "ashr": "xs", "fshl": "xs", "fshr": "xs", "bitrev": "x"}
-_RESULTS = {"sdivrem": 2}
-
-WIDE = {name: widths for name, (widths, _) in _SPECS.items()}
 
 
 def symbol(name: str, w: int) -> str:
     return f"aluvm_rt_{name}_{w}"
 
 
-def has(name: str, w: int) -> bool:
-    return w in WIDE.get(name, ())
+def out_of_line(name: str, w: int) -> bool:
+    return w in PRIMS[name].wide
 
 
-def signature(name: str) -> tuple[str, int]:
-    """(operand kinds, number of iW results) of a helper."""
-    return _OPERANDS[name], _RESULTS.get(name, 1)
+def _amount(w: int) -> str:
+    if w == 32:
+        return "%sw = add i32 %s, 0"
+    return f"%sw = {'zext' if w > 32 else 'trunc'} i32 %s to i{w}"
 
 
-def returns_flag(name: str) -> bool:
-    return name in ("umulo", "smulo")
+def body(name: str, w: int) -> list[str]:
+    """The template of ``name`` at width ``w`` (including the shift-amount conversion)."""
+    p = PRIMS[name]
+    lines = [_amount(w)] if "s" in p.operands else []
+    text = p.body.replace("iW", f"i{w}").replace("WBITS", str(w))
+    return lines + [ln.strip() for ln in text.split("\n")]
+
+
+_DEF = re.compile(r"^(%[\w.]+) = ")
+_NAME = re.compile(r"%[A-Za-z_][\w.]*")
+
+
+def inline(name: str, w: int, args: dict[str, str], fresh: Callable[[], str],
+           emit: Callable[[str], None]) -> list[str]:
+    """Emit ``name`` inline: template locals get fresh names, ``%x %y %s`` become ``args``.
+    Returns the results (``%r0``, ``%r1``, then the flag ``%o``)."""
+    rename = dict(args)
+    for line in body(name, w):
+        m = _DEF.match(line)
+        target = fresh()
+        line = _NAME.sub(lambda t: rename.get(t.group(0), t.group(0)), line[m.end():])
+        rename[m.group(1)] = target
+        emit(f"{target} = {line}")
+    p = PRIMS[name]
+    outs = [rename[f"%r{k}"] for k in range(p.results)]
+    return outs + ([rename["%o"]] if p.flag else [])
 
 
 def _helper(name: str, w: int) -> str:
-    ops, nres = signature(name)
+    p = PRIMS[name]
     ty = f"i{w}"
-    params = [f"ptr %out{k}" for k in range(nres)]
-    loads = []
-    for k in ops:
+    params = [f"ptr %out{k}" for k in range(p.results)]
+    lines = []
+    for k in p.operands:
         if k == "s":
             params.append("i32 %s")
-            loads.append(f"%sw = zext i32 %s to {ty}" if w > 32 else f"%sw = trunc i32 %s to {ty}")
         else:
             params.append(f"ptr %p{k}")
-            loads.append(f"%{k} = load {ty}, ptr %p{k}, align 1")
-    body = _SPECS[name][1].replace("iW", ty).replace("WBITS", str(w))
-    stores = [f"store {ty} %r{k}, ptr %out{k}, align 1" for k in range(nres)]
-    ret = "i1" if returns_flag(name) else "void"
-    lines = [f"define {ret} @{symbol(name, w)}({', '.join(params)}) nounwind {{", *loads,
-             "%" + body, *stores, "ret i1 %o" if ret == "i1" else "ret void", "}"]
-    return "\n  ".join(lines[:-1]) + "\n}\n"
+            lines.append(f"%{k} = load {ty}, ptr %p{k}, align 1")
+    lines += body(name, w)
+    lines += [f"store {ty} %r{k}, ptr %out{k}, align 1" for k in range(p.results)]
+    lines.append("ret i1 %o" if p.flag else "ret void")
+    ret = "i1" if p.flag else "void"
+    return (f"define {ret} @{symbol(name, w)}({', '.join(params)}) nounwind {{\n  "
+            + "\n  ".join(lines) + "\n}\n")
+
+
+def declaration(name: str, w: int) -> str:
+    p = PRIMS[name]
+    params = ["ptr"] * p.results + ["i32" if k == "s" else "ptr" for k in p.operands]
+    return f"declare {'i1' if p.flag else 'void'} @{symbol(name, w)}({', '.join(params)}) nounwind"
 
 
 def runtime_ir() -> str:
-    """The IR module of every helper."""
-    return "\n".join(_helper(name, w) for name, widths in WIDE.items() for w in widths)
+    """The IR module of every out-of-line helper."""
+    return "\n".join(_helper(name, w) for name, p in PRIMS.items() for w in p.wide)
 
 
 def symbols() -> list[str]:
-    return [symbol(name, w) for name, widths in WIDE.items() for w in widths]
+    return [symbol(name, w) for name, p in PRIMS.items() for w in p.wide]
+
+
+__all__ = ["PRIMS", "inline", "out_of_line", "symbol", "declaration", "runtime_ir", "symbols"]
