@@ -6,10 +6,11 @@ interpreter must take over (returns
 :data:`~jit.layout.EXIT_FALLBACK` with ``rf.exit_pos`` set).  On every exit the register file
 ``rf`` holds the exact machine state *before* the instruction at ``exit_pos``.
 
-Registers live in allocas that SROA turns into SSA values, so inside a block and across loop
-back-edges every A register the library touches (value ``iW`` + defined ``i1``), ``st0``,
-``cy0``, ``ca0`` and ``cp0`` are plain SSA values; they are loaded once on entry and stored once
-on exit.
+Registers live in allocas that SROA turns into SSA values (code with loops is optimised; code
+without loops runs each instruction at most once and is compiled fast, unoptimised), so inside
+a block and across loop back-edges every A register the library touches (value ``iW`` + defined
+``i1``), ``st0``, ``cy0``, ``ca0`` and ``cp0`` are plain SSA values; they are loaded once on
+entry and stored once on exit.
 
 Complexity: each block first checks ``ca0 + cost(block) < cl0`` (or no ``cl0``); then the whole
 block is charged at once (saturating) and cannot reach the limit.  If the block could cross the

@@ -113,20 +113,13 @@ def _target_machine(target, cpu: str, features: str, opt: int = OPT_LEVEL):
 
 
 def _optimize(module, level: int) -> None:
-    """``OPT_LEVEL``: the full pipeline.  0 (code without loops, which runs each instruction at
-    most once): just registers to SSA and local clean-up, for compile speed."""
-    tm = _llvm()["tm"][level]
-    pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=level))
+    """``OPT_LEVEL``: the full pipeline (registers become SSA values, loops get optimised).
+    Level 0 is for code without loops, which runs each instruction at most once: no IR passes
+    and the fast instruction selector, for compile speed."""
     if level:
+        tm = _llvm()["tm"][level]
+        pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=level))
         pb.getModulePassManager().run(module, pb)
-        return
-    fpm = llvm.create_new_function_pass_manager()
-    fpm.add_sroa_pass()
-    fpm.add_instruction_combine_pass()
-    fpm.add_simplify_cfg_pass()
-    for fn in module.functions:
-        if not fn.is_declaration:
-            fpm.run(fn, pb)
 
 
 def compile_ir(ir: str, level: int = OPT_LEVEL) -> bytes:
