@@ -51,6 +51,8 @@ OPT_LEVEL = 2
 #: after a fallback, the interpreter only re-enters native code where it can then run at least
 #: this many instructions (a round trip costs about as much as a dozen interpreted steps)
 HOT_RUN = 12
+#: ... and stops re-entering where this many native runs in a row ended early
+COLD_AFTER = 16
 
 _LOCK = threading.RLock()          # every use of LLVM (one global context) and the engines
 _CACHE_LOCK = threading.Lock()     # the in-process cache
@@ -336,8 +338,10 @@ class CompiledLib:
         self.fn = loaded.fn if loaded is not None else None
         self.leaders = frozenset(meta["leaders"])
         self.entries = frozenset(meta["entries"]) if self.fn is not None else frozenset()
-        # entries worth leaving the interpreter for (a native run of HOT_RUN+ instructions)
+        # entries worth leaving the interpreter for (a native run of HOT_RUN+ instructions);
+        # an entry whose native runs keep ending right away is dropped (see run)
         self.hot = frozenset(meta["hot"]) & self.entries
+        self._short: dict[int, int] = {}
         # (code, idx, value offset, bytes, defined offset) of every A register kept natively
         self.aset = tuple((c, i, layout.a_offset(c, i), layout.A_BYTES[c], layout.def_offset(c, i))
                           for c, i in meta["aset"])
@@ -382,9 +386,11 @@ class CompiledLib:
         entries = self.entries
         pool = _buffers()
         buf, rf, addr = pool.pop() if pool else _new_buffer()
+        reentry = False
         try:
             while True:
                 if pos in entries:
+                    start, ca0 = pos, regs.ca0
                     try:
                         self._sync_in(regs, buf, rf)
                     except (OverflowError, struct.error):
@@ -399,14 +405,30 @@ class CompiledLib:
                     if code == EXIT_END:
                         return None, "end of code"
                     stats[1] += 1
+                    if reentry:
+                        self._count_reentry(start, regs.ca0 - ca0)
                 kind, val = self._interpret(regs, pos, stats)
                 if kind == 0:
                     return None, val
                 if kind == 1:
                     return val, None
                 pos = val
+                reentry = True
         finally:
             pool.append((buf, rf, addr))
+
+    def _count_reentry(self, start: int, progress: int) -> None:
+        """Adapt the hot set: a round trip costs about a dozen interpreted instructions, so an
+        entry whose native runs keep doing less than that (measured in complexity, which every
+        instruction adds to) is left to the interpreter.  Performance only: results are the
+        same either way."""
+        if progress >= HOT_RUN:
+            self._short.pop(start, None)
+            return
+        n = self._short.get(start, 0) + 1
+        self._short[start] = n
+        if n >= COLD_AFTER:
+            self.hot = self.hot - {start}
 
     def _interpret(self, regs: Registers, pos: int, stats: dict) -> tuple[int, Any]:
         """The interpreter's run loop (aluvm.interp.Program.run) for at least one instruction,
