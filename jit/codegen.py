@@ -803,8 +803,9 @@ class FnGen:
         else:
             amt = self.intr("llvm.umin.i32", "i32", [("i32", s), ("i32", str(w - 1))])
             y = self.prim("ashr", w, [x], amt)[0]
-            # bits that the 1024-bit shift pulls in from beyond bit 1023 are zero
-            t = self.op(f"sub i32 1024, {s}")
+            # bits that the 1024-bit shift pulls in from beyond bit 1023 are zero (t >= 1: a
+            # shift by 1024+ gives 0 anyway, below)
+            t = self.op(f"sub i32 1024, {self.intr('llvm.umin.i32', 'i32', [('i32', s), ('i32', '1023')])}")
             cut = self.op(f"icmp ult i32 {t}, {w}")
             sh = self.sel(cut, "i32", self.op(f"sub i32 {w}, {t}"), "0")
             y = self.op(f"and {ty} {y}, {self.prim('lshr', w, ['-1'], sh)[0]}")
