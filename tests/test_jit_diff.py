@@ -166,7 +166,10 @@ def run_both(code: bytes, data: bytes, regs: Registers, profile: str, entry: int
 
 
 def check_seed(seed: int, profile: str) -> None:
-    rng = random.Random(seed)
+    check_random(random.Random(seed), profile)
+
+
+def check_random(rng: random.Random, profile: str) -> None:
     code = random_program(rng)
     data = rng.randbytes(rng.choice([0, 16, 64, 200]))
     loop_heavy = any(b in (2, 3, 4) for b in code)
@@ -179,9 +182,9 @@ def check_seed(seed: int, profile: str) -> None:
 @pytest.mark.parametrize("profile", PROFILES)
 @settings(max_examples=int(os.environ.get("JIT_DIFF_EXAMPLES", "150")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**64 - 1))
-def test_random_programs_identical(profile: str, seed: int) -> None:
-    check_seed(seed, profile)
+@given(rng=st.randoms(use_true_random=False))
+def test_random_programs_identical(profile: str, rng: random.Random) -> None:
+    check_random(rng, profile)
 
 
 # ---- targeted shapes ------------------------------------------------------------------------
