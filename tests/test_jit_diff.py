@@ -276,7 +276,8 @@ def test_vectors_through_the_jit(path) -> None:
     """Every run vector passes with the JIT runner, as it does with the interpreter
     (tests/test_vectors.py); and under the ``spec`` profile, for which the vectors have no
     expectations, a sample of the same requests leaves identical states in both tiers."""
-    jit = run_vectors(_run_requests_only(path), lambda req: handle(req, "reference", jit_runner))
+    jit = run_vectors(_run_requests_only(path), lambda req: handle(req, "reference", jit_runner),
+                      strict_panics=True)     # panics: the recorded state must match too
     for name, r in jit.items():
         assert r.failed == 0 and r.flagged_failed == 0, f"{name}: {r.failures[:5]}"
         assert r.passed + r.flagged_passed > 0
