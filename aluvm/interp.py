@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Optional
 
-from . import isa, ops_bytes, ops_core, ops_crypto
+from . import isa, ops_bytes, ops_core, ops_crypto, ops_float_spec
 from .bytecode import Instr, decode
 from .errors import Panic
 from .isa import CALL, NOP, PUT, PUT_S, RESERVED
@@ -71,7 +71,7 @@ REFERENCE = Profile("reference", isa.REFERENCE_TABLE,
                     _ops(ops_core.OPS, ops_bytes.REFERENCE_OPS, ops_crypto.REFERENCE_OPS), False)
 SPEC = Profile("spec", isa.SPEC_TABLE,
                _ops(REFERENCE.ops, ops_core.SPEC_OVERRIDES, ops_bytes.SPEC_OVERRIDES,
-                    ops_crypto.SPEC_OVERRIDES), True)
+                    ops_crypto.SPEC_OVERRIDES, ops_float_spec.SPEC_OVERRIDES), True)
 PROFILES = {"reference": REFERENCE, "spec": SPEC}
 
 
