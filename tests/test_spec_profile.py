@@ -106,3 +106,18 @@ def test_string_ops_do_not_panic(code: str) -> None:
     regs.a[1][0] = 2
     _, why = run(code, regs)
     assert not why.startswith("panic")
+
+
+def test_no_panic_remains_under_spec_on_the_vector_slice() -> None:
+    from aluvm.conform import iter_vectors
+    from aluvm.service import handle
+    from conftest import LOCAL_VECTORS
+    panics = []
+    for vec in iter_vectors([str(LOCAL_VECTORS)]):
+        req = vec["request"]
+        if req.get("op", "run") != "run":
+            continue
+        reason = handle(req, "spec").get("reason", "")
+        if reason.startswith(("panic", "internal")):
+            panics.append((vec["id"], reason))
+    assert panics == []
