@@ -37,6 +37,8 @@ from .lift import CFG, Block, LInstr
 
 JUMP_LIMIT = 0xFFFF
 CALL_DEPTH = 0xFFFF
+#: widest A register kept in an SSA value; wider ones are used in place in the register file
+SSA_MAX = 64
 
 
 # ---- what compiles ------------------------------------------------------------------------
@@ -143,6 +145,9 @@ class FnGen:
 
     # -- machine state ------------------------------------------------------------------------
     def slot(self, c: int, i: int) -> tuple[str, str]:
+        """Pointers to the value and defined flag of an A register: allocas (SSA after SROA)
+        for a8..a64, the register file itself for a128..a1024 (wide values kept in SSA across
+        a whole function overwhelm the register allocator)."""
         key = (c, i)
         s = self.regs.get(key)
         if s is None:
@@ -153,12 +158,21 @@ class FnGen:
     def get(self, c: int, i: int) -> tuple[str, str]:
         vp, dp = self.slot(c, i)
         w = A_BITS[c]
+        if w > SSA_MAX:
+            d = self.op(f"icmp ne i8 {self.op(f'load i8, ptr {dp}')}, 0")
+            return self.op(f"load i{w}, ptr {vp}, align 1"), d
         return self.op(f"load i{w}, ptr {vp}"), self.op(f"load i1, ptr {dp}")
 
     def put(self, c: int, i: int, v: Optional[str], d: str) -> None:
         vp, dp = self.slot(c, i)
+        w = A_BITS[c]
+        if w > SSA_MAX:
+            if v is not None:
+                self.e(f"store i{w} {v}, ptr {vp}, align 1")
+            self.e(f"store i8 {self.op(f'zext i1 {d} to i8')}, ptr {dp}")
+            return
         if v is not None:
-            self.e(f"store i{A_BITS[c]} {v}, ptr {vp}")
+            self.e(f"store i{w} {v}, ptr {vp}")
         self.e(f"store i1 {d}, ptr {dp}")
 
     def st0(self) -> str:
@@ -246,21 +260,29 @@ class FnGen:
         return (f"define i32 @{self.name}(ptr noalias nocapture %rf, i32 %pos) nounwind {{\n"
                 + "\n".join(head + body + tail) + "\n}\n\n" + decls + "\n")
 
+    def narrow(self) -> list:
+        """The registers kept in allocas (loaded on entry, stored on exit)."""
+        return [item for item in self.regs.items() if A_BITS[item[0][0]] <= SSA_MAX]
+
     def gep(self, off: int) -> str:
         return self.op(f"getelementptr inbounds i8, ptr %rf, i64 {off}")
 
     def prologue(self) -> None:
         self.start("entry")
         for (c, i), (vp, dp) in sorted(self.regs.items()):
-            self.e(f"{vp} = alloca i{A_BITS[c]}")
-            self.e(f"{dp} = alloca i1")
+            if A_BITS[c] > SSA_MAX:
+                self.e(f"{vp} = getelementptr inbounds i8, ptr %rf, i64 {layout.a_offset(c, i)}")
+                self.e(f"{dp} = getelementptr inbounds i8, ptr %rf, i64 {layout.def_offset(c, i)}")
+            else:
+                self.e(f"{vp} = alloca i{A_BITS[c]}")
+                self.e(f"{dp} = alloca i1")
         for w, n in sorted(self.scratch.items()):
             for k in range(n):
                 self.e(f"%rt{w}_{k} = alloca i{w}")
         for name, ty in (("st0p", "i1"), ("cy0p", "i32"), ("ca0p", "i64"), ("cp0p", "i32"),
                          ("xposp", "i32"), ("xcodep", "i32"), ("dposp", "i32")):
             self.e(f"%{name} = alloca {ty}")
-        for (c, i), (vp, dp) in sorted(self.regs.items()):
+        for (c, i), (vp, dp) in sorted(self.narrow()):
             w = A_BITS[c]
             v = self.op(f"load i{w}, ptr {self.gep(layout.a_offset(c, i))}, align 1")
             self.e(f"store i{w} {v}, ptr {vp}")
@@ -289,7 +311,7 @@ class FnGen:
 
     def epilogue(self) -> None:
         self.start("exit")
-        for (c, i), (vp, dp) in sorted(self.regs.items()):
+        for (c, i), (vp, dp) in sorted(self.narrow()):
             w = A_BITS[c]
             v = self.op(f"load i{w}, ptr {vp}")
             self.e(f"store i{w} {v}, ptr {self.gep(layout.a_offset(c, i))}, align 1")

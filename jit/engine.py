@@ -48,6 +48,7 @@ from .lift import CFG, lift
 FORMAT = 1
 MEMORY_CACHE_SIZE = int(os.environ.get("ALUVM_JIT_MEMORY_CACHE", "256"))
 OPT_LEVEL = 2
+OPT_MAX_INSTRS = 400
 #: after a fallback, the interpreter only re-enters native code where it can then run at least
 #: this many instructions (a round trip costs about as much as a dozen interpreted steps)
 HOT_RUN = 12
@@ -538,7 +539,9 @@ def _compile(prog: Program, roots: tuple[int, ...], symbol: str) -> tuple[dict, 
     cfg: CFG = lift(prog, roots, codegen.make_supports(prog.profile))
     ir, aset = codegen.generate(cfg, prog, symbol)
     entries = sorted(cfg.entries)
-    level = OPT_LEVEL if cfg.has_loop else 0
+    # optimise code that loops; huge functions compile fast and unoptimised (the register
+    # allocator's time grows steeply with the values live across hundreds of blocks)
+    level = OPT_LEVEL if cfg.has_loop and cfg.n_compiled <= OPT_MAX_INSTRS else 0
     obj = compile_ir(ir, level) if entries else b""
     runs = cfg.run_lengths()
     meta = {
