@@ -163,7 +163,7 @@ class _Generation:
         st = _llvm()
         tm = _target_machine(st["target"], st["cpu"], st["features"], 0)  # owned by the engine
         self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
-        self.count = 0
+        self.addrs: dict[str, int] = {}   # symbol -> address of every object loaded here
 
 
 GENERATION_SIZE = 64
@@ -176,12 +176,13 @@ class _Loaded:
     def __init__(self, obj: bytes, symbol: str) -> None:
         with _LOCK:
             gen = _CURRENT[0]
-            if gen is None or gen.count >= GENERATION_SIZE:
+            if gen is None or len(gen.addrs) >= GENERATION_SIZE:
                 gen = _CURRENT[0] = _Generation()
-            gen.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
-            gen.engine.finalize_object()
-            addr = gen.engine.get_function_address(symbol)
-            gen.count += 1
+            addr = gen.addrs.get(symbol)
+            if addr is None:        # (an engine keeps what it loaded: never load twice)
+                gen.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+                gen.engine.finalize_object()
+                addr = gen.addrs[symbol] = gen.engine.get_function_address(symbol)
         if not addr:
             raise RuntimeError(f"JIT symbol {symbol} not found in its object file")
         self.gen = gen          # keeps the engine (and so the code) alive
