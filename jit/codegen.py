@@ -33,7 +33,7 @@ from aluvm.registers import A_BITS
 
 from . import layout, runtime
 from .layout import CS_WINDOW, EXIT_END, EXIT_FALLBACK, EXIT_STOP, OFF
-from .lift import CFG, Block, LInstr
+from .lift import CFG, CTRL_KEYS, Block, LInstr
 
 JUMP_LIMIT = 0xFFFF
 CALL_DEPTH = 0xFFFF
@@ -58,7 +58,7 @@ SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
     "and": _a_reg, "or": _a_reg, "xor": _a_reg, "not": _a_reg,
     "shl": _a_reg, "shr_a": None, "scl": _a_reg, "scr": _a_reg, "rev_a": None,
 }
-CONTROL = frozenset({"fail", "test", "jmp", "jif", "routine", "ret"})
+CONTROL = CTRL_KEYS - {"reserved"}
 
 
 def make_supports(profile) -> Callable[[Instr], bool]:

@@ -174,7 +174,7 @@ class CFG:
 Supports = Callable[[Instr], bool]
 
 
-def successors(li: LInstr, compiled: bool, fixed_control: bool) -> list[int]:
+def successors(li: LInstr, fixed_control: bool) -> list[int]:
     """Statically known next offsets of an instruction that ends a linear decode."""
     key, nxt = li.key, li.nxt
     if key in ("jmp", "jif", "routine"):
@@ -206,11 +206,8 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
         cache[p] = ins
         return ins
 
-    def compiled(ins: Instr) -> bool:
-        return supports(ins)
-
-    def ends_linear(ins: Instr) -> bool:
-        return ins.form.key in CTRL_KEYS or ins.form.key in ("call", "exec") or not compiled(ins)
+    def ends_linear(ins: Instr) -> bool:     # (call/exec are never compiled)
+        return ins.form.key in CTRL_KEYS or not supports(ins)
 
     roots = tuple(sorted({r for r in roots if 0 <= r < limit}))
     leaders: set[int] = set(roots)
@@ -239,7 +236,7 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
             if ins is None:
                 break
             if ends_linear(ins):
-                for s in successors(LInstr(p, ins), compiled(ins), fixed):
+                for s in successors(LInstr(p, ins), fixed):
                     add_leader(s)
                 break
             p += ins.size
@@ -255,7 +252,7 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
         p = start
         while True:
             ins = decode(p)
-            if ins is None or not compiled(ins) or ins.form.key in ("call", "exec"):
+            if ins is None or not supports(ins):
                 blk = Block(start, body, "exit", target=p)
                 break
             li = LInstr(p, ins)
