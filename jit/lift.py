@@ -104,8 +104,7 @@ class CFG:
         """Offsets at which native code can be entered."""
         return frozenset(p for p, b in self.blocks.items() if b.native)
 
-    def native_successors(self, blk: Block) -> list[int]:
-        entries = self.entries
+    def native_successors(self, blk: Block, entries: frozenset[int]) -> list[int]:
         li = blk.ctrl
         if blk.term == "fall":
             out = [blk.target]
@@ -124,8 +123,9 @@ class CFG:
     def run_lengths(self) -> dict[int, float]:
         """For every native block, the most instructions native code can run from it before it
         has to exit (``inf`` when it can reach a native loop).  Tarjan's SCCs, iteratively."""
-        entries = sorted(self.entries)
-        succ = {p: self.native_successors(self.blocks[p]) for p in entries}
+        native = self.entries
+        entries = sorted(native)
+        succ = {p: self.native_successors(self.blocks[p], native) for p in entries}
         index: dict[int, int] = {}
         low: dict[int, int] = {}
         on: set[int] = set()
