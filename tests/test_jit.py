@@ -422,3 +422,15 @@ def test_a_failing_compile_falls_back_to_the_interpreter(monkeypatch) -> None:
     assert state_dict(r1, o1, lib) == state_dict(r2, o2, lib)
     assert "injected" in last_stats()["compile_error"]
     engine.clear_memory_cache()
+
+
+def test_entries_whose_native_runs_end_at_once_go_cold() -> None:
+    # 0: ifz r128[0] (interpreted) | 2: jif 8 | 5: jmp 0 | 8: stinv | 9: jmp 2
+    # statically 2 -> 8 -> 2 is a native loop (hot), but st0 is always false at 2: every native
+    # run is `jif` + `jmp 0`, then the interpreter again - the engine stops re-entering at 2
+    lib = _lib("1b00" "030800" "020000" "1f" "020200")
+    regs = Registers()
+    regs.cy0 = 60000
+    both(lib, regs)
+    stats = last_stats()
+    assert stats["native_calls"] <= engine.COLD_AFTER + 2 and stats["interp_steps"] > 10000
