@@ -49,6 +49,11 @@ FORMAT = 1
 MEMORY_CACHE_SIZE = int(os.environ.get("ALUVM_JIT_MEMORY_CACHE", "256"))
 OPT_LEVEL = 2
 OPT_MAX_INSTRS = 400
+#: a library without loops and with fewer compiled instructions than this runs in the
+#: interpreter (each instruction runs at most once: entering native code would cost more) ...
+TINY_INSTRS = 24
+#: ... unless EAGER (``ALUVM_JIT_EAGER=1``): then everything compilable is compiled
+EAGER = os.environ.get("ALUVM_JIT_EAGER", "") not in ("", "0")
 #: after a fallback, the interpreter only re-enters native code where it can then run at least
 #: this many instructions (a round trip costs about as much as a dozen interpreted steps)
 HOT_RUN = 12
@@ -504,14 +509,18 @@ def _symbol(key: str) -> str:
     return f"aluvm_{key[:32]}"
 
 
-def compile_program(prog: Program, roots: Iterable[int] = (0,)) -> tuple[CompiledLib, str]:
+def compile_program(prog: Program, roots: Iterable[int] = (0,), eager: Optional[bool] = None
+                    ) -> tuple[CompiledLib, str]:
     """Compile ``prog`` from ``roots`` (disk cache first); returns the unit and how it was
     obtained ('disk' or 'compiled').  Never raises: if anything goes wrong the unit runs the
-    whole library in the interpreter and ``meta['compile_error']`` says why."""
+    whole library in the interpreter and ``meta['compile_error']`` says why.  Unless ``eager``
+    (default: :data:`EAGER`), a small library without loops is left to the interpreter."""
+    eager = EAGER if eager is None else eager
     roots = tuple(sorted(set(roots)))
     key = cache_key(prog.id, prog.profile, roots)
     hit = _disk_load(key)
-    if hit is not None:
+    if hit is not None and not (not eager and _tiny(hit[0].get("has_loop", True),
+                                                     hit[0].get("compiled_instrs", 0))):
         meta, obj = hit
         t0 = time.perf_counter()
         try:
@@ -522,7 +531,7 @@ def compile_program(prog: Program, roots: Iterable[int] = (0,)) -> tuple[Compile
             pass
     t0 = time.perf_counter()
     try:
-        meta, obj = _compile(prog, roots, _symbol(key))
+        meta, obj = _compile(prog, roots, _symbol(key), eager)
         loaded = _load(obj, meta["symbol"]) if meta["entries"] else None
     except Exception as e:      # never fatal: the interpreter runs the whole library instead
         meta = {"symbol": "", "roots": list(roots), "leaders": [], "entries": [], "hot": [],
@@ -530,14 +539,26 @@ def compile_program(prog: Program, roots: Iterable[int] = (0,)) -> tuple[Compile
                 "blocks": 0, "native_blocks": 0, "compile_error": f"{type(e).__name__}: {e}"}
         obj, loaded = b"", None
     meta["compile_ms"] = (time.perf_counter() - t0) * 1e3
-    if "compile_error" not in meta:
+    if meta["entries"]:
         _disk_store(key, meta, obj)
     return CompiledLib(prog, meta, loaded), "compiled"
 
 
-def _compile(prog: Program, roots: tuple[int, ...], symbol: str) -> tuple[dict, bytes]:
+def _tiny(has_loop: bool, n_compiled: int) -> bool:
+    """Each instruction runs at most once and there are few: the interpreter finishes before
+    native code could make up for the cost of entering it."""
+    return not has_loop and n_compiled < TINY_INSTRS
+
+
+def _compile(prog: Program, roots: tuple[int, ...], symbol: str, eager: bool
+             ) -> tuple[dict, bytes]:
     """lift -> codegen -> LLVM: the metadata of the unit and its object file."""
     cfg: CFG = lift(prog, roots, codegen.make_supports(prog.profile))
+    if not eager and _tiny(cfg.has_loop, cfg.n_compiled):
+        return {"symbol": "", "roots": list(roots), "leaders": sorted(cfg.blocks),
+                "entries": [], "hot": [], "aset": [], "tier": "interpreter",
+                "compiled_instrs": 0, "fallback_instrs": cfg.n_compiled + cfg.n_fallback,
+                "fallback_keys": {}, "blocks": len(cfg.blocks), "native_blocks": 0}, b""
     ir, aset = codegen.generate(cfg, prog, symbol)
     entries = sorted(cfg.entries)
     # optimise code that loops; huge functions compile fast and unoptimised (the register
@@ -553,6 +574,7 @@ def _compile(prog: Program, roots: tuple[int, ...], symbol: str) -> tuple[dict, 
         "fallback_keys": dict(sorted(cfg.fallback_keys.items())),
         "blocks": len(cfg.blocks), "native_blocks": len(entries),
         "ir_lines": ir.count("\n"), "object_bytes": len(obj), "opt_level": level,
+        "tier": "native", "has_loop": cfg.has_loop,
     }
     return meta, obj
 
@@ -561,7 +583,7 @@ def get_compiled(code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
                  profile: Profile, isae: Iterable[str] = (), entry: int = 0) -> tuple[CompiledLib, str]:
     """The compiled unit for a library (in-process cache, then disk, then compile).  A unit is
     recompiled with ``entry`` as an extra root when ``entry`` is not one of its leaders."""
-    mkey = (lib_id, profile.name, id(profile))
+    mkey = (lib_id, profile.name, id(profile), EAGER)
     with _CACHE_LOCK:
         unit = _MEMORY.get(mkey)
         if unit is not None and (entry in unit.leaders or entry >= unit.prog.limit):
@@ -586,6 +608,7 @@ def get_compiled(code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
 def clear_memory_cache() -> None:
     with _CACHE_LOCK:
         _MEMORY.clear()
+        _RUNNERS.clear()
 
 
 class JitMachine(Machine):
@@ -626,18 +649,34 @@ def _buffers() -> list:
     return pool
 
 
+#: (library id, profile) -> (unit, machine): the batch fast path of jit_runner (a machine holds
+#: no per-run state, so one serves every run and thread)
+_RUNNERS: dict[tuple, tuple[CompiledLib, JitMachine]] = {}
+
+
 def jit_runner(lib, regs: Registers, entry: int, profile: str | Profile) -> Outcome:
     """Run ``lib`` from ``entry`` with the JIT: same contract and results as
     :func:`aluvm.service.interp_runner`."""
-    prof = profile if isinstance(profile, Profile) else get_profile(profile)
-    unit, how = get_compiled(lib.code, lib.data, lib.libs, lib.id, prof,
-                             getattr(lib, "isae", ()), entry)
+    key = (lib.id, profile if isinstance(profile, str) else id(profile), EAGER)
+    hit = _RUNNERS.get(key)
+    if hit is not None and (entry in hit[0].leaders or entry >= hit[0].prog.limit):
+        unit, machine = hit
+        how = "memory"
+    else:
+        prof = profile if isinstance(profile, Profile) else get_profile(profile)
+        unit, how = get_compiled(lib.code, lib.data, lib.libs, lib.id, prof,
+                                 getattr(lib, "isae", ()), entry)
+        machine = JitMachine(prof)
+        # (no native code: the interpreter's program itself, without a wrapper around it)
+        machine.programs[lib.id] = unit if unit.fn is not None else unit.prog  # type: ignore
+        with _CACHE_LOCK:
+            if len(_RUNNERS) >= MEMORY_CACHE_SIZE:
+                _RUNNERS.clear()
+            _RUNNERS[key] = (unit, machine)
     _TLS.run = run = [0, 0, 0]
-    machine = JitMachine(prof)
-    machine.programs[lib.id] = unit  # type: ignore[assignment]
     t0 = time.perf_counter()
     outcome = machine.run(lib.id, entry, regs)
-    _TLS.last = (unit, how, prof.name, time.perf_counter() - t0, run)
+    _TLS.last = (unit, how, machine.profile.name, time.perf_counter() - t0, run)
     return outcome
 
 
@@ -656,7 +695,7 @@ def last_stats() -> dict:
         "compiled_instrs": meta["compiled_instrs"], "fallback_instrs": meta["fallback_instrs"],
         "fallback_keys": dict(meta["fallback_keys"]), "blocks": meta["blocks"],
         "native_blocks": meta["native_blocks"], "registers_native": len(meta["aset"]),
-        "opt_level": meta.get("opt_level", 0),
+        "opt_level": meta.get("opt_level", 0), "tier": meta.get("tier", "native"),
         "compile_ms": round(meta.get("compile_ms", 0.0), 3) if how == "compiled" else 0.0,
         "load_ms": round(meta.get("load_ms", 0.0), 3) if how == "disk" else 0.0,
         "run_ms": round(seconds * 1e3, 3),

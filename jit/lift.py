@@ -84,20 +84,24 @@ class CFG:
     blocks: dict[int, Block]
     roots: tuple[int, ...]
     limit: int
+    fixed_control: bool = False
     n_compiled: int = 0
     n_fallback: int = 0
     fallback_keys: dict[str, int] = field(default_factory=dict)
 
     @property
     def has_loop(self) -> bool:
-        """Some jump goes backwards (or ``ret`` jumps anywhere): code may run more than once."""
+        """Some jump goes backwards, or (spec profile) a ``routine``'s ``ret`` may return
+        anywhere: code may run more than once.  (A reference ``ret`` never jumps: cp0 stays.)"""
+        keys = set()
         for b in self.blocks.values():
             li = b.ctrl
             if li is None:
                 continue
-            if li.key == "ret" or (li.key in ("jmp", "jif", "routine") and li.ins.args[0] <= li.pos):
+            keys.add(li.key)
+            if li.key in ("jmp", "jif", "routine") and li.ins.args[0] <= li.pos:
                 return True
-        return False
+        return self.fixed_control and {"routine", "ret"} <= keys
 
     @property
     def entries(self) -> frozenset[int]:
@@ -271,7 +275,7 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
                 break
         blocks[start] = blk
 
-    cfg = CFG(blocks, roots, limit)
+    cfg = CFG(blocks, roots, limit, fixed)
     exits = set()
     for b in blocks.values():
         cfg.n_compiled += len(b.body) + (1 if b.ctrl is not None else 0)

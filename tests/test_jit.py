@@ -27,10 +27,13 @@ PROFILES = ("reference", "spec")
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _jit_cache_dir():
-    """Compiled objects of these tests go to a per-user temporary cache (reused across runs),
-    not to the user's ~/.cache."""
+def _jit_setup():
+    """Compile everything (small loop-free libraries too, which jit_runner would otherwise
+    leave to the interpreter), into a per-user temporary object cache reused across runs
+    rather than the user's ~/.cache."""
+    from jit import engine as _engine
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_engine, "EAGER", True)
         if "ALUVM_JIT_CACHE" not in os.environ:
             mp.setenv("ALUVM_JIT_CACHE", str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
         yield
@@ -434,3 +437,14 @@ def test_entries_whose_native_runs_end_at_once_go_cold() -> None:
     both(lib, regs)
     stats = last_stats()
     assert stats["native_calls"] <= engine.COLD_AFTER + 2 and stats["interp_steps"] > 10000
+
+
+def test_default_tiering_leaves_tiny_loop_free_libraries_to_the_interpreter(monkeypatch) -> None:
+    monkeypatch.setattr(engine, "EAGER", False)
+    tiny = _lib("0b030000" "200261" "1a03" "01" "1f1f", bytes(8))     # no loop, few instructions
+    loop = _lib("0b030000" "200261" "030300" "01", bytes(8))          # jif back: a loop
+    for lib, tier in ((tiny, "interpreter"), (loop, "native")):
+        regs = Registers()
+        regs.a[3][0], regs.a[3][1] = 1, 2
+        both(lib, regs)
+        assert last_stats()["tier"] == tier

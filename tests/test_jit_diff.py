@@ -31,10 +31,13 @@ PROFILES = ("reference", "spec")
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _jit_cache_dir():
-    """Compiled objects of these tests go to a per-user temporary cache (reused across runs),
-    not to the user's ~/.cache."""
+def _jit_setup():
+    """Compile everything (small loop-free libraries too, which jit_runner would otherwise
+    leave to the interpreter), into a per-user temporary object cache reused across runs
+    rather than the user's ~/.cache."""
+    from jit import engine as _engine
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_engine, "EAGER", True)
         if "ALUVM_JIT_CACHE" not in os.environ:
             mp.setenv("ALUVM_JIT_CACHE", str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
         yield
