@@ -15,12 +15,12 @@ replaced, plus the decode-table changes of :data:`aluvm.isa.SPEC_TABLE`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Optional
+from typing import AbstractSet, Callable, Iterable, Mapping, Optional
 
 from . import isa, ops_bytes, ops_core, ops_crypto, ops_float_spec
 from .bytecode import Instr, decode
 from .errors import Panic
-from .isa import CALL, NOP, PUT, PUT_S, RESERVED
+from .isa import NOP, PUT, PUT_S, RESERVED
 from .registers import U64_MAX, LibSite, Registers
 
 STOP = -1
@@ -168,12 +168,19 @@ class Program:
 
     # ---- running ---------------------------------------------------------------------------
 
-    def run(self, regs: Registers, pos: int, trace: Optional[Callable] = None
-            ) -> tuple[Optional[LibSite], Optional[str]]:
+    def run(self, regs: Registers, pos: int, trace: Optional[Callable] = None,
+            until: Optional[AbstractSet[int]] = None, steps: Optional[list] = None
+            ) -> tuple[object, Optional[str]]:
         """Run from ``pos`` until this library stops (``(None, reason)``) or transfers control
-        to a library site (``(site, None)``).  Raises ``Panic``."""
+        to a library site (``(site, None)``).  Raises ``Panic``.
+
+        ``until`` (used by the JIT): after at least one instruction, return ``(pos, None)`` with
+        the integer position as soon as execution reaches a position in the set.  ``steps``:
+        a one-element list to which the number of executed instructions is added.
+        """
         entries = self.entries
         ca0, cl0 = regs.ca0, regs.cl0
+        n = 0
         try:
             while True:
                 ent = entries.get(pos)
@@ -186,6 +193,7 @@ class Program:
                 if trace is not None:
                     trace(self, pos, regs, "before")
                 r = fn(regs)
+                n += 1
                 ca0 += cx
                 if ca0 > U64_MAX:
                     ca0 = U64_MAX
@@ -209,9 +217,13 @@ class Program:
                         regs.st0 = False
                         return None, "complexity limit reached (non-advancing nop)"
                 else:
-                    return r, None  # type: ignore[return-value]
+                    return r, None
+                if until is not None and pos in until:
+                    return pos, None
         finally:
             regs.ca0 = ca0
+            if steps is not None:
+                steps[0] += n
 
 
 def _stop_reason(regs: Registers) -> str:

@@ -37,9 +37,8 @@ from typing import Any, Iterable, Optional
 import llvmlite
 import llvmlite.binding as llvm
 
-from aluvm.interp import NOP_SPIN, STOP, Machine, Outcome, Profile, Program, get_profile
-from aluvm.errors import Panic
-from aluvm.registers import U64_MAX, LibSite, Registers
+from aluvm.interp import Machine, Outcome, Profile, Program, get_profile
+from aluvm.registers import LibSite, Registers
 
 from . import codegen, layout, runtime
 from .layout import CS_WINDOW, EXIT_END, EXIT_STOP, RegFile
@@ -468,50 +467,18 @@ class CompiledLib:
             self.hot = self.hot - {start}
 
     def _interpret(self, regs: Registers, pos: int, stats: dict) -> tuple[int, Any]:
-        """The interpreter's run loop (aluvm.interp.Program.run) for at least one instruction,
-        then until a native entry: ``(0, reason)`` stop, ``(1, site)`` transfer, ``(2, pos)``."""
-        prog = self.prog
-        pentries, hot = prog.entries, self.hot
-        ca0, cl0 = regs.ca0, regs.cl0
-        steps = 0
+        """The interpreter's own run loop for at least one instruction, then until a native
+        entry: ``(0, reason)`` stop, ``(1, site)`` transfer, ``(2, pos)`` native resumes."""
+        steps = [0]
         try:
-            while True:
-                ent = pentries.get(pos)
-                if ent is None:
-                    ent = prog.entry(pos)
-                    if ent is None:
-                        return 0, ("end of code" if pos >= prog.limit
-                                   else f"truncated instruction at {pos:#06x}")
-                fn, nxt, cx = ent
-                steps += 1
-                r = fn(regs)
-                ca0 += cx
-                if ca0 > U64_MAX:
-                    ca0 = U64_MAX
-                if cl0 is not None and ca0 >= cl0:
-                    regs.st0 = False
-                    return 0, "complexity limit reached"
-                if r is None:
-                    pos = nxt
-                elif r.__class__ is int:
-                    if r >= 0:
-                        pos = r  # type: ignore[assignment]
-                    elif r == STOP:
-                        return 0, "stopped" if regs.st0 else "failed"
-                    else:
-                        assert r == NOP_SPIN
-                        if cl0 is None:
-                            raise Panic("nop at 0x%04x never advances: the reference hangs" % pos)
-                        ca0 = max(ca0, cl0)
-                        regs.st0 = False
-                        return 0, "complexity limit reached (non-advancing nop)"
-                else:
-                    return 1, r
-                if pos in hot:
-                    return 2, pos
+            where, reason = self.prog.run(regs, pos, until=self.hot, steps=steps)
         finally:
-            regs.ca0 = ca0
-            stats[2] += steps
+            stats[2] += steps[0]
+        if where is None:
+            return 0, reason
+        if where.__class__ is int:
+            return 2, where
+        return 1, where
 
 
 # ---- compile + caches ---------------------------------------------------------------------
