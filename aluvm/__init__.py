@@ -34,13 +34,15 @@ def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     others = list(libs)
     if tier == "jit":
-        if others or prof.extensions:
-            raise ValueError("the JIT tier runs single-library programs without host extensions; use tier='interp'")
-        from jit.engine import jit_runner
-        return jit_runner(lib, regs, entry, prof.name)
-    if tier != "interp":
+        if not others and prof in (REFERENCE, SPEC):
+            from jit.engine import jit_runner   # cached per library: the batch fast path
+            return jit_runner(lib, regs, entry, prof.name)
+        from jit.engine import JitMachine
+        machine: Machine = JitMachine(prof)
+    elif tier == "interp":
+        machine = Machine(prof)
+    else:
         raise ValueError(f"unknown tier {tier!r}")
-    machine = Machine(prof)
     for item in [lib, *others]:
         machine.add(item.code, item.data, item.libs, item.id, item.isae)
     return machine.run(lib.id, entry, regs)

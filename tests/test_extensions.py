@@ -48,3 +48,22 @@ def test_two_extensions_cannot_share_an_opcode() -> None:
     b = Extension("BBB", (ExtOp(0x91, "b", "", 1, lambda regs: None),))
     with pytest.raises(ValueError):
         extend(REFERENCE, a, b)
+
+
+def test_extensions_and_multi_library_in_the_jit_tier() -> None:
+    import aluvm
+    from aluvm.registers import Registers
+    lib = Lib.with_("ALU POPCNT", bytes([0x90, 0x03, 0x02]))
+    for tier in ("interp", "jit"):
+        regs = Registers()
+        regs.a[3][0] = 0xF0F0
+        aluvm.run(lib, regs, profile=host_extension.PROFILE, tier=tier)
+        assert regs.a[0][2] == 8 and regs.st0 is True
+    callee = aluvm.Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("1f1f1f"))
+    caller = aluvm.Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("0601000000"), b"", [callee.id])
+    states = []
+    for tier in ("interp", "jit"):
+        regs = Registers()
+        aluvm.run(caller, regs, libs=[callee], tier=tier)
+        states.append((regs.st0, regs.cy0, regs.ca0))
+    assert states[0] == states[1] == (True, 1, 4)
