@@ -166,37 +166,45 @@ def spy(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
     regs.a[reg1][idx1] = None if r is None else r & amask
 
 
-def cnv_f(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-    x = _fread(regs, reg1, idx1)
-    if x is None:
-        regs.f[reg2][idx2] = None
-        regs.st0 = True
-        return
-    val, st0 = floats.cnv_ff(reg1, reg2, x)
-    regs.f[reg2][idx2] = val
-    regs.st0 = st0
+def make_cnv_f(conv: Callable) -> Op:
+    """``cnv fN[i],fM[j]`` with the value conversion ``conv(src, dst, bits) -> (bits, st0)``."""
+    def cnv_f(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+        x = _fread(regs, reg1, idx1)
+        if x is None:
+            regs.f[reg2][idx2] = None
+            regs.st0 = True
+            return
+        regs.f[reg2][idx2], regs.st0 = conv(reg1, reg2, x)
+    return cnv_f
 
 
-def cnv_af(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-    x = regs.a[reg1][idx1]
-    if x is None:
-        regs.f[reg2][idx2] = None
-        regs.st0 = True
-        return
-    val, st0 = floats.cnv_af(A_BITS[reg1], x, reg2)
-    regs.f[reg2][idx2] = val
-    regs.st0 = st0
+def make_cnv_af(conv: Callable) -> Op:
+    """``cnv aN[i],fM[j]`` with ``conv(src_bits, value, dst) -> (bits, st0)``."""
+    def cnv_af(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+        x = regs.a[reg1][idx1]
+        if x is None:
+            regs.f[reg2][idx2] = None
+            regs.st0 = True
+            return
+        regs.f[reg2][idx2], regs.st0 = conv(A_BITS[reg1], x, reg2)
+    return cnv_af
 
 
-def cnv_fa(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-    x = _fread(regs, reg1, idx1)
-    if x is None:
-        regs.a[reg2][idx2] = None
-        regs.st0 = True
-        return
-    val, st0 = floats.cnv_fa(reg1, x, A_BITS[reg2])
-    regs.a[reg2][idx2] = val
-    regs.st0 = st0
+def make_cnv_fa(conv: Callable) -> Op:
+    """``cnv fN[i],aM[j]`` with ``conv(src, bits, dst_bits) -> (value, st0)``."""
+    def cnv_fa(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+        x = _fread(regs, reg1, idx1)
+        if x is None:
+            regs.a[reg2][idx2] = None
+            regs.st0 = True
+            return
+        regs.a[reg2][idx2], regs.st0 = conv(reg1, x, A_BITS[reg2])
+    return cnv_fa
+
+
+cnv_f = make_cnv_f(floats.cnv_ff)
+cnv_af = make_cnv_af(floats.cnv_af)
+cnv_fa = make_cnv_fa(floats.cnv_fa)
 
 
 # ---- compare (§3) -------------------------------------------------------------------------
@@ -222,14 +230,15 @@ def _fpair(regs: Registers, reg: int, idx1: int, idx2: int) -> tuple[Optional[in
     return _fread(regs, reg, idx1), _fread(regs, reg, idx2)
 
 
-def gt_f(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
-    a, b = _fpair(regs, reg, idx1, idx2)
-    regs.st0 = a is not None and b is not None and floats.gt(reg, flag, a, b)
+def make_cmp_f(order: Callable) -> Op:
+    """``gt/lt fN`` with ``order(fc, flag, a, b) -> bool``; any undefined operand -> false."""
+    def cmp_f(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
+        a, b = _fpair(regs, reg, idx1, idx2)
+        regs.st0 = a is not None and b is not None and order(reg, flag, a, b)
+    return cmp_f
 
 
-def lt_f(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
-    a, b = _fpair(regs, reg, idx1, idx2)
-    regs.st0 = a is not None and b is not None and floats.lt(reg, flag, a, b)
+gt_f, lt_f = make_cmp_f(floats.gt), make_cmp_f(floats.lt)
 
 
 def _wide_r_check(reg: int, a: int, b: int) -> None:
@@ -367,10 +376,11 @@ _INT_OPS = {"add": _add, "sub": _sub, "mul": _mul, "div": _div}
 add_a, sub_a, mul_a, div_a = (_arith_a(k) for k in ("add", "sub", "mul", "div"))
 
 
-def _arith_f(kind: str) -> Op:
+def make_arith_f(kind: str, arith: Callable = floats.arith) -> Op:
+    """F-register ``kind`` with ``arith(kind, fc, rnd, a, b) -> bits | None``."""
     def op(regs: Registers, rnd: int, src1: int, src2: int, reg: int) -> None:
         a, b = _fread(regs, reg, src1), _fread(regs, reg, src2)
-        r = None if a is None or b is None else floats.arith(kind, reg, rnd, a, b)
+        r = None if a is None or b is None else arith(kind, reg, rnd, a, b)
         regs.f[reg][src2] = r
         regs.st0 = r is not None
     op.__name__ = f"{kind}_f"
@@ -378,7 +388,7 @@ def _arith_f(kind: str) -> Op:
     return op
 
 
-add_f, sub_f, mul_f, div_f = (_arith_f(k) for k in ("add", "sub", "mul", "div"))
+add_f, sub_f, mul_f, div_f = (make_arith_f(k) for k in ("add", "sub", "mul", "div"))
 
 
 def stp(regs: Registers, reg: int, idx: int, step: int) -> None:

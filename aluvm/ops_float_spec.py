@@ -33,91 +33,22 @@ rules are documented on those functions:
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable
 
 from . import floats
-from .registers import A_BITS, Registers
+from .ops_core import make_arith_f, make_cmp_f, make_cnv_af, make_cnv_f, make_cnv_fa
 
 Op = Callable[..., None]
 
-
-def _fread(regs: Registers, reg: int, idx: int) -> Optional[int]:
-    v = regs.f[reg][idx]
-    return None if v is None else floats.read(reg, v)
-
-
-def cnv_f(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-    """``cnv fN[i],fM[j]`` (P8 fixed, see :func:`aluvm.floats.cnv_ff_spec`).
-
-    An undefined (or NaN) source clears the destination with st0 <- true, as in the reference.
-    """
-    x = _fread(regs, reg1, idx1)
-    if x is None:
-        regs.f[reg2][idx2] = None
-        regs.st0 = True
-        return
-    val, st0 = floats.cnv_ff_spec(reg1, reg2, x)
-    regs.f[reg2][idx2] = val
-    regs.st0 = st0
-
-
-def cnv_af(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-    """``cnv aN[i],fM[j]`` (P7 fixed, see :func:`aluvm.floats.cnv_af_spec`).
-
-    e.g. a8 3 -> f32 gives ``0x40400000`` with st0 true; a1024 2^1023 -> f64 is exact;
-    a1024 2^1024-1 -> f64 overflows: undefined, st0 false.
-    """
-    x = regs.a[reg1][idx1]
-    if x is None:
-        regs.f[reg2][idx2] = None
-        regs.st0 = True
-        return
-    val, st0 = floats.cnv_af_spec(A_BITS[reg1], x, reg2)
-    regs.f[reg2][idx2] = val
-    regs.st0 = st0
-
-
-def cnv_fa(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-    """``cnv fN[i],aM[j]`` (P9 fixed: bf16 like every other format, see
-    :func:`aluvm.floats.cnv_fa_spec`)."""
-    x = _fread(regs, reg1, idx1)
-    if x is None:
-        regs.a[reg2][idx2] = None
-        regs.st0 = True
-        return
-    val, st0 = floats.cnv_fa_spec(reg1, x, A_BITS[reg2])
-    regs.a[reg2][idx2] = val
-    regs.st0 = st0
-
-
-def gt_f(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
-    """``gt.{e,r} fN`` (P10 fixed: f256 ``gt.e`` is the IEEE order); any undefined -> false."""
-    a, b = _fread(regs, reg, idx1), _fread(regs, reg, idx2)
-    regs.st0 = a is not None and b is not None and floats.gt_spec(reg, flag, a, b)
-
-
-def lt_f(regs: Registers, flag: int, idx1: int, idx2: int, reg: int) -> None:
-    """``lt.{e,r} fN`` (P10 fixed: f256 ``lt.e`` is the IEEE order); any undefined -> false."""
-    a, b = _fread(regs, reg, idx1), _fread(regs, reg, idx2)
-    regs.st0 = a is not None and b is not None and floats.lt_spec(reg, flag, a, b)
-
-
-def _arith_f(kind: str) -> Op:
-    def op(regs: Registers, rnd: int, src1: int, src2: int, reg: int) -> None:
-        a, b = _fread(regs, reg, src1), _fread(regs, reg, src2)
-        r = None if a is None or b is None else floats.arith_spec(kind, reg, rnd, a, b)
-        regs.f[reg][src2] = r
-        regs.st0 = r is not None
-    op.__name__ = f"{kind}_f_spec"
-    op.__qualname__ = op.__name__
-    op.__doc__ = (f"``{kind}`` on F registers, ``src2 <- src1 {kind} src2``, st0 <- defined. "
-                  "f512: always undefined, st0 false (P11 fixed: f512 has no float semantics); "
-                  "f80 where the soft-float library asserts (P22): the §1.4 value model; "
-                  "see :func:`aluvm.floats.arith_spec`.")
-    return op
-
-
-add_f, sub_f, mul_f, div_f = (_arith_f(k) for k in ("add", "sub", "mul", "div"))
+# Same register plumbing as the reference ops; only the value functions differ.
+cnv_f = make_cnv_f(floats.cnv_ff_spec)      # P8 fixed (and the f80 zero-fraction print assert)
+cnv_af = make_cnv_af(floats.cnv_af_spec)    # P7 fixed
+cnv_fa = make_cnv_fa(floats.cnv_fa_spec)    # P9 fixed: bf16 like every other format
+gt_f = make_cmp_f(floats.gt_spec)           # P10 fixed: f256 IEEE order
+lt_f = make_cmp_f(floats.lt_spec)
+# P11 (f512: undefined, st0 false) and P22 (f80 assertion cases: §1.4 value model)
+add_f, sub_f, mul_f, div_f = (make_arith_f(k, floats.arith_spec)
+                              for k in ("add", "sub", "mul", "div"))
 
 
 SPEC_OVERRIDES: dict[str, Op] = {
