@@ -1,6 +1,8 @@
 """Shared fixtures: where the vectors are."""
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,3 +22,17 @@ def shared() -> Path:
     if path is None:
         pytest.skip("../shared/vectors not present")
     return path
+
+
+@pytest.fixture(scope="module")
+def jit_eager():
+    """Compile everything (small loop-free libraries too, which jit_runner would otherwise
+    leave to the interpreter), into a per-user temporary object cache reused across runs
+    rather than the user's ~/.cache."""
+    from jit import engine
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "EAGER", True)
+        if "ALUVM_JIT_CACHE" not in os.environ:
+            mp.setenv("ALUVM_JIT_CACHE",
+                      str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
+        yield

@@ -6,9 +6,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from aluvm.interp import REFERENCE, SPEC, Machine
 from aluvm.library import Lib, LibraryError
 from aluvm.registers import A_BITS, F_BYTES, R_BITS, Registers
-from aluvm.service import handle, state_dict
+from aluvm.service import handle
 
-import pytest
 
 LIB = bytes([3]) * 32
 

@@ -145,6 +145,7 @@ def test_multi_library_exec_and_call() -> None:
     regs = aluvm.Registers()
     out = aluvm.run(caller, regs, libs=[callee])
     # exec counts a jump, runs stinv twice from offset 1, callee falls off its end: st0 kept
+    assert out.reason == "end of code"
     assert regs.cy0 == 1 and regs.st0 is True and regs.ca0 == 2 + 1 + 1
     # without the callee present the reference keeps st0 and stops (S12); spec fails
     regs = aluvm.Registers()

@@ -3,10 +3,6 @@
 Every check compares against the interpreter (the reference tier) on the same input."""
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import itertools
 import threading
 
@@ -26,17 +22,7 @@ from jit.lift import lift
 PROFILES = ("reference", "spec")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _jit_setup():
-    """Compile everything (small loop-free libraries too, which jit_runner would otherwise
-    leave to the interpreter), into a per-user temporary object cache reused across runs
-    rather than the user's ~/.cache."""
-    from jit import engine as _engine
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_engine, "EAGER", True)
-        if "ALUVM_JIT_CACHE" not in os.environ:
-            mp.setenv("ALUVM_JIT_CACHE", str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
-        yield
+pytestmark = pytest.mark.usefixtures("jit_eager")
 LOOP = bytes.fromhex("200261020000")   # add.sw a64[0],a64[1]; jmp 0
 
 

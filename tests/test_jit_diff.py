@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -30,17 +28,7 @@ from jit.engine import jit_runner, last_stats
 PROFILES = ("reference", "spec")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _jit_setup():
-    """Compile everything (small loop-free libraries too, which jit_runner would otherwise
-    leave to the interpreter), into a per-user temporary object cache reused across runs
-    rather than the user's ~/.cache."""
-    from jit import engine as _engine
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_engine, "EAGER", True)
-        if "ALUVM_JIT_CACHE" not in os.environ:
-            mp.setenv("ALUVM_JIT_CACHE", str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
-        yield
+pytestmark = pytest.mark.usefixtures("jit_eager")
 
 # ---- program generation from the instruction table ------------------------------------------
 
