@@ -89,7 +89,6 @@ class Outcome:
     st0: bool
     reason: str
     panicked: bool = False
-    steps: int = 0
 
 
 class Program:
