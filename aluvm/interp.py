@@ -92,8 +92,8 @@ class Outcome:
 
 
 class Program:
-    """One library decoded for one profile.  Safe to share between runs (not between threads
-    that run it for the first time concurrently: entries are filled lazily, idempotently)."""
+    """One library decoded for one profile.  Safe to share between runs and threads: entries
+    are filled lazily and idempotently (the same offset always binds the same closure)."""
 
     def __init__(self, code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
                  profile: Profile = REFERENCE, isae: Iterable[str] = ()) -> None:
