@@ -55,6 +55,7 @@ __all__ = [
     "load_file",
     "save_file",
     "info",
+    "hex_field",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -722,7 +723,8 @@ def save_file(lib: Lib, path: str | os.PathLike, armored: bool = False) -> None:
 # The vectors' `info` request
 
 
-def _hex_field(request: dict, key: str) -> bytes:
+def hex_field(request: dict, key: str) -> bytes:
+    """A hex-string field of a JSON request (absent or null = empty); LibraryError if malformed."""
     value = request.get(key, "")
     if value is None:
         value = ""
@@ -740,8 +742,8 @@ def info(request: dict) -> dict:
     try:
         if not isinstance(request, dict):
             raise LibraryError("request must be an object")
-        code = _hex_field(request, "code")
-        data = _hex_field(request, "data")
+        code = hex_field(request, "code")
+        data = hex_field(request, "data")
         isae = request.get("isae")
         if isae is None:
             isae = DEFAULT_ISAE

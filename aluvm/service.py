@@ -13,7 +13,7 @@ from .assemble import reassemble
 from .bytecode import Instr
 from .errors import AluError
 from .interp import Machine, Outcome, get_profile
-from .library import DEFAULT_ISAE, Lib, lib_id_display
+from .library import DEFAULT_ISAE, Lib, hex_field, lib_id_display
 from .registers import U64_MAX, Registers
 
 Runner = Callable[[Lib, Registers, int, str], Outcome]
@@ -21,16 +21,6 @@ Runner = Callable[[Lib, Registers, int, str], Outcome]
 
 class RequestError(AluError):
     """A request line is malformed."""
-
-
-def _hex(req: dict, key: str) -> bytes:
-    val = req.get(key, "")
-    if not isinstance(val, str):
-        raise RequestError(f"'{key}' must be a hex string")
-    try:
-        return bytes.fromhex(val)
-    except ValueError:
-        raise RequestError(f"'{key}' is not valid hex") from None
 
 
 def _int(req: dict, key: str, lo: int, hi: int, default: Optional[int]) -> Optional[int]:
@@ -67,7 +57,7 @@ def registers_from_request(req: dict) -> Registers:
 
 
 def library_from_request(req: dict) -> Lib:
-    return Lib.with_(req.get("isae") or DEFAULT_ISAE, _hex(req, "code"), _hex(req, "data"))
+    return Lib.with_(req.get("isae") or DEFAULT_ISAE, hex_field(req, "code"), hex_field(req, "data"))
 
 
 _MACHINES: "OrderedDict[tuple[bytes, str], Machine]" = OrderedDict()
@@ -149,7 +139,7 @@ def _decode_listing(code: bytes, data: bytes, profile: str
 
 
 def do_disasm(req: dict, profile: str) -> dict[str, Any]:
-    code, data = _hex(req, "code"), _hex(req, "data")
+    code, data = hex_field(req, "code"), hex_field(req, "data")
     listing, error, _ = _decode_listing(code, data, profile)
     instrs = []
     for pos, ins in listing:
@@ -162,7 +152,7 @@ def do_disasm(req: dict, profile: str) -> dict[str, Any]:
 
 
 def do_reencode(req: dict, profile: str) -> dict[str, Any]:
-    code, data = _hex(req, "code"), _hex(req, "data")
+    code, data = hex_field(req, "code"), hex_field(req, "data")
     listing, error, no_adv = _decode_listing(code, data, profile)
     if error is not None:
         error = ("decode: " + error) if not no_adv else error.split(" (")[0]

@@ -32,14 +32,14 @@ def test_run_with_registers_and_limit() -> None:
 
 @pytest.mark.parametrize("args", [
     ("run", "--code", "zz"),
-    ("run", "/nonexistent.alu"),
+    ("run", "/nonexistent/aluvm-no-such.alu"),
     ("run", "--code", "00", "--reg", "a64[0]"),
     ("run", "--code", "00", "--reg", "a64[40]=1"),
     ("run", "--code", "00", "--reg", "a8[0]=300"),
     ("frobnicate",),
     (),
     ("run", "--code", "00", "--cl0", "many"),
-    ("conform", "/nonexistent"),
+    ("conform", "/nonexistent/aluvm-no-such-dir"),
 ])
 def test_bad_arguments_are_one_line_errors(args: tuple[str, ...]) -> None:
     r = aluvm(*args)
