@@ -34,6 +34,7 @@ A_MASK = tuple((1 << w) - 1 for w in A_BITS)
 R_MASK = tuple((1 << w) - 1 for w in R_BITS)
 
 ZERO_LIB = bytes(32)
+_EMPTY_BANK: list = [None] * 32
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,14 @@ class Registers:
     __slots__ = ("a", "f", "r", "s", "st0", "cy0", "ca0", "cl0", "cp0", "cs0")
 
     def __init__(self) -> None:
-        self.a: list[list[Optional[int]]] = [[None] * 32 for _ in range(8)]
-        self.f: list[list[Optional[int]]] = [[None] * 32 for _ in range(8)]
-        self.r: list[list[Optional[int]]] = [[None] * 32 for _ in range(8)]
+        # written out: a fresh register file per input is on the batch hot path
+        e = _EMPTY_BANK
+        self.a: list[list[Optional[int]]] = [e.copy(), e.copy(), e.copy(), e.copy(),
+                                             e.copy(), e.copy(), e.copy(), e.copy()]
+        self.f: list[list[Optional[int]]] = [e.copy(), e.copy(), e.copy(), e.copy(),
+                                             e.copy(), e.copy(), e.copy(), e.copy()]
+        self.r: list[list[Optional[int]]] = [e.copy(), e.copy(), e.copy(), e.copy(),
+                                             e.copy(), e.copy(), e.copy(), e.copy()]
         self.s: list[Optional[bytes]] = [None] * S_COUNT
         self.st0: bool = True
         self.cy0: int = 0
