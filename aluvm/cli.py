@@ -294,6 +294,18 @@ def cmd_conform(args: argparse.Namespace) -> int:
 
 # ---- argument parsing ---------------------------------------------------------------------
 
+def _ranged(lo: int, hi: int, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must be in [{lo}, {hi}], got {value}")
+        return value
+    return parse
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         raise CliError(message)
@@ -304,9 +316,9 @@ def _program_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--code", help="code segment as hex (instead of LIB)")
     p.add_argument("--data", help="data segment as hex (with --code)")
     p.add_argument("--reg", action="append", metavar="NAME=VALUE", help="initial register, e.g. a64[0]=0x05")
-    p.add_argument("--cl0", type=int, help="complexity limit")
+    p.add_argument("--cl0", type=_ranged(0, 2**64 - 1, "--cl0"), help="complexity limit (u64)")
     p.add_argument("--st0", choices=("true", "false"), help="initial st0")
-    p.add_argument("--entry", type=int, default=0, help="entry offset")
+    p.add_argument("--entry", type=_ranged(0, 0xFFFF, "--entry"), default=0, help="entry offset (u16)")
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     p.add_argument("--trace", action="store_true", help="print each executed instruction to stderr")
     p.add_argument("--json", action="store_true", help="final state as one JSON object")

@@ -40,6 +40,9 @@ def test_run_with_registers_and_limit() -> None:
     (),
     ("run", "--code", "00", "--cl0", "many"),
     ("conform", "/nonexistent/aluvm-no-such-dir"),
+    ("run", "--code", "01", "--entry", "70000"),
+    ("run", "--code", "01", "--cl0", "-5"),
+    ("run", "--code", "01", "--profile", "fast"),
 ])
 def test_bad_arguments_are_one_line_errors(args: tuple[str, ...]) -> None:
     r = aluvm(*args)
