@@ -267,14 +267,29 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_conform(args: argparse.Namespace) -> int:
-    from .conform import iter_vectors, run_vectors, summary
+def _conform_file(job: tuple[str, str, str]) -> dict:
+    """One vector file (a worker of ``conform --jobs``)."""
+    from .conform import iter_vectors, run_vectors
     from .service import handle
-    runner = _runner(args.tier)
+    path, tier, profile = job
+    runner = _runner(tier)
+    return run_vectors(iter_vectors([path]), lambda req: handle(req, profile, runner))
+
+
+def cmd_conform(args: argparse.Namespace) -> int:
+    from .conform import merge, summary, vector_files
     for p in args.paths:
         if not Path(p).exists():
             raise CliError(f"{p}: no such file or directory")
-    results = run_vectors(iter_vectors(args.paths), lambda req: handle(req, args.profile, runner))
+    jobs = [(str(f), args.tier, args.profile) for f in vector_files(args.paths)]
+    if args.jobs > 1 and len(jobs) > 1:
+        import multiprocessing
+        # largest files first so the workers finish together
+        jobs.sort(key=lambda j: -Path(j[0]).stat().st_size)
+        with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+            results = merge(pool.imap_unordered(_conform_file, jobs))
+    else:
+        results = merge(_conform_file(j) for j in jobs)
     s = summary(results)
     if args.json:
         print(json.dumps(s, sort_keys=True))
@@ -372,6 +387,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     p.add_argument("--json", action="store_true")
     p.add_argument("--show", type=int, default=5, help="failures to show per family")
+    p.add_argument("--jobs", "-j", type=_ranged(1, 64, "--jobs"), default=1,
+                   help="worker processes (one vector file each)")
     p.set_defaults(func=cmd_conform)
     return ap
 

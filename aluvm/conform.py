@@ -25,7 +25,8 @@ class FamilyResult:
         return self.failed == 0 and self.flagged_failed == 0
 
 
-def iter_vectors(paths: Iterable[str]) -> Iterator[dict]:
+def vector_files(paths: Iterable[str]) -> list[Path]:
+    """The vector files named by ``paths`` (directories expand to their ``*.jsonl[.gz]``)."""
     files: list[Path] = []
     for p in paths:
         path = Path(p)
@@ -33,7 +34,11 @@ def iter_vectors(paths: Iterable[str]) -> Iterator[dict]:
             files.extend(sorted(path.glob("*.jsonl.gz")) + sorted(path.glob("*.jsonl")))
         else:
             files.append(path)
-    for f in files:
+    return files
+
+
+def iter_vectors(paths: Iterable[str]) -> Iterator[dict]:
+    for f in vector_files(paths):
         opener = gzip.open if f.suffix == ".gz" else open
         with opener(f, "rt") as fh:  # type: ignore[operator]
             for line in fh:
@@ -162,6 +167,21 @@ def run_vectors(vectors: Iterable[dict], handler: Handler, max_failures: int = 2
             if len(fam.failures) < max_failures:
                 fam.failures.append(f"{vec.get('id')}: {err}")
     return dict(results)
+
+
+def merge(parts: Iterable[dict[str, FamilyResult]], max_failures: int = 20) -> dict[str, FamilyResult]:
+    """Combine per-file results (a family may span several files)."""
+    out: dict[str, FamilyResult] = defaultdict(FamilyResult)
+    for part in parts:
+        for name, r in part.items():
+            m = out[name]
+            m.passed += r.passed
+            m.failed += r.failed
+            m.flagged_passed += r.flagged_passed
+            m.flagged_failed += r.flagged_failed
+            m.text_mismatch += r.text_mismatch
+            m.failures.extend(r.failures[: max(0, max_failures - len(m.failures))])
+    return dict(out)
 
 
 def summary(results: dict[str, FamilyResult]) -> dict[str, Any]:

@@ -97,3 +97,11 @@ def test_conform_reports_per_family() -> None:
 def test_info_and_disasm_of_code() -> None:
     r = aluvm("info", "--code", "", "--json")
     assert json.loads(r.stdout)["id"].startswith("alu:G1UTPjFj-mGee94A")
+
+
+def test_conform_in_parallel_matches_serial() -> None:
+    vectors = str(ROOT / "tests" / "vectors")
+    serial = json.loads(aluvm("conform", vectors, "--json", timeout=300).stdout)
+    parallel = json.loads(aluvm("conform", vectors, "--json", "-j", "2", timeout=300).stdout)
+    assert serial["ok"] and serial == parallel
+    assert len(serial["families"]) >= 16
