@@ -53,6 +53,8 @@ def check_run(vec: dict, got: dict, strict_panics: bool = False) -> Optional[str
     if vec.get("reference_panics") or vec.get("reference_hangs"):
         if not got.get("ok") or got.get("st0") is not False:
             return f"flagged vector must stop with st0=false, got {got.get('st0')!r}"
+        if strict_panics and vec.get("reference_hangs") and not got.get("aborted"):
+            return "the reference never terminates here, we did not report it"
         if strict_panics and vec.get("reference_panics"):
             # beyond the contract: the state at the moment of the panic also matches
             if "panic" not in got:

@@ -26,6 +26,7 @@ class AsmError(AluError):
 class Panic(Exception):
     """The reference panics (or hangs) here; we stop deterministically with st0 = false."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, hang: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.hang = hang   # the reference never terminates here (rather than panicking)

@@ -88,7 +88,8 @@ class Outcome:
 
     st0: bool
     reason: str
-    panicked: bool = False
+    panicked: bool = False   # the reference panics (or, with ``hang``, never terminates) here
+    hang: bool = False
 
 
 class Program:
@@ -211,7 +212,8 @@ class Program:
                         return None, _stop_reason(regs)
                     else:  # NOP_SPIN: the reference's nop never advances (S2)
                         if cl0 is None:
-                            raise Panic("nop at 0x%04x never advances: the reference hangs" % pos)
+                            raise Panic("nop at 0x%04x never advances: the reference hangs" % pos,
+                                        hang=True)
                         ca0 = max(ca0, cl0)
                         regs.st0 = False
                         return None, "complexity limit reached (non-advancing nop)"
@@ -378,6 +380,8 @@ class Machine:
                     reason = why
         except Panic as p:
             regs.st0 = False
+            if p.hang:
+                return Outcome(False, f"aborted: {p.reason}", panicked=True, hang=True)
             return Outcome(False, f"panic: {p.reason}", panicked=True)
         except Exception as e:  # an interpreter bug must never crash a validating host
             regs.st0 = False

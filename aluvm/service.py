@@ -96,7 +96,9 @@ def state_dict(regs: Registers, outcome: Outcome, lib: Lib) -> dict[str, Any]:
         "lib_id": lib.id.hex(),
         "reason": outcome.reason,
     }
-    if outcome.panicked:
+    if outcome.hang:
+        out["aborted"] = True
+    elif outcome.panicked:
         out["panic"] = outcome.reason
     else:
         out["exec_ret"] = regs.st0
