@@ -7,7 +7,7 @@ libs segment is the sorted set of ``call``/``exec`` targets.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, cast
 
 from . import isa
 from .bytecode import Instr, encode, encode_instr, put_width
@@ -62,7 +62,7 @@ def _encode_one(ins: Instr, writer: DataWriter, index: dict, reference: bool) ->
         if ins.value is None:
             raise AssembleError(f"{form.key}: the value is undefined (no number to put)")
         reg, idx, _ = ins.args
-        blob = int(ins.value).to_bytes(put_width(form, reg), "little")  # type: ignore[arg-type]
+        blob = int(cast(int, ins.value)).to_bytes(put_width(form, reg), "little")
         return encode(form, (reg, idx, writer.unique(blob)))
     if form.special == isa.PUT_S:
         if ins.value is None:

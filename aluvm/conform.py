@@ -187,7 +187,7 @@ def merge(parts: Iterable[dict[str, FamilyResult]], max_failures: int = 20) -> d
 
 
 def summary(results: dict[str, FamilyResult]) -> dict[str, Any]:
-    tot = Counter()
+    tot: Counter[str] = Counter()
     fams = {}
     for name in sorted(results):
         r = results[name]

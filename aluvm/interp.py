@@ -15,7 +15,7 @@ replaced, plus the decode-table changes of :data:`aluvm.isa.SPEC_TABLE`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import AbstractSet, Callable, Iterable, Mapping, Optional
+from typing import AbstractSet, Callable, Iterable, Mapping, Optional, overload
 
 from . import isa, ops_bytes, ops_core, ops_crypto, ops_float_spec
 from .bytecode import Instr, decode
@@ -151,6 +151,7 @@ class Program:
                 s, off, ln = ins.args
                 value = self.data[min(off, len(self.data)):min(off + ln, len(self.data))]
                 return lambda regs: fn(regs, s, value, True)
+            incomplete: bool
             value, incomplete = ins.value  # type: ignore[misc]
             s = ins.args[0]
             return lambda regs: fn(regs, s, value, incomplete)
@@ -167,6 +168,16 @@ class Program:
         return lambda regs: fn(regs, *args)
 
     # ---- running ---------------------------------------------------------------------------
+
+    @overload
+    def run(self, regs: Registers, pos: int, trace: Optional[Callable] = None,
+            until: None = None, steps: Optional[list] = None
+            ) -> tuple[Optional[LibSite], Optional[str]]: ...
+
+    @overload
+    def run(self, regs: Registers, pos: int, trace: Optional[Callable] = None,
+            until: Optional[AbstractSet[int]] = None, steps: Optional[list] = None
+            ) -> tuple[object, Optional[str]]: ...
 
     def run(self, regs: Registers, pos: int, trace: Optional[Callable] = None,
             until: Optional[AbstractSet[int]] = None, steps: Optional[list] = None

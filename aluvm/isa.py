@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 from .registers import A_NAMES, F_NAMES, R_NAMES, U64_MAX
 
@@ -302,7 +302,7 @@ def ar_name(code: int) -> str:
     return A_NAMES[code] if code < 8 else R_NAMES[code - 8]
 
 
-_RENDER = {
+_RENDER: dict[str, Callable[[int], str]] = {
     "A": lambda v: A_NAMES[v], "F": lambda v: F_NAMES[v], "R": lambda v: R_NAMES[v],
     "AF": af_name, "AR": ar_name, "A2": lambda v: ("a8", "a16")[v],
     "i": lambda v: f"[{v}]", "S": lambda v: f"s16[{v}]", "h16": lambda v: f"0x{v:04X}",

@@ -294,6 +294,7 @@ class Lib:
     code: bytes
     data: bytes
     libs: tuple[bytes, ...]
+    _id: bytes | None   # the cached id (None until computed)
 
     def __init__(
         self,

@@ -496,6 +496,7 @@ def _msb_or_panic(regs: Registers, reg: int, x: Optional[int], w: int) -> bool:
 
 def shl(regs: Registers, a2: int, shift: int, reg: int, idx: int) -> None:
     bank, w, is_r = _ar(regs, reg)
+    s: Optional[int]  # annotation only (no runtime cost)
     x = bank[idx]
     if is_r:
         s = _shift_amount(regs, a2, shift) or 0
@@ -537,6 +538,7 @@ def _rot(x: int, s: int, w: int, left: bool) -> int:
 
 def scl(regs: Registers, a2: int, shift: int, reg: int, idx: int) -> None:
     bank, w, is_r = _ar(regs, reg)
+    s: Optional[int]  # annotation only (no runtime cost)
     x = bank[idx]
     if is_r:
         s = _shift_amount(regs, a2, shift) or 0
@@ -551,6 +553,7 @@ def scl(regs: Registers, a2: int, shift: int, reg: int, idx: int) -> None:
 
 def scr(regs: Registers, a2: int, shift: int, reg: int, idx: int) -> None:
     bank, w, is_r = _ar(regs, reg)
+    s: Optional[int]  # annotation only (no runtime cost)
     x = bank[idx]
     if is_r:
         s = _shift_amount(regs, a2, shift) or 0

@@ -20,6 +20,8 @@ Reference semantics (spec part B §8; rust-aluvm v0.11.0-beta.6):
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from . import digests, ed25519, secp256k1
 from .errors import Panic
 
@@ -178,7 +180,7 @@ def ed_neg_spec(regs, src: int, dst: int) -> None:
     regs.r[_R256][dst] = None if pt is None else _ed_reg(ed25519.neg(_ed_bytes(pt)))
 
 
-REFERENCE_OPS = {
+REFERENCE_OPS: dict[str, Callable[..., None]] = {
     "ripemd": ripemd,
     "sha256": sha256,
     "sha512": sha512,
@@ -195,7 +197,7 @@ REFERENCE_OPS = {
     "ed_neg": ed_neg,
 }
 
-SPEC_OVERRIDES = {
+SPEC_OVERRIDES: dict[str, Callable[..., None]] = {
     "blake3": blake3,
     "ed_gen": ed_gen_spec,
     "ed_mul": ed_mul_spec,

@@ -314,7 +314,7 @@ try:  # pragma: no cover - depends on the environment
     except Exception:  # private API moved: use only the public one
         _ffi = _lib = _CTX = None
 except ImportError:  # pragma: no cover
-    _cc = None
+    _cc = None  # type: ignore[assignment]  # optional dependency: None marks it absent
     _ffi = _lib = _CTX = None
 
 HAVE_COINCURVE = _cc is not None
