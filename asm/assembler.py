@@ -409,6 +409,7 @@ class _Assembler:
         mcol = line.mnemonic.col if line.mnemonic else 1
         if syn.flag is None:
             if line.flag is not None:
+                assert line.mnemonic is not None  # the only caller (_statement) asserted it
                 raise _Match(0, _Err(line.flag.col, f"`{line.mnemonic.text}` takes no `.{line.flag.text}` "
                                                     f"flag here; expected `{syn.hint}`"))
         else:

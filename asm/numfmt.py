@@ -193,6 +193,7 @@ def apfloat_text(fc: int, d: Decoded) -> Optional[str]:
     if d.mant == 0:
         return None   # f80 power of two in the library's view: `no characters in buffer` panic
     fmt = FORMATS[fc]
+    assert fmt is not None  # decode_float (which made ``d``) already asserted it
     prec = fmt.digits
     digits, dexp = _apfloat_digits(d.mant, d.exp, prec)
     return _apfloat_layout(d.neg, digits, dexp, prec)

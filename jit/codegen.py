@@ -203,10 +203,10 @@ class FnGen:
     def prim(self, name: str, w: int, xs: list[str], s: Optional[str] = None) -> list[str]:
         """A :mod:`jit.runtime` primitive at width ``w``: inline, or a call to its helper."""
         if not runtime.out_of_line(name, w):
-            args = dict(zip(("%x", "%y"), xs))
+            amap = dict(zip(("%x", "%y"), xs))
             if s is not None:
-                args["%s"] = s
-            return runtime.inline(name, w, args, self.t, self.e)
+                amap["%s"] = s
+            return runtime.inline(name, w, amap, self.t, self.e)
         p = runtime.PRIMS[name]
         ty = _ty(w)
         slots = [f"%rt{w}_{k}" for k in range(p.results + len(xs))]
@@ -348,6 +348,7 @@ class FnGen:
             self.args = dict(zip(li.ins.form.args, li.ins.args))
             getattr(self, "op_" + li.key)(li)
         if blk.term == "ctrl":
+            assert blk.ctrl is not None   # a 'ctrl' block always carries its terminator (lift.py)
             li = blk.ctrl
             self.cur, self.cur_prefix = li, prefix[-1]
             self.args = dict(zip(li.ins.form.args, li.ins.args))

@@ -340,7 +340,7 @@ def _marshaller(aset: tuple) -> tuple[Any, Any]:
     """Straight-line ``sync_in(regs, buf)`` / ``sync_out(regs, buf) -> (pos, bp, cs_hi)`` for
     one unit: every A register it keeps natively plus the control registers move with one
     ``struct`` call each way (the gaps between them are not read by native code)."""
-    fields = []                 # (offset, struct code, value-in expression, name)
+    fields: list[tuple[int, str, str, tuple]] = []  # (offset, struct code, value-in expr, name)
     for c, i, off, n, doff in aset:
         r = f"r{c}_{i}"
         wide = n > 8
@@ -466,7 +466,7 @@ class CompiledLib:
         if n >= COLD_AFTER:
             self.hot = self.hot - {start}
 
-    def _interpret(self, regs: Registers, pos: int, stats: dict) -> tuple[int, Any]:
+    def _interpret(self, regs: Registers, pos: int, stats: list[int]) -> tuple[int, Any]:
         """The interpreter's own run loop for at least one instruction, then until a native
         entry: ``(0, reason)`` stop, ``(1, site)`` transfer, ``(2, pos)`` native resumes."""
         steps = [0]
@@ -596,13 +596,14 @@ class JitMachine(Machine):
     """A :class:`~aluvm.interp.Machine` whose libraries run compiled (multi-library programs,
     host extensions: everything the interpreter's machine does, with the same semantics)."""
 
-    def add(self, code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
-            isae: Iterable[str] = ()) -> CompiledLib:  # type: ignore[override]
-        unit = self.programs.get(lib_id)
+    # programs holds CompiledLib units, which duck-type Program (same run contract)
+    def add(self, code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,  # type: ignore[override]
+            isae: Iterable[str] = ()) -> CompiledLib:
+        unit: Optional[CompiledLib] = self.programs.get(lib_id)  # type: ignore[assignment]
         if unit is None:
             unit, _ = get_compiled(code, data, libs, lib_id, self.profile, isae)
             self.programs[lib_id] = unit  # type: ignore[assignment]
-        return unit  # type: ignore[return-value]
+        return unit
 
 
 # ---- runner + stats -----------------------------------------------------------------------

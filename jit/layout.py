@@ -56,7 +56,7 @@ class RegFile(ctypes.Structure):
 
 SIZE = ctypes.sizeof(RegFile)
 DEF_OFF = RegFile.adef.offset
-OFF = {name: getattr(RegFile, name).offset for name, _ in RegFile._fields_}
+OFF = {name: getattr(RegFile, name).offset for name, *_ in RegFile._fields_}
 
 assert all(o % 16 == 0 for o in A_OFF[1:]), "A banks must stay 16-byte aligned"
 assert OFF["a"] == 0 and DEF_OFF == A_TOTAL

@@ -98,6 +98,7 @@ def inline(name: str, w: int, args: dict[str, str], fresh: Callable[[], str],
     rename = dict(args)
     for line in body(name, w):
         m = _DEF.match(line)
+        assert m is not None    # every template line is a definition (fixed templates)
         target = fresh()
         line = _NAME.sub(lambda t: rename.get(t.group(0), t.group(0)), line[m.end():])
         rename[m.group(1)] = target
