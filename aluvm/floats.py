@@ -613,9 +613,7 @@ _NARROW = {
 }
 _M63, _E64 = (1 << 63) - 1, 0x7FF << 52
 _F64_TINY = 2.0 ** -1022
-# NB: rebinds the category constant _INF (= 2) above; every use runs after import and sees
-# this value consistently, so it is kept as is (typing it would need a rename).
-_INF = float("inf")  # type: ignore[assignment]
+_FLOAT_INF = float("inf")   # (the category constant _INF above is a different thing)
 
 
 def _narrow_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
@@ -633,7 +631,7 @@ def _narrow_arith(op: str, fc: int, rnd: int, a: int, b: int) -> Optional[int]:
     m = _mpfr_op(_CTX[fc, rnd], op, x, y)
     inexact = m.rc
     r = float(m)                                      # exact: the result is in the format
-    if r == _INF or r == -_INF:
+    if r == _FLOAT_INF or r == -_FLOAT_INF:
         return None                                   # OVERFLOW in a mode rounding to infinity
     if r == 0.0:
         return None if inexact else 0
@@ -674,7 +672,7 @@ def _hw_f64(op: str, x: float, y: float, a: int, b: int) -> Optional[int]:
             return 0                                  # exact cancellation
         if op in ("mul", "div"):
             return _wide_arith(op, F64, RND_NEAREST, a, b)
-    elif r == _INF or r == -_INF:
+    elif r == _FLOAT_INF or r == -_FLOAT_INF:
         return None                                   # overflow
     return _Q.unpack(_D.pack(r))[0]
 
@@ -717,7 +715,7 @@ def _bf16_arith(op: str, a: int, b: int) -> Optional[int]:
     if op == "div" and y == 0.0:
         if x == 0.0 or x != x:
             return None
-        wide = _INF if x > 0 else -_INF
+        wide = _FLOAT_INF if x > 0 else -_FLOAT_INF
     else:
         wide = _host_op(op, x, y)
     if wide != wide:
