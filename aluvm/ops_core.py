@@ -125,37 +125,31 @@ def dup_r(regs: Registers, idx1: int, idx2: int, reg: int) -> None:
     bank[idx2] = bank[idx1]
 
 
-def cpy_a(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-    x = regs.a[reg1][idx1]
+def _reshape(regs: Registers, x: Optional[int], dst: list, idx: int, mask: int,
+             signed_w: int = 0) -> None:
+    """The reference's reshape into a narrower/wider register (§2.1): an undefined source
+    clears the destination with st0 <- true; otherwise ``x mod 2^W`` (relabelled signed and
+    stored with :func:`store_signed` when ``signed_w``), st0 <- the value fitted."""
     if x is None:
-        regs.a[reg2][idx2] = None
+        dst[idx] = None
         regs.st0 = True
         return
-    mask = A_MASK[reg2]
-    regs.a[reg2][idx2] = x & mask
+    v = x & mask
+    dst[idx] = store_signed(sx(v, signed_w), signed_w) if signed_w else v
     regs.st0 = x <= mask
+
+
+def cpy_a(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+    _reshape(regs, regs.a[reg1][idx1], regs.a[reg2], idx2, A_MASK[reg2])
 
 
 def cnv_a(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-    x = regs.a[reg1][idx1]
-    if x is None:
-        regs.a[reg2][idx2] = None
-        regs.st0 = True
-        return
-    w, mask = A_BITS[reg2], A_MASK[reg2]
-    regs.a[reg2][idx2] = store_signed(sx(x & mask, w), w)
-    regs.st0 = x <= mask
+    """No sign extension: the source is read unsigned and relabelled signed (§2.1)."""
+    _reshape(regs, regs.a[reg1][idx1], regs.a[reg2], idx2, A_MASK[reg2], A_BITS[reg2])
 
 
 def cpy_r(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-    x = regs.r[reg1][idx1]
-    if x is None:
-        regs.r[reg2][idx2] = None
-        regs.st0 = True
-        return
-    mask = R_MASK[reg2]
-    regs.r[reg2][idx2] = x & mask
-    regs.st0 = x <= mask
+    _reshape(regs, regs.r[reg1][idx1], regs.r[reg2], idx2, R_MASK[reg2])
 
 
 def spy(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
