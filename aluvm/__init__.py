@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
-from .errors import AluError, AsmError, DecodeError, LibraryError, Panic
-from .interp import PROFILES, REFERENCE, SPEC, Machine, Outcome, Profile, get_profile
-from .library import DEFAULT_ISAE, Lib, lib_id, lib_id_display, load_file, save_file
-from .registers import Registers
+from aluvm.errors import AluError, AsmError, DecodeError, LibraryError, Panic
+from aluvm.machine.interp import PROFILES, REFERENCE, SPEC, Machine, Outcome, Profile, get_profile
+from aluvm.library.lib import DEFAULT_ISAE, Lib, lib_id, lib_id_display, load_file, save_file
+from aluvm.machine.registers import Registers
 
 __all__ = [
     "AluError", "AsmError", "DecodeError", "LibraryError", "Panic",
@@ -35,9 +35,9 @@ def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
     others = list(libs)
     if tier == "jit":
         if not others and prof in (REFERENCE, SPEC):
-            from jit.engine import jit_runner   # cached per library: the batch fast path
+            from aluvm.jit.engine import jit_runner   # cached per library: the batch fast path
             return jit_runner(lib, regs, entry, prof.name)
-        from jit.engine import JitMachine
+        from aluvm.jit.engine import JitMachine
         machine: Machine = JitMachine(prof)
     elif tier == "interp":
         machine = Machine(prof)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from aluvm.errors import AsmError
 
-from .assembler import Program, assemble, assemble_file, assemble_program
-from .display import instr_text
+from aluvm.asm.assembler import Program, assemble, assemble_file, assemble_program
+from aluvm.asm.display import instr_text
 
 __all__ = ["AsmError", "Program", "assemble", "assemble_file", "assemble_program", "disassemble",
            "instr_text"]
@@ -20,5 +20,5 @@ __all__ = ["AsmError", "Program", "assemble", "assemble_file", "assemble_program
 
 def disassemble(lib, raw: bool = False, profile="reference") -> str:  # noqa: ANN001
     """Source text of a library (see :mod:`asm.disassembler`)."""
-    from .disassembler import disassemble as _dis
+    from aluvm.asm.disassembler import disassemble as _dis
     return _dis(lib, raw=raw, profile=profile)

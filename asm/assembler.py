@@ -46,15 +46,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from aluvm import isa
-from aluvm.assemble import AssembleError, DataWriter
-from aluvm.bytecode import encode, put_width
+from aluvm.isa import table as isa
+from aluvm.isa.reassemble import AssembleError, DataWriter
+from aluvm.isa.codec import encode, put_width
 from aluvm.errors import AluError, AsmError
-from aluvm.registers import F_BYTES, parse_name
+from aluvm.machine.registers import F_BYTES, parse_name
 
-from . import grammar, numfmt
-from .grammar import GrammarError, Line, Tok
-from .syntax import Syntax, field_limit, letters, syntax_index, table_forms
+from aluvm.asm import grammar
+from aluvm.asm import numfmt
+from aluvm.asm.grammar import GrammarError, Line, Tok
+from aluvm.asm.syntax import Syntax, field_limit, letters, syntax_index, table_forms
 
 CODE_MAX = 0xFFFF
 SECTIONS = ("ISAE", "LIBS", "CONST", "INPUT", "MAIN", "ROUTINE", "DATA")
@@ -157,7 +158,7 @@ class _Assembler:
         self.filename = filename
         self.reference = reference
         if isinstance(profile, str):
-            from aluvm.interp import get_profile
+            from aluvm.machine.interp import get_profile
             try:
                 profile = get_profile(profile)
             except ValueError as e:
@@ -208,7 +209,7 @@ class _Assembler:
             except (GrammarError, _Err) as e:
                 raise self.fail(Line(number, raw), e.col, e.message) from None
 
-        from aluvm.library import DEFAULT_ISAE
+        from aluvm.library.lib import DEFAULT_ISAE
         isae_str = " ".join(self.isae) if self.isae_seen else DEFAULT_ISAE
         table = self.profile.table_for(self.isae if self.isae_seen else DEFAULT_ISAE.split())
         self.table = table
@@ -548,7 +549,7 @@ class _Assembler:
 
     # -- pass 2 ------------------------------------------------------------------------------
     def _layout_and_encode(self, isae_str: str) -> Program:
-        from aluvm.library import Lib
+        from aluvm.library.lib import Lib
         stmts: list[Stmt] = []
         label_at: dict[str, int] = {}
         pos = 0
@@ -696,7 +697,7 @@ def _float_operand(fc: int, text: str, col: int) -> int:
 def _lib_id(text: str, col: int) -> bytes:
     if re.fullmatch(r"[0-9A-Fa-f]{64}", text):
         return bytes.fromhex(text)
-    from aluvm.library import parse_lib_id
+    from aluvm.library.lib import parse_lib_id
     try:
         return parse_lib_id(text)
     except AluError as e:

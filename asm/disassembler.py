@@ -30,13 +30,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from aluvm import isa
-from aluvm.assemble import AssembleError, DataWriter
-from aluvm.bytecode import Instr, decode, encode, put_width
+from aluvm.isa import table as isa
+from aluvm.isa.reassemble import AssembleError, DataWriter
+from aluvm.isa.codec import Instr, decode, encode, put_width
 
-from . import numfmt
-from .display import bytes_exact_text, float_exact_text, instr_text, lib_text, step_text
-from .syntax import asm_form
+from aluvm.asm import numfmt
+from aluvm.asm.display import bytes_exact_text, float_exact_text, instr_text, lib_text, step_text
+from aluvm.asm.syntax import asm_form
 
 INDENT = " " * 8
 TEXT_WIDTH = 39
@@ -45,7 +45,7 @@ _JUMPS = ("jmp", "jif", "routine")
 
 def _profile(profile: Any) -> Any:
     if isinstance(profile, str):
-        from aluvm.interp import get_profile
+        from aluvm.machine.interp import get_profile
         return get_profile(profile)
     return profile
 

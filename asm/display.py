@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aluvm import isa
-from aluvm.bytecode import Instr
-from aluvm.registers import A_BITS, F_BYTES, R_BITS
+from aluvm.isa import table as isa
+from aluvm.isa.codec import Instr
+from aluvm.machine.registers import A_BITS, F_BYTES, R_BITS
 
-from . import numfmt
+from aluvm.asm import numfmt
 
 
 def lib_text(lib: bytes) -> str:
-    from aluvm.library import lib_id_display
+    from aluvm.library.lib import lib_id_display
     return lib_id_display(lib)
 
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Optional, Sequence
 
-from aluvm import isa
-from aluvm.isa import Form
+from aluvm.isa import table as isa
+from aluvm.isa.table import Form
 
 PLACEHOLDER = re.compile(r"\{(\w+):(\w+)\}")
 

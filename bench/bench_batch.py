@@ -10,9 +10,9 @@ import random
 import time
 from pathlib import Path
 
-from aluvm.library import Lib
-from aluvm.registers import Registers
-from aluvm.service import interp_runner
+from aluvm.library.lib import Lib
+from aluvm.machine.registers import Registers
+from aluvm.tools.service import interp_runner
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 3000
@@ -50,10 +50,10 @@ def _python_validate(v: int) -> bool:
 
 
 def main() -> dict[str, float]:
-    from asm import assemble_file
-    from jit.engine import jit_runner
+    from aluvm.asm import assemble_file
+    from aluvm.jit.engine import jit_runner
     values = _inputs(N)
-    from asm import assemble
+    from aluvm.asm import assemble
     loop = assemble(LOOP)
     rows = []
     for name, lib in (("validate.aluasm", assemble_file(ROOT / "examples" / "validate.aluasm")),

@@ -16,8 +16,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from aluvm import digests, ed25519, ops_crypto, secp256k1  # noqa: E402
-from aluvm.registers import Registers  # noqa: E402
+from aluvm.semantics import digests
+from aluvm.semantics.curves import ed25519
+from aluvm.semantics import crypto as ops_crypto
+from aluvm import secp256k1  # noqa: E402
+from aluvm.machine.registers import Registers  # noqa: E402
 
 
 def rate(fn, args: list, seconds: float) -> float:

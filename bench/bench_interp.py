@@ -9,9 +9,9 @@ from __future__ import annotations
 import statistics
 import time
 
-from aluvm.interp import REFERENCE, Machine
-from aluvm.library import DEFAULT_ISAE, Lib
-from aluvm.registers import Registers
+from aluvm.machine.interp import REFERENCE, Machine
+from aluvm.library.lib import DEFAULT_ISAE, Lib
+from aluvm.machine.registers import Registers
 
 CODE = bytes.fromhex("200261020000")
 REFERENCE_SECONDS = 0.9

@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aluvm.interp import REFERENCE, Machine  # noqa: E402
-from aluvm.library import DEFAULT_ISAE, Lib  # noqa: E402
-from aluvm.registers import Registers  # noqa: E402
+from aluvm.machine.interp import REFERENCE, Machine  # noqa: E402
+from aluvm.library.lib import DEFAULT_ISAE, Lib  # noqa: E402
+from aluvm.machine.registers import Registers  # noqa: E402
 
 CODE = bytes.fromhex("200261020000")
 EXPECT_B = 5 + 3 * 65536
@@ -81,8 +81,8 @@ def main(runs: int = 15) -> dict[str, float]:
 
 
 def _measure(runs: int) -> dict[str, float]:
-    from jit import engine
-    from jit.engine import jit_runner, last_stats
+    from aluvm.jit import engine
+    from aluvm.jit.engine import jit_runner, last_stats
 
     lib = Lib.with_(DEFAULT_ISAE, CODE, b"")
     machine = Machine(REFERENCE)

@@ -4,10 +4,10 @@ Run it:  python examples/host_extension.py
 """
 from __future__ import annotations
 
-from aluvm.extensions import ExtOp, Extension, extend
-from aluvm.interp import REFERENCE, Machine
-from aluvm.library import Lib
-from aluvm.registers import Registers
+from aluvm.host.extensions import ExtOp, Extension, extend
+from aluvm.machine.interp import REFERENCE, Machine
+from aluvm.library.lib import Lib
+from aluvm.machine.registers import Registers
 
 
 def popcnt(regs: Registers, reg: int, idx: int, dst: int) -> None:

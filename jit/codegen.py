@@ -26,14 +26,15 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from aluvm import ops_core
-from aluvm.bytecode import Instr
-from aluvm.isa import NOP, RESERVED
-from aluvm.registers import A_BITS
+from aluvm.semantics import core as ops_core
+from aluvm.isa.codec import Instr
+from aluvm.isa.table import NOP, RESERVED
+from aluvm.machine.registers import A_BITS
 
-from . import layout, runtime
-from .layout import CS_WINDOW, EXIT_END, EXIT_FALLBACK, EXIT_STOP, OFF
-from .lift import CFG, CTRL_KEYS, Block, LInstr
+from aluvm.jit import layout
+from aluvm.jit import runtime
+from aluvm.jit.layout import CS_WINDOW, EXIT_END, EXIT_FALLBACK, EXIT_STOP, OFF
+from aluvm.jit.lift import CFG, CTRL_KEYS, Block, LInstr
 
 JUMP_LIMIT = 0xFFFF
 CALL_DEPTH = 0xFFFF

@@ -37,12 +37,14 @@ from typing import Any, Iterable, Optional
 import llvmlite
 import llvmlite.binding as llvm
 
-from aluvm.interp import Machine, Outcome, Profile, Program, get_profile
-from aluvm.registers import LibSite, Registers
+from aluvm.machine.interp import Machine, Outcome, Profile, Program, get_profile
+from aluvm.machine.registers import LibSite, Registers
 
-from . import codegen, layout, runtime
-from .layout import CS_WINDOW, EXIT_END, EXIT_STOP, RegFile
-from .lift import CFG, lift
+from aluvm.jit import codegen
+from aluvm.jit import layout
+from aluvm.jit import runtime
+from aluvm.jit.layout import CS_WINDOW, EXIT_END, EXIT_STOP, RegFile
+from aluvm.jit.lift import CFG, lift
 
 FORMAT = 1
 MEMORY_CACHE_SIZE = int(os.environ.get("ALUVM_JIT_MEMORY_CACHE", "256"))
@@ -238,21 +240,25 @@ def _load(obj: bytes, symbol: str) -> _Loaded:
 
 # ---- cache keys ---------------------------------------------------------------------------
 
-_SOURCES = ("jit/layout.py", "jit/lift.py", "jit/codegen.py", "jit/engine.py", "jit/runtime.py",
-            "aluvm/isa.py", "aluvm/bytecode.py", "aluvm/intmath.py", "aluvm/ops_core.py",
-            "aluvm/interp.py", "aluvm/registers.py")
-
-
 def _source_hash() -> str:
+    """Digest of every Python source of the installed ``aluvm`` package (jit and asm included).
+
+    Hashing the whole package, not a hand list, means a new module can never be missed: any
+    change to the code that decides what native code is generated invalidates the disk cache.
+    """
     h = _STATE.get("srchash")
     if h is None:
-        root = Path(__file__).resolve().parent.parent
+        import aluvm
         d = hashlib.sha256()
-        for rel in _SOURCES:
-            try:
-                d.update(rel.encode() + b"\0" + (root / rel).read_bytes())
-            except OSError:
-                d.update(rel.encode() + b"\0missing")
+        roots = [Path(p).resolve() for p in aluvm.__path__]
+        roots += [Path(__file__).resolve().parent]          # aluvm.jit may live beside aluvm/
+        seen: set[Path] = set()
+        for root in roots:
+            for src in sorted(root.rglob("*.py")):
+                if src in seen:
+                    continue
+                seen.add(src)
+                d.update(src.name.encode() + b"\0" + src.read_bytes())
         h = _STATE["srchash"] = d.hexdigest()
     return h
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ctypes
 
-from aluvm.registers import A_BITS
+from aluvm.machine.registers import A_BITS
 
 #: A-register slots per bank and bank count.
 A_COUNT = 32

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
-from aluvm.bytecode import Instr
-from aluvm.registers import U64_MAX
+from aluvm.isa.codec import Instr
+from aluvm.machine.registers import U64_MAX
 
 #: control keys compiled as block terminators
 CTRL_KEYS = frozenset({"fail", "test", "jmp", "jif", "routine", "ret", "reserved"})

@@ -29,7 +29,7 @@ def jit_eager():
     """Compile everything (small loop-free libraries too, which jit_runner would otherwise
     leave to the interpreter), into a per-user temporary object cache reused across runs
     rather than the user's ~/.cache."""
-    from jit import engine
+    from aluvm.jit import engine
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(engine, "EAGER", True)
         if "ALUVM_JIT_CACHE" not in os.environ:

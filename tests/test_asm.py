@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from aluvm import isa
-from aluvm.assemble import reassemble
-from aluvm.bytecode import Instr, decode
+from aluvm.isa import table as isa
+from aluvm.isa.reassemble import reassemble
+from aluvm.isa.codec import Instr, decode
 from aluvm.errors import AsmError
-from aluvm.library import DEFAULT_ISAE, Lib, lib_id_display
-from aluvm.registers import A_BITS, F_BYTES, R_BITS
+from aluvm.library.lib import DEFAULT_ISAE, Lib, lib_id_display
+from aluvm.machine.registers import A_BITS, F_BYTES, R_BITS
 
-from asm import assemble, assemble_program, disassemble
-from asm import numfmt
-from asm.disassembler import asm_text
-from asm.display import instr_text
-from asm.syntax import table_forms
+from aluvm.asm import assemble, assemble_program, disassemble
+from aluvm.asm import numfmt
+from aluvm.asm.disassembler import asm_text
+from aluvm.asm.display import instr_text
+from aluvm.asm.syntax import table_forms
 
 from conftest import LOCAL_VECTORS, shared_vectors
 
@@ -314,7 +314,7 @@ def test_errors(src: str, where: str, what: str) -> None:
 
 
 def test_cli_reports_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from aluvm.cli import main
+    from aluvm.tools.cli import main
     src = tmp_path / "bad.aluasm"
     src.write_text("nop\n  add.uc a8[0],f32[1]\n")
     assert main(["asm", str(src)]) == 2
@@ -323,7 +323,7 @@ def test_cli_reports_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_cli_disasm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from aluvm.cli import main
+    from aluvm.tools.cli import main
     assert main(["disasm", "--code", "0b030000ff02000000", "--data", "05"]) == 0
     out = capsys.readouterr().out
     assert "put     a64[0],data[0x0000]" in out and "L0000:" in out
@@ -437,7 +437,7 @@ def test_roundtrip_random_bytes_spec_profile(code: bytes, data: bytes) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 7), st.integers(0, (1 << 80) - 1))
 def test_float_text_roundtrip(fc: int, raw: int) -> None:
-    from asm.display import float_exact_text
+    from aluvm.asm.display import float_exact_text
     bits = raw & ((1 << (F_BYTES[fc] * 8)) - 1)
     text = float_exact_text(fc, bits)
     assert int.from_bytes(assemble(f"put {isa.F_NAMES[fc]}[0],{text}").data, "little") == bits
@@ -449,7 +449,7 @@ def test_float_text_roundtrip(fc: int, raw: int) -> None:
 
 
 def test_every_form_has_a_syntax() -> None:
-    from asm.syntax import syntax_index
+    from aluvm.asm.syntax import syntax_index
     index = syntax_index(table_forms(isa.SPEC_TABLE))
     keys = {s.form.key for syns in index.values() for s in syns}
     assert {f.key for f in isa.FORMS if f.key != "nop"} <= keys
@@ -480,8 +480,8 @@ def test_garbage_gives_one_line_errors(src: str) -> None:
 
 
 def test_host_extension_forms_assemble_where_declared() -> None:
-    from aluvm.extensions import ExtOp, Extension, extend
-    from aluvm.interp import REFERENCE
+    from aluvm.host.extensions import ExtOp, Extension, extend
+    from aluvm.machine.interp import REFERENCE
     ext = Extension("POPCNT", (ExtOp(0x90, "popcnt", "reg:3 idx:5 dst:5 pad:3:pad", 1,
                                      lambda regs, reg, idx, dst: None, "popcnt  {A:reg}{i:idx},a8{i:dst}"),))
     profile = extend(REFERENCE, ext)

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aluvm import ops_bytes as ob
+from aluvm.semantics import bytestr as ob
 from aluvm.errors import Panic
-from aluvm.registers import Registers
+from aluvm.machine.registers import Registers
 
 from conftest import shared_vectors
 
@@ -783,9 +783,9 @@ def test_ins_then_del_restores(dst, src, data) -> None:
 
 def _interp():
     try:
-        from aluvm import interp
+        from aluvm.machine import interp
     except ImportError:  # pragma: no cover - the interpreter is another module's job
-        pytest.skip("aluvm.interp not available")
+        pytest.skip("aluvm.machine.interp not available")
     return interp
 
 
@@ -825,8 +825,8 @@ def _bytes_vectors():
 
 def test_vectors_reference_profile() -> None:
     _interp()
-    from aluvm.conform import check_run
-    from aluvm.service import handle
+    from aluvm.tools.conform import check_run
+    from aluvm.tools.service import handle
     bad = []
     for vec in _bytes_vectors():
         err = check_run(vec, handle(vec["request"], "reference"))
@@ -839,8 +839,8 @@ def test_vectors_spec_byte_ops_keep_non_panicking_results() -> None:
     """Reference decoding and control flow with the spec byte-op overrides: every vector the
     reference completes must give the same result, and no P12-P16 panic is left."""
     interp = _interp()
-    from aluvm.conform import check_run
-    from aluvm.service import do_run
+    from aluvm.tools.conform import check_run
+    from aluvm.tools.service import do_run
     ops = dict(interp.REFERENCE.ops)
     ops.update(ob.SPEC_OVERRIDES)
     profile = interp.Profile("reference+spec-bytes", interp.REFERENCE.table, ops, False)

@@ -11,7 +11,7 @@ from conftest import ROOT
 
 
 def aluvm(*args: str, stdin: str | None = None, timeout: int = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "aluvm.cli", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "aluvm.tools.cli", *args], input=stdin,
                           capture_output=True, text=True, cwd=ROOT, timeout=timeout)
 
 

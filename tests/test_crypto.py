@@ -10,9 +10,12 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from aluvm import digests, ed25519, ops_crypto, secp256k1
+from aluvm.semantics import digests
+from aluvm.semantics.curves import ed25519
+from aluvm.semantics import crypto as ops_crypto
+from aluvm.semantics.curves import secp256k1
 from aluvm.errors import Panic
-from aluvm.registers import Registers
+from aluvm.machine.registers import Registers
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 # vector directories, most complete first: $ALUVM_VECTORS, ../shared/vectors, tests/vectors

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import aluvm
-from aluvm.registers import Registers
+from aluvm.machine.registers import Registers
 
-from asm import assemble, assemble_file, assemble_program, disassemble
+from aluvm.asm import assemble, assemble_file, assemble_program, disassemble
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 A64, R256, R512 = 3, 2, 3
@@ -48,7 +48,7 @@ def test_counter() -> None:
 
 
 def test_counter_cli_prints_final_state(capsys: pytest.CaptureFixture[str]) -> None:
-    from aluvm.cli import main
+    from aluvm.tools.cli import main
     assert main(["run", str(EXAMPLES / "counter.aluasm")]) == 0
     out = capsys.readouterr().out
     assert re.search(r"^st0\s+true", out, re.M)

@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from aluvm.extensions import ExtOp, Extension, extend
-from aluvm.interp import REFERENCE
-from aluvm.library import Lib
+from aluvm.host.extensions import ExtOp, Extension, extend
+from aluvm.machine.interp import REFERENCE
+from aluvm.library.lib import Lib
 
 from conftest import ROOT
 
@@ -31,8 +31,8 @@ def test_extension_id_enters_the_library_id() -> None:
 
 def test_extension_display() -> None:
     table = host_extension.PROFILE.table_for(("POPCNT",))
-    from aluvm.bytecode import decode
-    from asm.display import instr_text
+    from aluvm.isa.codec import decode
+    from aluvm.asm.display import instr_text
     ins = decode(bytes([0x90, 0x03, 0x02]), 0, table=table)
     assert instr_text(ins) == "popcnt  a64[0],a8[2]"
 
@@ -52,7 +52,7 @@ def test_two_extensions_cannot_share_an_opcode() -> None:
 
 def test_extensions_and_multi_library_in_the_jit_tier() -> None:
     import aluvm
-    from aluvm.registers import Registers
+    from aluvm.machine.registers import Registers
     lib = Lib.with_("ALU POPCNT", bytes([0x90, 0x03, 0x02]))
     for tier in ("interp", "jit"):
         regs = Registers()

@@ -21,11 +21,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from aluvm import floats as F
-from aluvm import interp, isa, ops_core
+from aluvm.semantics.floats import core as F
+from aluvm.machine import interp
+from aluvm.isa import table as isa
+from aluvm.semantics import core as ops_core
 from aluvm.errors import Panic
-from aluvm.ops_float_spec import SPEC_OVERRIDES
-from aluvm.registers import A_BITS, A_MASK, Registers
+from aluvm.semantics.floats.spec import SPEC_OVERRIDES
+from aluvm.machine.registers import A_BITS, A_MASK, Registers
 
 BF16, F16, F32, F64, F80, F128, F256, F512 = range(8)
 OPS = ("add", "sub", "mul", "div")
@@ -565,7 +567,7 @@ def _runner(lib, regs, entry, profile):
 
 @pytest.mark.skipif(not VECTORS.is_dir(), reason="../shared/vectors not present")
 def test_shared_vectors_have_no_float_panic_left() -> None:
-    from aluvm.service import handle
+    from aluvm.tools.service import handle
     vectors = _float_panic_vectors()
     assert len(vectors) > 500
     left = []

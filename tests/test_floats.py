@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aluvm import floats as F
+from aluvm.semantics.floats import core as F
 from aluvm.errors import Panic
 
 BF16, F16, F32, F64, F80, F128, F256, F512 = range(8)

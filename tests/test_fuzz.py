@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from aluvm.interp import REFERENCE, SPEC, Machine
-from aluvm.library import Lib, LibraryError
-from aluvm.registers import A_BITS, F_BYTES, R_BITS, Registers
-from aluvm.service import handle
+from aluvm.machine.interp import REFERENCE, SPEC, Machine
+from aluvm.library.lib import Lib, LibraryError
+from aluvm.machine.registers import A_BITS, F_BYTES, R_BITS, Registers
+from aluvm.tools.service import handle
 
 
 LIB = bytes([3]) * 32

@@ -3,9 +3,9 @@
 Expected values come from the spec notes' [run]-verified examples, not from this code."""
 from __future__ import annotations
 
-from aluvm.interp import REFERENCE, SPEC, Machine
-from aluvm.intmath import shr_signed, store_signed
-from aluvm.registers import Registers
+from aluvm.machine.interp import REFERENCE, SPEC, Machine
+from aluvm.semantics.intmath import shr_signed, store_signed
+from aluvm.machine.registers import Registers
 
 LIB = bytes([7]) * 32
 
@@ -175,7 +175,7 @@ def test_a1024_div_sw_with_min() -> None:
     """semantics.md §4.2 [run] observations and vector arith-1131."""
     import pytest
     from aluvm.errors import Panic
-    from aluvm.intmath import M1024, MIN1024, div_sw
+    from aluvm.semantics.intmath import M1024, MIN1024, div_sw
     assert div_sw(MIN1024, MIN1024, 1024) == 1
     assert div_sw(MIN1024, M1024, 1024) is None              # MIN / -1
     assert div_sw(MIN1024, (-2) & M1024, 1024) == 1          # (should be 2^1022)

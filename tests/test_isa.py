@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from aluvm import isa
-from aluvm.bytecode import decode, decode_all, encode, encode_instr
-from aluvm.isa import REFERENCE_TABLE, SPEC_TABLE
+from aluvm.isa import table as isa
+from aluvm.isa.codec import decode, decode_all, encode, encode_instr
+from aluvm.isa.table import REFERENCE_TABLE, SPEC_TABLE
 
 
 def test_every_opcode_decodes() -> None:

@@ -8,16 +8,18 @@ import threading
 
 import pytest
 
-from aluvm import isa
-from aluvm.bytecode import encode
-from aluvm.interp import SPEC, REFERENCE, Program
-from aluvm.library import DEFAULT_ISAE, Lib
-from aluvm.registers import A_BITS, U64_MAX, Registers
-from aluvm.service import interp_runner, state_dict
+from aluvm.isa import table as isa
+from aluvm.isa.codec import encode
+from aluvm.machine.interp import SPEC, REFERENCE, Program
+from aluvm.library.lib import DEFAULT_ISAE, Lib
+from aluvm.machine.registers import A_BITS, U64_MAX, Registers
+from aluvm.tools.service import interp_runner, state_dict
 
-from jit import codegen, engine, layout
-from jit.engine import jit_runner, last_stats
-from jit.lift import lift
+from aluvm.jit import codegen
+from aluvm.jit import engine
+from aluvm.jit import layout
+from aluvm.jit.engine import jit_runner, last_stats
+from aluvm.jit.lift import lift
 
 PROFILES = ("reference", "spec")
 
@@ -343,15 +345,15 @@ def test_compiled_code_needs_only_known_symbols() -> None:
     cfg = lift(prog, (0,), codegen.make_supports(REFERENCE))
     ir, _ = codegen.generate(cfg, prog, "probe")
     obj = engine.compile_ir(ir, 0)
-    from jit import runtime
+    from aluvm.jit import runtime
     assert engine.undefined_symbols(obj) <= set(runtime.symbols()) | set(engine._RESOLVED)
 
 
 # ---- multi-library programs and host extensions ----------------------------------------------
 
 def _machines(profile, libs):
-    from aluvm.interp import Machine
-    from jit.engine import JitMachine
+    from aluvm.machine.interp import Machine
+    from aluvm.jit.engine import JitMachine
     out = []
     for cls in (Machine, JitMachine):
         m = cls(profile)
@@ -378,7 +380,7 @@ def test_jit_machine_runs_multi_library_programs(profile) -> None:
 
 
 def test_jit_machine_with_a_host_extension() -> None:
-    from aluvm.extensions import ExtOp, Extension, extend
+    from aluvm.host.extensions import ExtOp, Extension, extend
 
     def popcnt(regs, reg, idx, dst):
         x = regs.a[reg][idx]

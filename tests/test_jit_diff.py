@@ -14,16 +14,16 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from aluvm import isa
-from aluvm.bytecode import encode
-from aluvm.conform import iter_vectors, run_vectors
-from aluvm.library import DEFAULT_ISAE, Lib
-from aluvm.registers import A_BITS, F_BYTES, F_NAMES, R_BITS, U64_MAX, LibSite, Registers
-from aluvm.service import handle, interp_runner, state_dict
+from aluvm.isa import table as isa
+from aluvm.isa.codec import encode
+from aluvm.tools.conform import iter_vectors, run_vectors
+from aluvm.library.lib import DEFAULT_ISAE, Lib
+from aluvm.machine.registers import A_BITS, F_BYTES, F_NAMES, R_BITS, U64_MAX, LibSite, Registers
+from aluvm.tools.service import handle, interp_runner, state_dict
 
 from conftest import LOCAL_VECTORS, shared_vectors
-from jit import codegen
-from jit.engine import jit_runner, last_stats
+from aluvm.jit import codegen
+from aluvm.jit.engine import jit_runner, last_stats
 
 PROFILES = ("reference", "spec")
 

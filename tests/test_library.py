@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aluvm import baid64, mnemonic
+from aluvm.library import baid64
+from aluvm.library import mnemonic
 from aluvm.errors import LibraryError
-from aluvm.library import (
+from aluvm.library.lib import (
     DEFAULT_ISAE,
     ZERO_LIB_ID,
     Lib,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from aluvm.interp import REFERENCE, SPEC, Machine
-from aluvm.registers import Registers
+from aluvm.machine.interp import REFERENCE, SPEC, Machine
+from aluvm.machine.registers import Registers
 
 LIB = bytes([9]) * 32
 
@@ -109,8 +109,8 @@ def test_string_ops_do_not_panic(code: str) -> None:
 
 
 def test_no_panic_remains_under_spec_on_the_vector_slice() -> None:
-    from aluvm.conform import iter_vectors
-    from aluvm.service import handle
+    from aluvm.tools.conform import iter_vectors
+    from aluvm.tools.service import handle
     from conftest import LOCAL_VECTORS
     panics = []
     for vec in iter_vectors([str(LOCAL_VECTORS)]):

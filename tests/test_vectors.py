@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aluvm.conform import iter_vectors, run_vectors
-from aluvm.service import handle
+from aluvm.tools.conform import iter_vectors, run_vectors
+from aluvm.tools.service import handle
 
 from conftest import LOCAL_VECTORS, shared_vectors
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .registers import A_NAMES, F_NAMES, R_NAMES, U64_MAX
+from aluvm.machine.registers import A_NAMES, F_NAMES, R_NAMES, U64_MAX
 
 # Special decode kinds (how the operand bytes after the fields are handled).
 PLAIN, PUT, PUT_S, CALL, NOP, RESERVED = "plain", "put", "put_s", "call", "nop", "reserved"

@@ -3,7 +3,7 @@
 AluVM lets the host environment extend the instruction set (RGB does this with its own
 opcodes).  A host describes its opcodes as data, in the same field mini-language as
 :mod:`aluvm.isa`, gives each a semantic function ``execute(regs, *args)`` and names the whole set
-with an ISA-extension id.  :func:`extend` returns a new :class:`~aluvm.interp.Profile` whose
+with an ISA-extension id.  :func:`extend` returns a new :class:`~aluvm.machine.interp.Profile` whose
 decode table is the base table with those opcodes replaced *for libraries whose ISAE segment
 names the extension*.  The extension id is part of the library's ISAE string and therefore of
 its library id.  In a library that does not declare the extension the opcodes decode as the
@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence
 
-from . import isa
-from .interp import Profile
+from aluvm.isa import table as isa
+from aluvm.machine.interp import Profile
 
 EXTENSION_OPCODES = frozenset([0x83, 0x85, 0x86, 0x87, *range(0x90, 0xFF)])
 
@@ -63,7 +63,7 @@ def _form(ext: Extension, op: ExtOp) -> isa.Form:
 
 
 def _validate(exts: Sequence[Extension]) -> None:
-    from .library import parse_isae
+    from aluvm.library.lib import parse_isae
     seen: dict[int, str] = {}
     for ext in exts:
         parse_isae(ext.isae)  # raises LibraryError on a malformed id

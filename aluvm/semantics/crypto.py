@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import digests, ed25519, secp256k1
-from .errors import Panic
+from aluvm.semantics import digests
+from aluvm.semantics.curves import ed25519
+from aluvm.semantics.curves import secp256k1
+from aluvm.errors import Panic
 
 _R160, _R256, _R512 = 1, 2, 3
 _A256 = 5

@@ -1,7 +1,7 @@
 """Spec-profile versions of the float instructions whose reference version can panic.
 
 The ``spec`` profile is the reference op table with a few entries replaced (see
-:mod:`aluvm.interp`).  This module replaces exactly the float ops that can reach a reference
+:mod:`aluvm.machine.interp`).  This module replaces exactly the float ops that can reach a reference
 panic (semantics.md §10.1):
 
 =========  =====================  ==========================================================
@@ -35,8 +35,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import floats
-from .ops_core import make_arith_f, make_cmp_f, make_cnv_af, make_cnv_f, make_cnv_fa
+from aluvm.semantics.floats import core as floats
+from aluvm.semantics.core import make_arith_f, make_cmp_f, make_cnv_af, make_cnv_f, make_cnv_fa
 
 Op = Callable[..., None]
 

@@ -2,18 +2,18 @@
 
 Each function is ``op(regs, *args)`` with ``args`` in the table's field order (see
 :mod:`aluvm.isa`); it mutates the register file and returns ``None``.  Control flow lives in
-:mod:`aluvm.interp`, which owns the program counter.  Reference defects are reproduced on
+:mod:`aluvm.machine.interp`, which owns the program counter.  Reference defects are reproduced on
 purpose and cited by section of ``shared/spec/semantics.md``.
 """
 from __future__ import annotations
 
 from typing import Callable, Optional
 
-from . import floats
-from .errors import Panic
-from .intmath import (add1024_sw, div_sw, mul1024_sw, reverse_bits, shr_signed,
+from aluvm.semantics.floats import core as floats
+from aluvm.errors import Panic
+from aluvm.semantics.intmath import (add1024_sw, div_sw, mul1024_sw, reverse_bits, shr_signed,
                       signed_key, store_signed, sub1024_sw, sx, wrap_signed)
-from .registers import A_BITS, A_MASK, R_BITS, R_MASK, Registers
+from aluvm.machine.registers import A_BITS, A_MASK, R_BITS, R_MASK, Registers
 
 Op = Callable[..., None]
 TWO1024 = 1 << 1024

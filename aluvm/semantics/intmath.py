@@ -6,7 +6,7 @@ instruction that produces a signed result goes through :func:`store_signed`.
 """
 from __future__ import annotations
 
-from .errors import Panic
+from aluvm.errors import Panic
 
 MIN1024 = 1 << 1023
 M1024 = (1 << 1024) - 1

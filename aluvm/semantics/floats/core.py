@@ -27,7 +27,7 @@ from typing import NamedTuple, Optional
 
 import gmpy2
 
-from .errors import Panic
+from aluvm.errors import Panic
 
 __all__ = [
     "FORMAT_NAMES", "store", "read", "arith", "neg", "abs_", "gt", "lt", "eq",

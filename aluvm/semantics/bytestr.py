@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from .errors import Panic
-from .registers import A_BITS, R_BITS, Registers
+from aluvm.errors import Panic
+from aluvm.machine.registers import A_BITS, R_BITS, Registers
 
 Op = Callable[..., None]
 

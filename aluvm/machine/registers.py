@@ -99,7 +99,7 @@ class Registers:
         if fam == "a":
             self.a[code][idx] = int.from_bytes(raw, "big")
         elif fam == "f":
-            from . import floats
+            from aluvm.semantics.floats import core as floats
             self.f[code][idx] = floats.store(code, int.from_bytes(raw, "big"))
         else:
             self.r[code][idx] = int.from_bytes(raw, "little")

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional, Sequence
 
-from . import isa
-from .errors import DecodeError
-from .isa import CALL, NOP, PUT, PUT_S, RESERVED, Form
-from .registers import F_BYTES, ZERO_LIB, A_BITS, R_BITS
+from aluvm.isa import table as isa
+from aluvm.errors import DecodeError
+from aluvm.isa.table import CALL, NOP, PUT, PUT_S, RESERVED, Form
+from aluvm.machine.registers import F_BYTES, ZERO_LIB, A_BITS, R_BITS
 
 DATA_MAX = 0xFFFF
 

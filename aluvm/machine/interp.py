@@ -17,11 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import AbstractSet, Callable, Iterable, Mapping, Optional, overload
 
-from . import isa, ops_bytes, ops_core, ops_crypto, ops_float_spec
-from .bytecode import Instr, decode
-from .errors import Panic
-from .isa import NOP, PUT, PUT_S, RESERVED
-from .registers import U64_MAX, LibSite, Registers
+from aluvm.isa import table as isa
+from aluvm.semantics import bytestr as ops_bytes
+from aluvm.semantics import core as ops_core
+from aluvm.semantics import crypto as ops_crypto
+from aluvm.semantics.floats import spec as ops_float_spec
+from aluvm.isa.codec import Instr, decode
+from aluvm.errors import Panic
+from aluvm.isa.table import NOP, PUT, PUT_S, RESERVED
+from aluvm.machine.registers import U64_MAX, LibSite, Registers
 
 STOP = -1
 NOP_SPIN = -2

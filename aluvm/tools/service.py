@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Callable, Optional
 
-from . import bytecode, isa
-from .assemble import reassemble
-from .bytecode import Instr
-from .errors import AluError
-from .interp import Machine, Outcome, get_profile
-from .library import DEFAULT_ISAE, Lib, hex_field, lib_id_display
-from .registers import U64_MAX, Registers
+from aluvm.isa import codec as bytecode
+from aluvm.isa import table as isa
+from aluvm.isa.reassemble import reassemble
+from aluvm.isa.codec import Instr
+from aluvm.errors import AluError
+from aluvm.machine.interp import Machine, Outcome, get_profile
+from aluvm.library.lib import DEFAULT_ISAE, Lib, hex_field, lib_id_display
+from aluvm.machine.registers import U64_MAX, Registers
 
 Runner = Callable[[Lib, Registers, int, str], Outcome]
 
@@ -115,7 +116,7 @@ def do_run(req: dict, profile: str, runner: Runner) -> dict[str, Any]:
 
 def display(ins: Instr) -> str:
     """The reference's display text of one instruction."""
-    from asm.display import instr_text  # the assembler package owns the text form
+    from aluvm.asm.display import instr_text  # the assembler package owns the text form
     return instr_text(ins)
 
 
@@ -130,7 +131,7 @@ def _decode_listing(code: bytes, data: bytes, profile: str
             return out, ("attempt to read or write outside of code segment "
                          f"(i.e. at position > 2^16) at offset {pos}"), False
         if ins.form.special == isa.PUT_S and ins.value is None:
-            from asm.disassembler import put_s_panic
+            from aluvm.asm.disassembler import put_s_panic
             return out, put_s_panic(len(data), ins.args[1], ins.args[2]), False
         out.append((pos, ins))
         if ins.size == 0:
@@ -176,7 +177,7 @@ def handle(req: Any, profile: str = "reference", runner: Runner = interp_runner)
         if op == "reencode":
             return do_reencode(req, profile)
         if op == "info":
-            from .library import info
+            from aluvm.library.lib import info
             return info(req)
         raise RequestError(f"unknown op {op!r}")
     except AluError as e:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Sequence, cast
 
-from . import isa
-from .bytecode import Instr, encode, encode_instr, put_width
-from .errors import AluError
-from .library import DEFAULT_ISAE, Lib
+from aluvm.isa import table as isa
+from aluvm.isa.codec import Instr, encode, encode_instr, put_width
+from aluvm.errors import AluError
+from aluvm.library.lib import DEFAULT_ISAE, Lib
 
 CODE_MAX = 0xFFFF
 DATA_MAX = 0xFFFF

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Optional, Sequence
 
-from .errors import AluError
-from .registers import Registers
+from aluvm.errors import AluError
+from aluvm.machine.registers import Registers
 
 EXIT_USAGE = 2
 
@@ -24,7 +24,7 @@ class CliError(Exception):
 
 def load_lib(args: argparse.Namespace):
     """A Lib from ``LIB`` (library file or .aluasm) or ``--code/--data``."""
-    from .library import DEFAULT_ISAE, Lib, load_file
+    from aluvm.library.lib import DEFAULT_ISAE, Lib, load_file
     code_hex = getattr(args, "code", None)
     if code_hex is not None:
         try:
@@ -40,7 +40,7 @@ def load_lib(args: argparse.Namespace):
     if not p.exists():
         raise CliError(f"{path}: no such file")
     if p.suffix == ".aluasm":
-        from asm import assemble_file
+        from aluvm.asm import assemble_file
         return assemble_file(p, profile=getattr(args, "profile", "reference"))
     return load_file(p)
 
@@ -64,7 +64,7 @@ def build_registers(args: argparse.Namespace) -> Registers:
 
 def set_register(regs: Registers, name: str, text: str) -> None:
     """Set a register from human text: a number (0x.., 0b.., decimal) or, for s16, hex bytes."""
-    from .registers import parse_name, reg_bytes
+    from aluvm.machine.registers import parse_name, reg_bytes
     fam, code, _ = parse_name(name)
     if fam == "s":
         regs.set_named(name, bytes.fromhex(text[2:] if text.startswith("0x") else text))
@@ -106,7 +106,7 @@ def _trace_printer() -> Callable:
             snap = {**regs.defined(), "st0": regs.st0, "cy0": regs.cy0}
             return
         ins = prog.decode_at(pos)
-        from .service import display
+        from aluvm.tools.service import display
         now = {**regs.defined(), "st0": regs.st0, "cy0": regs.cy0}
         changes = [f"{k}={_fmt(now.get(k))}" for k in sorted(set(now) | set(snap))
                    if now.get(k) != snap.get(k)]
@@ -126,23 +126,23 @@ def _fmt(v: Any) -> str:
 # ---- subcommands --------------------------------------------------------------------------
 
 def _runner(tier: str):
-    from .service import interp_runner
+    from aluvm.tools.service import interp_runner
     if tier == "interp":
         return interp_runner
     if tier == "jit":
-        from jit.engine import jit_runner
+        from aluvm.jit.engine import jit_runner
         return jit_runner
     raise CliError(f"unknown tier {tier!r}")
 
 
 def _execute(args: argparse.Namespace, tier: str) -> dict[str, Any]:
-    from .interp import get_profile
-    from .service import state_dict
+    from aluvm.machine.interp import get_profile
+    from aluvm.tools.service import state_dict
     lib = load_lib(args)
     regs = build_registers(args)
     get_profile(args.profile)
     if getattr(args, "trace", False):
-        from .interp import Machine
+        from aluvm.machine.interp import Machine
         machine = Machine(get_profile(args.profile))
         machine.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
         outcome = machine.run(lib.id, args.entry, regs, trace=_trace_printer())
@@ -158,7 +158,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_jit(args: argparse.Namespace) -> int:
-    from jit.engine import last_stats
+    from aluvm.jit.engine import last_stats
     state = _execute(args, "jit")
     print_state(state, args.json, last_stats() if args.stats else None)
     return 0
@@ -181,13 +181,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_disasm(args: argparse.Namespace) -> int:
     lib = load_lib(args)
-    from asm import disassemble
+    from aluvm.asm import disassemble
     print(disassemble(lib, raw=args.raw, profile=args.profile), end="")
     return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .library import lib_id_display
+    from aluvm.library.lib import lib_id_display
     lib = load_lib(args)
     info = {"id": lib_id_display(lib.id), "id_hex": lib.id.hex(), "isae": lib.isae_string(),
             "code_len": len(lib.code), "data_len": len(lib.data),
@@ -201,8 +201,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_asm(args: argparse.Namespace) -> int:
-    from asm import assemble_file
-    from .library import save_file
+    from aluvm.asm import assemble_file
+    from aluvm.library.lib import save_file
     lib = assemble_file(Path(args.file), profile=args.profile)
     out = args.output or str(Path(args.file).with_suffix(".alu"))
     save_file(lib, out)
@@ -220,8 +220,8 @@ def _open_input(path: Optional[str]):
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    from .interp import get_profile
-    from .service import handle
+    from aluvm.machine.interp import get_profile
+    from aluvm.tools.service import handle
     get_profile(args.profile)
     runner = _runner(args.tier)
     with _open_input(args.file) as fh:
@@ -239,8 +239,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Run one library over many inputs (JSON lines of {regs, st0, cl0, entry})."""
-    from .service import RequestError, registers_from_request, state_dict
-    from .interp import get_profile
+    from aluvm.tools.service import RequestError, registers_from_request, state_dict
+    from aluvm.machine.interp import get_profile
     lib = load_lib(args)
     get_profile(args.profile)
     runner = _runner(args.tier)
@@ -269,15 +269,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def _conform_file(job: tuple[str, str, str]) -> dict:
     """One vector file (a worker of ``conform --jobs``)."""
-    from .conform import iter_vectors, run_vectors
-    from .service import handle
+    from aluvm.tools.conform import iter_vectors, run_vectors
+    from aluvm.tools.service import handle
     path, tier, profile = job
     runner = _runner(tier)
     return run_vectors(iter_vectors([path]), lambda req: handle(req, profile, runner))
 
 
 def cmd_conform(args: argparse.Namespace) -> int:
-    from .conform import merge, summary, vector_files
+    from aluvm.tools.conform import merge, summary, vector_files
     for p in args.paths:
         if not Path(p).exists():
             raise CliError(f"{p}: no such file or directory")

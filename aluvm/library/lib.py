@@ -24,8 +24,8 @@ import os
 import re
 from typing import Any, Iterable, NamedTuple
 
-from . import baid64
-from .errors import LibraryError
+from aluvm.library import baid64
+from aluvm.errors import LibraryError
 
 __all__ = [
     "CODE_SEGMENT_MAX_LEN",

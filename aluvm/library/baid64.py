@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import hashlib
 
-from .mnemonic import MnemonicError
-from .mnemonic import decode as mnemonic_decode
-from .mnemonic import encode as mnemonic_encode
+from aluvm.library.mnemonic import MnemonicError
+from aluvm.library.mnemonic import decode as mnemonic_decode
+from aluvm.library.mnemonic import encode as mnemonic_encode
 
 __all__ = ["ALPHABET", "Baid64Error", "checksum", "mnemonic", "encode_body", "display", "parse"]
 
