@@ -16,7 +16,6 @@ than the interpreter.
 """
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import tempfile
@@ -76,8 +75,14 @@ def baseline_once() -> float:
 
 def main(runs: int = 15) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="aluvm-jit-bench-") as cache:
-        os.environ["ALUVM_JIT_CACHE"] = cache      # a fresh object cache: cold compile, then reload
-        return _measure(runs)
+        from aluvm.jit.cache import CodeCache, use_code_cache
+        from aluvm.jit.settings import JitSettings
+        # a fresh object cache: cold compile, then reload
+        prev = use_code_cache(CodeCache(JitSettings.from_env(cache_dir=Path(cache))))
+        try:
+            return _measure(runs)
+        finally:
+            use_code_cache(prev)
 
 
 def _measure(runs: int) -> dict[str, float]:
@@ -91,8 +96,11 @@ def _measure(runs: int) -> dict[str, float]:
     t_interp = timed(lambda r: machine.run(lib.id, 0, r), max(3, runs // 3))
 
     t0 = time.perf_counter()
-    engine._llvm()
-    engine._runtime()                                      # one-time per process
+    from aluvm.jit.backend import backend
+    from aluvm.jit.cache import code_cache
+    from aluvm.jit.loader import loader
+    backend()
+    loader().load_runtime(code_cache())                    # one-time per process
     t_init = time.perf_counter() - t0
 
     engine.clear_memory_cache()

@@ -51,7 +51,7 @@ PRIMS: dict[str, Prim] = {
     "fshr": Prim("xs", "%r0 = call iW @llvm.fshr.iW(iW %x, iW %x, iW %sw)", W256),
     "bitrev": Prim("x", "%r0 = call iW @llvm.bitreverse.iW(iW %x)", W256),
     # intmath.store_signed: a negative keeps only the bytes of its minimal two's complement
-    "ss": Prim("x", """%neg = icmp slt iW %x, 0
+    "store_signed": Prim("x", """%neg = icmp slt iW %x, 0
   %inv = xor iW %x, -1
   %inv2 = select i1 %neg, iW %inv, iW 0
   %lz = call iW @llvm.ctlz.iW(iW %inv2, i1 false)

@@ -29,10 +29,12 @@ def jit_eager():
     """Compile everything (small loop-free libraries too, which jit_runner would otherwise
     leave to the interpreter), into a per-user temporary object cache reused across runs
     rather than the user's ~/.cache."""
-    from aluvm.jit import engine
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(engine, "EAGER", True)
-        if "ALUVM_JIT_CACHE" not in os.environ:
-            mp.setenv("ALUVM_JIT_CACHE",
-                      str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
+    from aluvm.jit.cache import CodeCache, use_code_cache
+    from aluvm.jit.settings import JitSettings
+    over = {} if "ALUVM_JIT_CACHE" in os.environ else {
+        "cache_dir": Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"}
+    prev = use_code_cache(CodeCache(JitSettings.from_env(eager=True, **over)))
+    try:
         yield
+    finally:
+        use_code_cache(prev)

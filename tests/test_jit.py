@@ -18,7 +18,9 @@ from aluvm.tools.service import interp_runner, state_dict
 from aluvm.jit import codegen
 from aluvm.jit import engine
 from aluvm.jit import layout
+from aluvm.jit.cache import CodeCache, use_code_cache
 from aluvm.jit.engine import jit_runner, last_stats
+from aluvm.jit.settings import JitSettings
 from aluvm.jit.lift import lift
 
 PROFILES = ("reference", "spec")
@@ -285,8 +287,15 @@ def test_out_of_range_api_registers_behave_like_the_interpreter() -> None:
 
 # ---- engine ---------------------------------------------------------------------------------
 
-def test_disk_cache_roundtrip(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("ALUVM_JIT_CACHE", str(tmp_path))
+def test_disk_cache_roundtrip(tmp_path) -> None:
+    prev = use_code_cache(CodeCache(JitSettings(eager=True, cache_dir=tmp_path)))
+    try:
+        _disk_cache_roundtrip(tmp_path)
+    finally:
+        use_code_cache(prev)
+
+
+def _disk_cache_roundtrip(tmp_path) -> None:
     lib = _lib("200261" "200261" "020000" "01")
     regs = Registers()
     regs.a[3][0], regs.a[3][1] = 3, 5
@@ -346,7 +355,7 @@ def test_compiled_code_needs_only_known_symbols() -> None:
     ir, _ = codegen.generate(cfg, prog, "probe")
     obj = engine.compile_ir(ir, 0)
     from aluvm.jit import runtime
-    assert engine.undefined_symbols(obj) <= set(runtime.symbols()) | set(engine._RESOLVED)
+    assert engine.undefined_symbols(obj) <= set(runtime.symbols()) | set(engine.RESOLVED)
 
 
 # ---- multi-library programs and host extensions ----------------------------------------------
@@ -427,8 +436,15 @@ def test_entries_whose_native_runs_end_at_once_go_cold() -> None:
     assert stats["native_calls"] <= engine.COLD_AFTER + 2 and stats["interp_steps"] > 10000
 
 
-def test_default_tiering_leaves_tiny_loop_free_libraries_to_the_interpreter(monkeypatch) -> None:
-    monkeypatch.setattr(engine, "EAGER", False)
+def test_default_tiering_leaves_tiny_loop_free_libraries_to_the_interpreter(tmp_path) -> None:
+    prev = use_code_cache(CodeCache(JitSettings(eager=False, cache_dir=tmp_path)))
+    try:
+        _tiering_leaves_tiny_libraries()
+    finally:
+        use_code_cache(prev)
+
+
+def _tiering_leaves_tiny_libraries() -> None:
     tiny = _lib("0b030000" "200261" "1a03" "01" "1f1f", bytes(8))     # no loop, few instructions
     loop = _lib("0b030000" "200261" "030300" "01", bytes(8))          # jif back: a loop
     for lib, tier in ((tiny, "interpreter"), (loop, "native")):

@@ -1,0 +1,120 @@
+"""The LLVM backend: target setup, the IR pass list, object and assembly emission.
+
+One :class:`LLVMBackend` per process (:func:`backend`): LLVM has one global context and symbol
+table, so every use of it goes through the backend's lock.  It is created on first use, not at
+import.
+"""
+from __future__ import annotations
+
+import ctypes
+import threading
+from typing import Any, Optional
+
+import llvmlite
+import llvmlite.binding as llvm
+
+from aluvm.jit import runtime
+from aluvm.jit.elf import undefined_symbols
+
+#: the optimisation level of code with loops (code without loops compiles at level 0)
+OPT_LEVEL = 2
+#: the only external symbols compiled code may reference (codegen may emit them for copies)
+RESOLVED = ("memcpy", "memmove", "memset")
+#: the IR passes for code with loops.  (A fixed list rather than LLVM's default O2 pipeline,
+#: whose llvmlite binding leaks about 90 KB per run.)
+LOOP_PASSES = ("sroa", "instruction_combine", "simplify_cfg", "jump_threading", "sccp",
+               "new_gvn", "instruction_combine", "simplify_cfg", "aggressive_dce")
+
+
+class LLVMBackend:
+    """LLVM initialised for the host: target machines per optimisation level, IR -> object."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        # i128 division would otherwise be a libcall (__udivti3 ...): expand it inline like
+        # every wider division, so compiled code needs nothing from outside the process
+        llvm.set_option("", "-expand-div-rem-bits=64")
+        libc = ctypes.CDLL(None)
+        for name in RESOLVED:
+            llvm.add_symbol(name, ctypes.cast(getattr(libc, name), ctypes.c_void_p).value)
+        self.target = llvm.Target.from_default_triple()
+        self.cpu = llvm.get_host_cpu_name()
+        self.features = llvm.get_host_cpu_features().flatten()
+        self.triple = llvm.get_default_triple()
+        self.machines = {level: self.target_machine(level) for level in (0, OPT_LEVEL)}
+
+    def target_machine(self, opt: int = OPT_LEVEL) -> Any:
+        """A fresh target machine for the host (an MCJIT engine takes ownership of one)."""
+        return self.target.create_target_machine(cpu=self.cpu, features=self.features, opt=opt,
+                                                 reloc="default", codemodel="jitdefault")
+
+    def identity(self) -> list[str]:
+        """What the generated machine code depends on besides the library (cache keys)."""
+        return [f"llvmlite={llvmlite.__version__}",
+                f"llvm={'.'.join(map(str, llvm.llvm_version_info))}", f"triple={self.triple}",
+                f"cpu={self.cpu}", f"features={self.features}", f"opt={OPT_LEVEL}"]
+
+    # -- compiling ------------------------------------------------------------------------------
+    def optimize(self, module: Any, level: int) -> None:
+        """Level ``OPT_LEVEL``: registers become SSA values and loops get cleaned up.  Level 0
+        is for code without loops, which runs each instruction at most once: no IR passes and
+        the fast instruction selector, for compile speed."""
+        if not level:
+            return
+        pto = llvm.create_pipeline_tuning_options(speed_level=level)
+        pb = llvm.create_pass_builder(self.machines[level], pto)
+        pm = llvm.create_new_module_pass_manager()
+        try:
+            for name in LOOP_PASSES:
+                getattr(pm, f"add_{name}_pass")()
+            pm.run(module, pb)
+        finally:            # llvmlite frees these only when asked
+            pm.close()
+            pb.close()
+            pto.close()
+
+    def module(self, ir: str, level: int) -> Any:
+        """Parse, verify and optimise IR text (hold :attr:`lock`)."""
+        module = llvm.parse_assembly(ir)
+        module.verify()
+        self.optimize(module, level)
+        return module
+
+    def compile_ir(self, ir: str, level: int = OPT_LEVEL) -> bytes:
+        """IR text -> optimised native object file (``level``: 0 or ``OPT_LEVEL``)."""
+        with self.lock:
+            obj = self.machines[level].emit_object(self.module(ir, level))
+        missing = undefined_symbols(obj) - set(RESOLVED) - set(runtime.symbols())
+        if missing:
+            raise RuntimeError(f"compiled code references unresolved symbols {sorted(missing)}")
+        return obj
+
+    def optimized_ir(self, ir: str, level: int = OPT_LEVEL) -> str:
+        """The IR after the passes of ``level`` (for ``ALUVM_JIT_DUMP=opt``)."""
+        with self.lock:
+            return str(self.module(ir, level))
+
+    def assembly(self, ir: str, level: int = OPT_LEVEL) -> str:
+        """The host assembly of IR text compiled at ``level`` (for ``ALUVM_JIT_DUMP=asm``)."""
+        with self.lock:
+            return str(self.machines[level].emit_assembly(self.module(ir, level)))
+
+
+_BACKEND: list[Optional[LLVMBackend]] = [None]
+_BACKEND_LOCK = threading.Lock()
+
+
+def backend() -> LLVMBackend:
+    """The process's LLVM backend (created on first use)."""
+    b = _BACKEND[0]
+    if b is None:
+        with _BACKEND_LOCK:
+            b = _BACKEND[0]
+            if b is None:
+                b = _BACKEND[0] = LLVMBackend()
+    return b
+
+
+__all__ = ["LLVMBackend", "backend", "OPT_LEVEL", "RESOLVED", "LOOP_PASSES"]

@@ -1,0 +1,140 @@
+"""A compiled library: native code plus the interpreter program it falls back to.
+
+:class:`CompiledLib` plays the role of :class:`aluvm.machine.interp.Program` inside a
+``Machine``; its ``run`` alternates between native code and the interpreter:
+
+* native code runs from a block leader until it stops or exits; the native register file
+  (:mod:`aluvm.jit.layout`) is marshalled from/to :class:`~aluvm.machine.registers.Registers`
+  for just the A registers the compiled code uses plus the control registers;
+* after a fallback exit the interpreter executes at least one instruction (with its exact
+  counters) and continues until the next hot native entry (:mod:`aluvm.jit.tiering`), so
+  whatever is not compiled - and the block in which ``cl0`` is reached - runs in the
+  interpreter with exact state.
+"""
+from __future__ import annotations
+
+import ctypes
+import struct
+import threading
+from typing import Any, Optional
+
+from aluvm.machine.interp import Program
+from aluvm.machine.registers import LibSite, Registers
+
+from aluvm.jit import layout
+from aluvm.jit.layout import CS_WINDOW, EXIT_END, EXIT_STOP, RegFile
+from aluvm.jit.loader import LoadedCode
+from aluvm.jit.marshal import marshaller
+from aluvm.jit.stats import run_stats
+from aluvm.jit.tiering import HotEntries
+
+_TLS = threading.local()
+
+
+def _new_buffer() -> tuple[bytearray, RegFile, int]:
+    buf = bytearray(layout.SIZE)
+    rf = RegFile.from_buffer(buf)
+    return buf, rf, ctypes.addressof(rf)
+
+
+def _buffers() -> list:
+    """This thread's free register-file buffers (a run takes one and gives it back; whatever a
+    previous run left in it is never read: entry marshals every value native code uses)."""
+    pool = getattr(_TLS, "pool", None)
+    if pool is None:
+        pool = _TLS.pool = []
+    return pool
+
+
+class CompiledLib:
+    """A library compiled for one profile (see the module docstring)."""
+
+    def __init__(self, prog: Program, meta: dict, loaded: Optional[LoadedCode]) -> None:
+        self.prog = prog
+        self.id = prog.id
+        self.meta = meta
+        self.loaded = loaded
+        self.fn = loaded.fn if loaded is not None else None
+        self.leaders = frozenset(meta["leaders"])
+        self.entries = frozenset(meta["entries"]) if self.fn is not None else frozenset()
+        # entries worth leaving the interpreter for (a native run of HOT_RUN+ instructions);
+        # an entry whose native runs keep ending right away is dropped (see run)
+        self.heat = HotEntries(frozenset(meta["hot"]) & self.entries)
+        # (code, idx, value offset, bytes, defined offset) of every A register kept natively
+        self.aset = tuple((c, i, layout.a_offset(c, i), layout.A_BYTES[c], layout.def_offset(c, i))
+                          for c, i in meta["aset"])
+        self._in, self._out = marshaller(self.aset)
+
+    @property
+    def hot(self) -> frozenset[int]:
+        return self.heat.hot
+
+    # -- marshalling --------------------------------------------------------------------------
+    def _sync_out(self, regs: Registers, buf: bytearray, rf: RegFile) -> int:
+        pos, bp, hi = self._out(regs, buf)
+        if hi:      # replay the native call-stack window onto the sparse cs0
+            cs0, lid = regs.cs0, self.id
+            for k in range(min(hi, CS_WINDOW + 1)):
+                state = rf.cs_state[k]
+                if state == 1:
+                    cs0[bp + k] = LibSite(lid, rf.cs_pos[k])
+                elif state == 2:
+                    cs0.pop(bp + k, None)
+        return pos
+
+    # -- running ------------------------------------------------------------------------------
+    def run(self, regs: Registers, pos: int, trace=None) -> tuple[Optional[LibSite], Optional[str]]:
+        """Same contract as :meth:`aluvm.machine.interp.Program.run`."""
+        if trace is not None or self.fn is None:
+            return self.prog.run(regs, pos, trace)
+        stats = run_stats()
+        entries = self.entries
+        pool = _buffers()
+        buf, rf, addr = pool.pop() if pool else _new_buffer()
+        reentry = False
+        try:
+            while True:
+                if pos in entries:
+                    start, ca0 = pos, regs.ca0
+                    try:
+                        self._in(regs, buf)
+                    except (OverflowError, struct.error):
+                        # a register holds a value outside its type (only possible through
+                        # the API): the interpreter gives it its own meaning
+                        return self.prog.run(regs, pos)
+                    code = self.fn(addr, pos)
+                    pos = self._sync_out(regs, buf, rf)
+                    stats[0] += 1
+                    if code == EXIT_STOP:
+                        return None, "stopped" if regs.st0 else "failed"
+                    if code == EXIT_END:
+                        return None, "end of code"
+                    stats[1] += 1
+                    if reentry:
+                        self.heat.count_reentry(start, regs.ca0 - ca0)
+                kind, val = self._interpret(regs, pos, stats)
+                if kind == 0:
+                    return None, val
+                if kind == 1:
+                    return val, None
+                pos = val
+                reentry = True
+        finally:
+            pool.append((buf, rf, addr))
+
+    def _interpret(self, regs: Registers, pos: int, stats: list[int]) -> tuple[int, Any]:
+        """The interpreter's own run loop for at least one instruction, then until a native
+        entry: ``(0, reason)`` stop, ``(1, site)`` transfer, ``(2, pos)`` native resumes."""
+        steps = [0]
+        try:
+            where, reason = self.prog.run(regs, pos, until=self.heat.hot, steps=steps)
+        finally:
+            stats[2] += steps[0]
+        if where is None:
+            return 0, reason
+        if where.__class__ is int:
+            return 2, where
+        return 1, where
+
+
+__all__ = ["CompiledLib"]

@@ -1,0 +1,76 @@
+"""A small typed builder of LLVM IR text: fresh names, labels, instructions.
+
+Values are SSA names (``%t12``) or constants, passed around as strings; every method that
+computes something returns the name of its result.  The builder knows nothing about AluVM.
+"""
+from __future__ import annotations
+
+
+def int_type(w: int) -> str:
+    """The LLVM integer type of width ``w``."""
+    return f"i{w}"
+
+
+class IRBuilder:
+    """Appends the lines of one function's body to :attr:`out`; collects declarations."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.n = 0
+        self.decls: set[str] = set()
+
+    def fresh(self) -> str:
+        """A new SSA name."""
+        self.n += 1
+        return f"%t{self.n}"
+
+    def label(self, hint: str = "l") -> str:
+        """A new basic-block label (``hint`` + a number)."""
+        self.n += 1
+        return f"{hint}{self.n}"
+
+    def emit(self, line: str) -> None:
+        """Append one instruction line as is."""
+        self.out.append("  " + line)
+
+    def begin(self, label: str) -> None:
+        """Start the basic block ``label``."""
+        self.out.append(f"{label}:")
+
+    def value(self, text: str) -> str:
+        """Emit ``%new = text``; returns ``%new``."""
+        r = self.fresh()
+        self.emit(f"{r} = {text}")
+        return r
+
+    def intrinsic(self, name: str, ret: str, args: list[tuple[str, str]]) -> str:
+        """Call the LLVM intrinsic ``name`` (declared once) with ``(type, value)`` args."""
+        self.decls.add(f"declare {ret} @{name}({', '.join(a for a, _ in args)})")
+        return self.value(f"call {ret} @{name}({', '.join(f'{a} {v}' for a, v in args)})")
+
+    def br(self, label: str) -> None:
+        """Unconditional branch."""
+        self.emit(f"br label %{label}")
+
+    def cbr(self, cond: str, yes: str, no: str) -> None:
+        """Conditional branch on the i1 ``cond``."""
+        self.emit(f"br i1 {cond}, label %{yes}, label %{no}")
+
+    def select(self, cond: str, ty: str, a: str, b: str) -> str:
+        """``cond ? a : b`` of type ``ty``."""
+        return self.value(f"select i1 {cond}, {ty} {a}, {ty} {b}")
+
+    def resize(self, v: str, w1: int, w2: int, signed: bool = False) -> str:
+        """``v`` from ``iw1`` to ``iw2``: truncate, or zero/sign-extend."""
+        if w1 == w2:
+            return v
+        if w1 < w2:
+            return self.value(f"{'sext' if signed else 'zext'} i{w1} {v} to i{w2}")
+        return self.value(f"trunc i{w1} {v} to i{w2}")
+
+    def gep(self, off: int) -> str:
+        """A pointer ``off`` bytes into the register file ``%rf``."""
+        return self.value(f"getelementptr inbounds i8, ptr %rf, i64 {off}")
+
+
+__all__ = ["IRBuilder", "int_type"]

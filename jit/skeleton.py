@@ -1,0 +1,303 @@
+"""The skeleton of a compiled library's function: state, prologue, dispatch, blocks, exits.
+
+One function per library, ``i32 fn(ptr rf, i32 pos)``, runs from ``pos`` until execution stops
+(returns :data:`~aluvm.jit.layout.EXIT_STOP`, or :data:`~aluvm.jit.layout.EXIT_END` at the end
+of the code) or the interpreter must take over (returns
+:data:`~aluvm.jit.layout.EXIT_FALLBACK` with ``rf.exit_pos`` set).  On every exit the register
+file ``rf`` holds the exact machine state *before* the instruction at ``exit_pos``.  In
+pseudo-code::
+
+    i32 fn(RegFile *rf, i32 pos):
+      entry:                                   ; load the state once
+        a8_0, d8_0, ... = rf->a[..], rf->adef[..]   ; every A register up to a64 the code uses
+        st0, cy0, ca0, cp0 = rf->...; nocl = !rf->has_cl0; cl0 = rf->cl0; bp = rf->bp
+        xcode, xpos = EXIT_FALLBACK?0, pos
+      dispatch:                                ; also the target of a native `ret`
+        switch pos { case b: goto b<b> ... default: xpos = pos; goto exit(FALLBACK) }
+      b<start>:                                ; one per native block
+        total = ca0 +sat cost(block)
+        if !(nocl || total < cl0): goto exit(FALLBACK at start)  ; interpreter, per instruction
+        <body: each instruction's emitter; a corner case or reference panic exits
+         (FALLBACK at that instruction) with ca0 charged up to it>
+        ca0 = total
+        <terminator: fail/test/jmp/jif/routine/ret, or the next block, or a fallback exit>
+      jump edge:                               ; jmp, jif taken, routine
+        if cy0 >= 0xFFFF: st0 = false; goto exit(STOP)
+        cy0 += 1
+      exit:                                    ; store the state once
+        rf->a[..], rf->adef[..], rf->st0, cy0, ca0, cp0, exit_pos = ...; return xcode
+
+Registers live in allocas that SROA turns into SSA values (code with loops is optimised; code
+without loops runs each instruction at most once and is compiled fast, unoptimised), so inside
+a block and across loop back-edges every A register the library touches (value ``iW`` + defined
+``i1``), ``st0``, ``cy0``, ``ca0`` and ``cp0`` are plain SSA values.  Registers wider than
+``SSA_MAX`` bits are read and written in place in the register file.
+
+Complexity: each block first checks ``ca0 + cost(block) < cl0`` (or no ``cl0``); then the whole
+block is charged at once (saturating) and cannot reach the limit.  If the block could cross the
+limit, native code exits *before* the block and the interpreter runs it instruction by
+instruction - the exact slow path (the run necessarily ends inside that block).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from aluvm.isa.table import RESERVED
+from aluvm.machine.registers import A_BITS
+
+from aluvm.jit import layout
+from aluvm.jit import runtime
+from aluvm.jit.irbuilder import IRBuilder, int_type
+from aluvm.jit.layout import EXIT_END, EXIT_FALLBACK, OFF
+from aluvm.jit.lift import CFG, Block, LInstr
+
+#: widest A register kept in an SSA value; wider ones are used in place in the register file
+SSA_MAX = 64
+
+
+class FunctionSkeleton(IRBuilder):
+    """The parts of a library's function every emitter builds on (see the module docstring).
+
+    While an instruction is emitted, :attr:`cur` is it, :attr:`args` its decoded fields by
+    name, :attr:`cur_prefix` the complexity charged before it within its block and
+    :attr:`ca_start` the block's ca0 on entry."""
+
+    def __init__(self, cfg: CFG, prog: Any, name: str) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.prog = prog
+        self.name = name
+        self.fixed = prog.profile.fixed_control
+        self.regs: dict[tuple[int, int], tuple[str, str]] = {}
+        self.entries = cfg.entries
+        self.scratch: dict[int, int] = {}     # width -> scratch slots used for helper calls
+        self.cur: LInstr
+        self.cur_prefix = 0
+        self.ca_start = ""
+        self.args: dict[str, Any] = {}
+        self.both = "true"
+
+    # -- machine state ------------------------------------------------------------------------
+    def slot(self, c: int, i: int) -> tuple[str, str]:
+        """Pointers to the value and defined flag of an A register: allocas (SSA after SROA)
+        for a8..a64, the register file itself for a128..a1024 (wide values kept in SSA across
+        a whole function overwhelm the register allocator)."""
+        key = (c, i)
+        s = self.regs.get(key)
+        if s is None:
+            layout.a_offset(c, i)   # bounds check: raises outside the register file
+            s = self.regs[key] = (f"%a{c}_{i}", f"%d{c}_{i}")
+        return s
+
+    def get(self, c: int, i: int) -> tuple[str, str]:
+        vp, dp = self.slot(c, i)
+        w = A_BITS[c]
+        if w > SSA_MAX:
+            d = self.value(f"icmp ne i8 {self.value(f'load i8, ptr {dp}')}, 0")
+            return self.value(f"load i{w}, ptr {vp}, align 1"), d
+        return self.value(f"load i{w}, ptr {vp}"), self.value(f"load i1, ptr {dp}")
+
+    def put(self, c: int, i: int, v: Optional[str], d: str) -> None:
+        vp, dp = self.slot(c, i)
+        w = A_BITS[c]
+        if w > SSA_MAX:
+            if v is not None:
+                self.emit(f"store i{w} {v}, ptr {vp}, align 1")
+            self.emit(f"store i8 {self.value(f'zext i1 {d} to i8')}, ptr {dp}")
+            return
+        if v is not None:
+            self.emit(f"store i{w} {v}, ptr {vp}")
+        self.emit(f"store i1 {d}, ptr {dp}")
+
+    def st0(self) -> str:
+        return self.value("load i1, ptr %st0p")
+
+    def set_st0(self, v: str) -> None:
+        self.emit(f"store i1 {v}, ptr %st0p")
+
+    def exit(self, code: int, pos: str) -> None:
+        self.emit(f"store i32 {pos}, ptr %xposp")
+        self.emit(f"store i32 {code}, ptr %xcodep")
+        self.br("exit")
+
+    def charge(self, ca: str, amount: int) -> None:
+        v = ca if amount == 0 else self.intrinsic("llvm.uadd.sat.i64", "i64", [("i64", ca), ("i64", str(amount))])
+        self.emit(f"store i64 {v}, ptr %ca0p")
+
+    def goto(self, pos: int) -> None:
+        """Continue at ``pos``: a native block, the end of the code, or the interpreter."""
+        if pos in self.entries:
+            self.br(f"b{pos}")
+        elif pos >= self.cfg.limit:
+            self.exit(EXIT_END, str(pos))
+        else:
+            self.exit(EXIT_FALLBACK, str(pos))
+
+    # -- integer helpers ----------------------------------------------------------------------
+    def primitive(self, name: str, w: int, xs: list[str], s: Optional[str] = None) -> list[str]:
+        """A :mod:`jit.runtime` primitive at width ``w``: inline, or a call to its helper."""
+        if not runtime.out_of_line(name, w):
+            amap = dict(zip(("%x", "%y"), xs))
+            if s is not None:
+                amap["%s"] = s
+            return runtime.inline(name, w, amap, self.fresh, self.emit)
+        p = runtime.PRIMS[name]
+        ty = int_type(w)
+        slots = [f"%rt{w}_{k}" for k in range(p.results + len(xs))]
+        self.scratch[w] = max(self.scratch.get(w, 0), len(slots))
+        args = [f"ptr {q}" for q in slots[:p.results]]
+        it = iter(slots[p.results:])
+        for v in xs:
+            slot = next(it)
+            self.emit(f"store {ty} {v}, ptr {slot}")
+            args.append(f"ptr {slot}")
+        if "s" in p.operands:
+            args.append(f"i32 {s}")
+        self.decls.add(runtime.declaration(name, w))
+        call = f"call {'i1' if p.flag else 'void'} @{runtime.symbol(name, w)}({', '.join(args)})"
+        flag = [self.value(call)] if p.flag else []
+        if not p.flag:
+            self.emit(call)
+        return [self.value(f"load {ty}, ptr {q}") for q in slots[:p.results]] + flag
+
+    def store_signed(self, v: str, w: int) -> str:
+        """The reference's write of a signed-layout result (intmath.store_signed)."""
+        return v if w == 8 else self.primitive("store_signed", w, [v])[0]
+
+    def signed_key(self, x: str, w: int) -> tuple[str, str]:
+        """(positive?, key) of the reference's defective signed ordering."""
+        ty = int_type(w)
+        pos = self.value(f"icmp sgt {ty} {x}, 0")
+        return pos, self.select(pos, ty, x, self.store_signed(x, w))
+
+    def shift_amount(self, a2: int, idx: int) -> tuple[str, str]:
+        """The a8/a16 shift register as i32 + defined flag."""
+        c = 0 if a2 == 0 else 1
+        v, d = self.get(c, idx)
+        return self.resize(v, A_BITS[c], 32), d
+
+    # -- the function -------------------------------------------------------------------------
+    def generate(self) -> str:
+        body: list[str] = []
+        self.out = body
+        for start in sorted(self.cfg.blocks):
+            blk = self.cfg.blocks[start]
+            if blk.native:
+                self.block(blk)
+        head: list[str] = []
+        self.out = head
+        self.prologue()
+        tail: list[str] = []
+        self.out = tail
+        self.epilogue()
+        decls = "\n".join(sorted(self.decls))
+        return (f"define i32 @{self.name}(ptr noalias nocapture %rf, i32 %pos) nounwind {{\n"
+                + "\n".join(head + body + tail) + "\n}\n\n" + decls + "\n")
+
+    def narrow(self) -> list:
+        """The registers kept in allocas (loaded on entry, stored on exit)."""
+        return [item for item in self.regs.items() if A_BITS[item[0][0]] <= SSA_MAX]
+
+    def prologue(self) -> None:
+        self.begin("entry")
+        for (c, i), (vp, dp) in sorted(self.regs.items()):
+            if A_BITS[c] > SSA_MAX:
+                self.emit(f"{vp} = getelementptr inbounds i8, ptr %rf, i64 {layout.a_offset(c, i)}")
+                self.emit(f"{dp} = getelementptr inbounds i8, ptr %rf, i64 {layout.def_offset(c, i)}")
+            else:
+                self.emit(f"{vp} = alloca i{A_BITS[c]}")
+                self.emit(f"{dp} = alloca i1")
+        for w, n in sorted(self.scratch.items()):
+            for k in range(n):
+                self.emit(f"%rt{w}_{k} = alloca i{w}")
+        for name, ty in (("st0p", "i1"), ("cy0p", "i32"), ("ca0p", "i64"), ("cp0p", "i32"),
+                         ("xposp", "i32"), ("xcodep", "i32"), ("dposp", "i32")):
+            self.emit(f"%{name} = alloca {ty}")
+        for (c, i), (vp, dp) in sorted(self.narrow()):
+            w = A_BITS[c]
+            v = self.value(f"load i{w}, ptr {self.gep(layout.a_offset(c, i))}, align 1")
+            self.emit(f"store i{w} {v}, ptr {vp}")
+            d = self.value(f"load i8, ptr {self.gep(layout.def_offset(c, i))}")
+            d = self.value(f"icmp ne i8 {d}, 0")
+            self.emit(f"store i1 {d}, ptr {dp}")
+        s = self.value(f"load i8, ptr {self.gep(OFF['st0'])}")
+        self.emit(f"store i1 {self.value(f'icmp ne i8 {s}, 0')}, ptr %st0p")
+        for name, ty in (("cy0", "i32"), ("ca0", "i64"), ("cp0", "i32")):
+            v = self.value(f"load {ty}, ptr {self.gep(OFF[name])}")
+            self.emit(f"store {ty} {v}, ptr %{name}p")
+        h = self.value(f"load i8, ptr {self.gep(OFF['has_cl0'])}")
+        self.emit(f"%nocl = icmp eq i8 {h}, 0")
+        self.emit(f"%cl0 = load i64, ptr {self.gep(OFF['cl0'])}")
+        self.emit(f"%bp = load i32, ptr {self.gep(OFF['bp'])}")
+        self.emit("store i32 0, ptr %xcodep")
+        self.emit("store i32 %pos, ptr %xposp")
+        self.emit("store i32 %pos, ptr %dposp")
+        self.br("dispatch")
+        self.begin("dispatch")
+        d = self.value("load i32, ptr %dposp")
+        cases = " ".join(f"i32 {p}, label %b{p}" for p in sorted(self.entries))
+        self.emit(f"switch i32 {d}, label %nodisp [ {cases} ]")
+        self.begin("nodisp")
+        self.exit(EXIT_FALLBACK, d)
+
+    def epilogue(self) -> None:
+        self.begin("exit")
+        for (c, i), (vp, dp) in sorted(self.narrow()):
+            w = A_BITS[c]
+            v = self.value(f"load i{w}, ptr {vp}")
+            self.emit(f"store i{w} {v}, ptr {self.gep(layout.a_offset(c, i))}, align 1")
+            d = self.value(f"zext i1 {self.value(f'load i1, ptr {dp}')} to i8")
+            self.emit(f"store i8 {d}, ptr {self.gep(layout.def_offset(c, i))}")
+        s = self.value(f"zext i1 {self.st0()} to i8")
+        self.emit(f"store i8 {s}, ptr {self.gep(OFF['st0'])}")
+        for name, ty in (("cy0", "i32"), ("ca0", "i64"), ("cp0", "i32")):
+            v = self.value(f"load {ty}, ptr %{name}p")
+            self.emit(f"store {ty} {v}, ptr {self.gep(OFF[name])}")
+        x = self.value("load i32, ptr %xposp")
+        self.emit(f"store i32 {x}, ptr {self.gep(OFF['exit_pos'])}")
+        r = self.value("load i32, ptr %xcodep")
+        self.emit(f"ret i32 {r}")
+
+    # -- blocks -------------------------------------------------------------------------------
+    def block(self, blk: Block) -> None:
+        start = blk.start
+        self.begin(f"b{start}")
+        ca = self.value("load i64, ptr %ca0p")
+        cost = blk.cost
+        total = self.intrinsic("llvm.uadd.sat.i64", "i64", [("i64", ca), ("i64", str(cost))])
+        fits = self.value(f"icmp ult i64 {total}, %cl0")
+        ok = self.value(f"or i1 %nocl, {fits}")
+        go, slow = f"b{start}.go", f"b{start}.slow"
+        self.cbr(ok, go, slow)
+        self.begin(slow)           # the limit may be reached inside: interpreter, per instruction
+        self.exit(EXIT_FALLBACK, str(start))
+        self.begin(go)
+        prefix = blk.prefix_costs()
+        self.ca_start = ca
+        for k, li in enumerate(blk.body):
+            self.cur, self.cur_prefix = li, prefix[k]
+            self.args = dict(zip(li.ins.form.args, li.ins.args))
+            getattr(self, "op_" + li.key)(li)
+        if blk.term == "ctrl":
+            assert blk.ctrl is not None   # a 'ctrl' block always carries its terminator (lift.py)
+            li = blk.ctrl
+            self.cur, self.cur_prefix = li, prefix[-1]
+            self.args = dict(zip(li.ins.form.args, li.ins.args))
+            key = "reserved" if li.ins.form.special == RESERVED else li.key
+            getattr(self, "term_" + key)(li, total)
+        else:
+            self.emit(f"store i64 {total}, ptr %ca0p")
+            self.goto(blk.target)
+
+    def bail_if(self, cond: str) -> None:
+        """Leave to the interpreter *before* the current instruction when ``cond`` holds (its
+        panic or a corner case codegen does not model); ca0 charged up to it."""
+        bail, cont = self.label("bail"), self.label("cont")
+        self.cbr(cond, bail, cont)
+        self.begin(bail)
+        self.charge(self.ca_start, self.cur_prefix)
+        self.exit(EXIT_FALLBACK, str(self.cur.pos))
+        self.begin(cont)
+
+
+__all__ = ["FunctionSkeleton", "SSA_MAX"]

@@ -1,0 +1,53 @@
+"""What compiles: the per-profile predicate deciding, instruction by instruction, whether
+codegen emits native code for it or leaves it to the interpreter (a fallback exit).
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from aluvm.semantics import core as ops_core
+from aluvm.isa.codec import Instr
+from aluvm.isa.table import NOP, RESERVED
+
+from aluvm.jit.lift import CTRL_KEYS
+
+def _a_reg(a: dict) -> bool:
+    return a["reg"] < 8          # RegAR/RegAF code 0..7 = an A register
+
+
+#: semantic key -> predicate on the decoded fields (None: always compiled)
+SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
+    "clr_a": None, "put_a": None, "putif_a": None,
+    "mov_a": None, "dup_a": None, "swp_a": None, "cpy_a": None, "cnv_a": None,
+    "gt_a": None, "lt_a": None, "eq_a": None, "ifz_a": None, "ifn_a": None,
+    "st": None, "stinv": None,
+    "add_a": None, "sub_a": None, "mul_a": None, "div_a": None,
+    "neg": _a_reg, "abs": _a_reg, "rem": None, "stp": None,
+    "and": _a_reg, "or": _a_reg, "xor": _a_reg, "not": _a_reg,
+    "shl": _a_reg, "shr_a": None, "scl": _a_reg, "scr": _a_reg, "rev_a": None,
+}
+CONTROL = CTRL_KEYS - {"reserved"}
+
+
+def make_supports(profile) -> Callable[[Instr], bool]:
+    """The compile predicate for ``profile``: a data instruction compiles only while the
+    profile's semantics for its key are the core ones codegen implements."""
+    same = {k for k in SUPPORTED if profile.ops.get(k) is ops_core.OPS.get(k)}
+
+    def supports(ins: Instr) -> bool:
+        form = ins.form
+        key = form.key
+        if key in CONTROL:
+            return True
+        if form.special == RESERVED:
+            return True
+        if form.special == NOP:
+            return key == "nop_spec"          # the reference's nop never advances: interpreter
+        if key not in same:
+            return False
+        pred = SUPPORTED[key]
+        return pred is None or pred(dict(zip(form.args, ins.args)))
+    return supports
+
+
+__all__ = ["SUPPORTED", "CONTROL", "make_supports"]

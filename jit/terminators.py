@@ -1,0 +1,117 @@
+"""Block terminators: fail, test, jmp, jif, routine, ret and reserved opcodes.
+
+Each ``term_<key>(li, total)`` ends a native block whose whole complexity ``total`` is
+charged (or exits before charging it when it must leave to the interpreter).
+"""
+from __future__ import annotations
+
+from aluvm.jit.layout import CS_WINDOW, EXIT_STOP, OFF
+from aluvm.jit.lift import LInstr
+from aluvm.jit.skeleton import FunctionSkeleton
+
+JUMP_LIMIT = 0xFFFF
+CALL_DEPTH = 0xFFFF
+
+
+class Terminators(FunctionSkeleton):
+    """Block terminators."""
+
+    # -- terminators --------------------------------------------------------------------------
+    def term_fail(self, li: LInstr, total: str) -> None:
+        self.set_st0("false")
+        self.emit(f"store i64 {total}, ptr %ca0p")
+        self.exit(EXIT_STOP, "0")
+
+    def term_reserved(self, li: LInstr, total: str) -> None:
+        self.term_fail(li, total)
+
+    def term_test(self, li: LInstr, total: str) -> None:
+        self.emit(f"store i64 {total}, ptr %ca0p")
+        on, off = self.label("test.on"), self.label("test.off")
+        self.cbr(self.st0(), on, off)
+        self.begin(off)
+        self.exit(EXIT_STOP, "0")
+        self.begin(on)
+        self.goto(li.nxt)
+
+    def jump_edge(self) -> None:
+        """cy0 += 1, or st0 = false and stop at the limit (ca0 already charged)."""
+        cy = self.value("load i32, ptr %cy0p")
+        over = self.value(f"icmp uge i32 {cy}, {JUMP_LIMIT}")
+        stop, cont = self.label("jlim"), self.label("jok")
+        self.cbr(over, stop, cont)
+        self.begin(stop)
+        self.set_st0("false")
+        self.exit(EXIT_STOP, "0")
+        self.begin(cont)
+        self.emit(f"store i32 {self.value(f'add i32 {cy}, 1')}, ptr %cy0p")
+
+    def term_jmp(self, li: LInstr, total: str) -> None:
+        self.emit(f"store i64 {total}, ptr %ca0p")
+        self.jump_edge()
+        self.goto(li.ins.args[0])
+
+    def term_jif(self, li: LInstr, total: str) -> None:
+        self.emit(f"store i64 {total}, ptr %ca0p")
+        on, off = self.label("jif.on"), self.label("jif.off")
+        self.cbr(self.st0(), on, off)
+        self.begin(off)
+        self.goto(li.nxt)
+        self.begin(on)
+        self.jump_edge()
+        self.goto(li.ins.args[0])
+
+    def cs_ptr(self, field: str, ty: str, k: str) -> str:
+        base = self.gep(OFF[field])
+        return self.value(f"getelementptr inbounds {ty}, ptr {base}, i32 {k}")
+
+    def term_routine(self, li: LInstr, total: str) -> None:
+        cp = self.value("load i32, ptr %cp0p")
+        k = self.value(f"sub i32 {cp}, %bp")
+        self.bail_if(self.value(f"icmp uge i32 {k}, {CS_WINDOW}"))   # window full (or cp0 < bp)
+        self.emit(f"store i64 {total}, ptr %ca0p")
+        self.jump_edge()
+        site = li.nxt if self.fixed else li.pos   # reference pushes the routine's own site (S6)
+        self.emit(f"store i16 {site}, ptr {self.cs_ptr('cs_pos', 'i16', k)}")
+        self.emit(f"store i8 1, ptr {self.cs_ptr('cs_state', 'i8', k)}")
+        self.bump_cs_hi(k)
+        if self.fixed:
+            full = self.value(f"icmp uge i32 {cp}, {CALL_DEPTH}")
+            stop, cont = self.label("cpfull"), self.label("cpok")
+            self.cbr(full, stop, cont)
+            self.begin(stop)
+            self.set_st0("false")
+            self.exit(EXIT_STOP, "0")
+            self.begin(cont)
+            self.emit(f"store i32 {self.value(f'add i32 {cp}, 1')}, ptr %cp0p")
+        self.goto(li.ins.args[0])
+
+    def bump_cs_hi(self, k: str) -> None:
+        hp = self.gep(OFF["cs_hi"])
+        hi = self.value(f"load i32, ptr {hp}")
+        k1 = self.value(f"add i32 {k}, 1")
+        self.emit(f"store i32 {self.intrinsic('llvm.umax.i32', 'i32', [('i32', hi), ('i32', k1)])}, ptr {hp}")
+
+    def term_ret(self, li: LInstr, total: str) -> None:
+        cp = self.value("load i32, ptr %cp0p")
+        empty, some = self.label("ret.empty"), self.label("ret.some")
+        self.cbr(self.value(f"icmp eq i32 {cp}, 0"), empty, some)
+        self.begin(empty)
+        self.emit(f"store i64 {total}, ptr %ca0p")
+        self.exit(EXIT_STOP, "0")
+        self.begin(some)
+        k = self.value(f"sub i32 {cp}, %bp")
+        # native only for frames pushed by this activation (0 < k <= window); else interpreter
+        inwin = self.value(f"icmp ult i32 {self.value(f'sub i32 {k}, 1')}, {CS_WINDOW}")
+        self.bail_if(self.value(f"xor i1 {inwin}, true"))
+        self.emit(f"store i64 {total}, ptr %ca0p")
+        self.emit(f"store i8 2, ptr {self.cs_ptr('cs_state', 'i8', k)}")
+        self.bump_cs_hi(k)
+        k1 = self.value(f"sub i32 {k}, 1")
+        self.emit(f"store i32 {self.value(f'sub i32 {cp}, 1')}, ptr %cp0p")
+        tgt = self.value(f"load i16, ptr {self.cs_ptr('cs_pos', 'i16', k1)}")
+        self.emit(f"store i32 {self.resize(tgt, 16, 32)}, ptr %dposp")
+        self.br("dispatch")
+
+
+__all__ = ["Terminators"]
