@@ -22,8 +22,17 @@ from aluvm.machine.registers import Registers
 __all__ = [
     "AluError", "AsmError", "DecodeError", "LibraryError", "Panic",
     "Lib", "Registers", "Machine", "Outcome", "Profile", "PROFILES", "REFERENCE", "SPEC",
-    "DEFAULT_ISAE", "lib_id", "lib_id_display", "load_file", "save_file", "run",
+    "DEFAULT_ISAE", "lib_id", "lib_id_display", "load_file", "save_file", "run", "Batch",
+    "BatchResult",
 ]
+
+
+def __getattr__(name: str):
+    """``Batch``/``BatchResult`` load numpy and the batch engine only when first used."""
+    if name in ("Batch", "BatchResult"):
+        from aluvm.tools import batch
+        return getattr(batch, name)
+    raise AttributeError(f"module 'aluvm' has no attribute {name!r}")
 
 
 def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
@@ -40,6 +49,9 @@ def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
         from aluvm.jit.engine import JitMachine
         machine: Machine = JitMachine(prof)
     elif tier == "interp":
+        if not others and prof in (REFERENCE, SPEC):
+            from aluvm.tools.service import machine_for   # decoded once per library
+            return machine_for(lib, prof.name).run(lib.id, entry, regs)
         machine = Machine(prof)
     else:
         raise ValueError(f"unknown tier {tier!r}")

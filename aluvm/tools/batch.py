@@ -1,0 +1,327 @@
+"""Batch validation: one library, one entry point, many inputs (``aluvm.Batch``).
+
+::
+
+    batch = Batch(lib, tier="jit", threads=2, entry=0, profile="reference", cl0=None,
+                  outputs=None)
+    res = batch.run({"a64[0]": np.array([...], np.uint64), "a16[1]": ...})
+    res.st0, res.cy0, res.ca0      # numpy arrays in input order
+    res["a64[2]"]                  # numpy masked array, masked where undefined
+
+The entry point, the initial ``st0`` (true) and ``cl0`` belong to the validator, not to the
+inputs.  Inputs are columns (:mod:`aluvm.tools.columns`) or an iterable of
+``{"regs": {name: hex}}`` dicts.  ``batch.run`` on N inputs gives exactly what N separate
+:func:`aluvm.run` calls give:
+
+* ``tier="jit"``: the native batch kernel (:mod:`aluvm.jit.batch`) runs chunks of inputs on a
+  thread pool (the native call releases the GIL); inputs whose run left native code (an
+  instruction the JIT does not compile, a reference panic case, ``cl0`` reached inside a block)
+  are marked by the kernel and re-run from the start through the single-run path
+  (:func:`aluvm.run` with ``tier="jit"``), which is exact by definition;
+* ``tier="interp"``: every input runs through the single-run path of the interpreter (with a
+  machine cached per library).
+
+``engine="ray"`` spreads chunks over a Ray cluster (:mod:`aluvm.tools.batch_ray`).
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from aluvm.library.lib import Lib
+from aluvm.machine.interp import Machine, Profile, Program, get_profile
+from aluvm.machine.registers import Registers
+from aluvm.tools.columns import (KEYS, Column, RegKey, columns_from_mapping, columns_from_rows,
+                                 concat, key_of, reg_key)
+
+#: inputs per kernel call on the thread pool (large enough that a call is milliseconds)
+CHUNK = 1 << 16
+
+Inputs = Union[Mapping[str, Any], Iterable[Mapping[str, Any]]]
+
+
+class BatchResult:
+    """Results of N runs, in input order: ``st0`` (bool), ``cy0`` (uint16), ``ca0`` (uint64),
+    and per register a :class:`~aluvm.tools.columns.Column` (``res[name]`` is its masked
+    array).  ``fallback`` marks the inputs that were finished outside the native kernel."""
+
+    def __init__(self, n: int, st0: np.ndarray, cy0: np.ndarray, ca0: np.ndarray,
+                 columns: dict[RegKey, Column], fallback: Optional[np.ndarray] = None) -> None:
+        self.n, self.st0, self.cy0, self.ca0 = n, st0, cy0, ca0
+        self.columns = columns
+        self.fallback = fallback if fallback is not None else np.zeros(n, bool)
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def names(self) -> list[str]:
+        """Every register defined in at least one result, in register order."""
+        return [k.name for k in sorted(self.columns, key=lambda k: k.order)
+                if self.columns[k].defined.any()]
+
+    def column(self, name: str) -> Column:
+        key = reg_key(name)
+        col = self.columns.get(key)
+        return col if col is not None else Column.undefined(key, self.n)
+
+    def __getitem__(self, name: str) -> np.ma.MaskedArray:
+        return self.column(name).masked()
+
+    def defined(self, i: int) -> dict[str, bytes]:
+        """Input ``i``'s defined registers in vector format, like :meth:`Registers.defined`."""
+        out = {}
+        for key in sorted(self.columns, key=lambda k: k.order):
+            col = self.columns[key]
+            if col.defined[i]:
+                out[key.name] = key.to_vector(col.values[i])
+        return out
+
+    @classmethod
+    def concat(cls, parts: Sequence["BatchResult"]) -> "BatchResult":
+        """Results of consecutive chunks -> one result (columns missing from a chunk are
+        undefined there)."""
+        if len(parts) == 1:
+            return parts[0]
+        keys = sorted({k for p in parts for k in p.columns}, key=lambda k: k.order)
+        cols = {k: concat([p.column(k.name) for p in parts]) for k in keys}
+        return cls(sum(p.n for p in parts), np.concatenate([p.st0 for p in parts]),
+                   np.concatenate([p.cy0 for p in parts]), np.concatenate([p.ca0 for p in parts]),
+                   cols, np.concatenate([p.fallback for p in parts]))
+
+
+def _rows_from_dicts(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Optional[bytes]]]:
+    """``{"regs": {name: hex}}`` dicts (or bare ``{name: hex}``) -> rows of vector bytes."""
+    rows = []
+    for k, item in enumerate(items):
+        regs = item.get("regs", {}) if "regs" in item else item
+        row: dict[str, Optional[bytes]] = {}
+        for name, val in (regs or {}).items():
+            if val is None:
+                row[name] = None
+            elif isinstance(val, str):
+                try:
+                    row[name] = bytes.fromhex(val)
+                except ValueError:
+                    raise ValueError(f"input {k}: {name}: not a hex string") from None
+            elif isinstance(val, (bytes, bytearray)):
+                row[name] = bytes(val)
+            else:
+                raise TypeError(f"input {k}: {name}: expected a hex string")
+        rows.append(row)
+    return rows
+
+
+def to_columns(inputs: Inputs) -> tuple[int, list[Column]]:
+    """Any accepted input shape -> (number of inputs, columns)."""
+    if isinstance(inputs, Mapping) and "regs" not in inputs:
+        return columns_from_mapping(inputs)
+    items = [inputs] if isinstance(inputs, Mapping) else list(inputs)
+    rows = _rows_from_dicts(items)
+    return len(rows), columns_from_rows(rows)
+
+
+class Batch:
+    """One library, entry point, profile and complexity limit, run over many inputs."""
+
+    def __init__(self, lib: Lib, tier: str = "jit", threads: Optional[int] = None,
+                 entry: int = 0, profile: Union[str, Profile] = "reference",
+                 cl0: Optional[int] = None, outputs: Optional[Iterable[str]] = None,
+                 engine: str = "local", host: Any = None, ray_address: Optional[str] = None,
+                 chunk: int = CHUNK) -> None:
+        if tier not in ("jit", "interp"):
+            raise ValueError(f"unknown tier {tier!r}")
+        if engine not in ("local", "ray"):
+            raise ValueError(f"unknown engine {engine!r}")
+        if not 0 <= entry <= 0xFFFF:
+            raise ValueError("entry must be in [0, 65535]")
+        if cl0 is not None and not 0 <= cl0 < 1 << 64:
+            raise ValueError("cl0 must be in [0, 2^64)")
+        self.lib, self.tier, self.entry, self.cl0 = lib, tier, entry, cl0
+        self.profile = profile if isinstance(profile, Profile) else get_profile(profile)
+        self.threads = max(1, threads or os.cpu_count() or 1)
+        self.outputs = (None if outputs is None
+                        else tuple(sorted({reg_key(n) for n in outputs}, key=lambda k: k.order)))
+        self.engine, self.ray_address, self.chunk = engine, ray_address, max(1, chunk)
+        #: a host context for every run, a sequence (one per input) or a callable
+        #: ``host(i)``; passed to the single-run path
+        self.host = host
+        self._prog: Optional[Program] = None
+        self._machine: Optional[Machine] = None
+
+    # -- public ---------------------------------------------------------------------------
+    def run(self, inputs: Inputs) -> BatchResult:
+        n, cols = to_columns(inputs)
+        return self.run_columns(n, cols)
+
+    def run_columns(self, n: int, cols: Sequence[Column]) -> BatchResult:
+        if self.engine == "ray":
+            from aluvm.tools.batch_ray import run_on_ray
+            return run_on_ray(self, n, list(cols))
+        return self.run_local(n, list(cols))
+
+    # -- local engine ---------------------------------------------------------------------
+    def program(self) -> Program:
+        if self._prog is None:
+            lib = self.lib
+            self._prog = Program(lib.code, lib.data, lib.libs, lib.id, self.profile, lib.isae)
+        return self._prog
+
+    def kernel(self, cols: Sequence[Column]):
+        """The native kernel for these input columns (compiled or taken from a cache)."""
+        from aluvm.jit.batch import get_kernel
+        ins = tuple((c.key.code, c.key.idx) for c in cols if c.key.fam == "a")
+        outs = None if self.outputs is None else tuple(
+            (k.code, k.idx) for k in self.outputs if k.fam == "a")
+        return get_kernel(self.program(), self.entry, self.cl0, ins, outs)
+
+    def run_local(self, n: int, cols: list[Column], kernel: Any = None,
+                  offset: int = 0) -> BatchResult:
+        """Run on this machine; ``offset`` is the index of the first input in the whole batch
+        (for per-input host contexts)."""
+        if self.tier == "interp" or n == 0:
+            return self._single_runs(n, cols, offset)
+        kernel = kernel if kernel is not None else self.kernel(cols)
+        res = self._run_kernel(kernel, n, cols)
+        todo = np.flatnonzero(res.fallback)
+        if len(todo):
+            self._finish(res, cols, todo, "jit", offset)
+        return res
+
+    def _run_kernel(self, kernel, n: int, cols: list[Column]) -> BatchResult:
+        from aluvm.jit.batch import CONTROL_OUTPUTS
+        by_reg = {(c.key.code, c.key.idx): c for c in cols if c.key.fam == "a"}
+        keep: list[Any] = []            # arrays whose addresses the kernel gets
+        ins = (ctypes.c_void_p * max(1, 2 * len(kernel.inputs)))()
+        for k, r in enumerate(kernel.inputs):
+            col = by_reg[r]
+            vals = np.ascontiguousarray(col.le_matrix())
+            dfn = np.ascontiguousarray(col.defined).view(np.uint8)
+            keep += [vals, dfn]
+            ins[2 * k], ins[2 * k + 1] = vals.ctypes.data, dfn.ctypes.data
+        ctrl = [np.empty(n, dt) for _, dt in CONTROL_OUTPUTS]
+        regs_out = []
+        for c, i in kernel.outputs:
+            w = key_of("a", c, i).width
+            regs_out.append((np.empty((n, w), np.uint8), np.empty(n, np.uint8)))
+        arrays = ctrl + [a for pair in regs_out for a in pair]
+        outs = (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
+        spans = [(s, min(n, s + self.chunk)) for s in range(0, n, self.chunk)]
+        if self.threads > 1 and len(spans) > 1:
+            with ThreadPoolExecutor(self.threads) as pool:
+                list(pool.map(lambda sp: kernel.run(ins, outs, sp[0], sp[1]), spans))
+        else:
+            for s, e in spans:
+                kernel.run(ins, outs, s, e)
+        columns = self._passthrough(cols)
+        for (c, i), (m, d) in zip(kernel.outputs, regs_out):
+            key = key_of("a", c, i)
+            columns[key] = Column.from_le_matrix(key, m, d.view(bool))
+        from aluvm.jit.layout import EXIT_FALLBACK
+        return BatchResult(n, ctrl[1].view(bool), ctrl[2], ctrl[3], columns,
+                           ctrl[0] == EXIT_FALLBACK)
+
+    def _passthrough(self, cols: Sequence[Column]) -> dict[RegKey, Column]:
+        """Input columns as results (what native code does not touch stays as it was)."""
+        want = None if self.outputs is None else set(self.outputs)
+        return {c.key: Column(c.key, c.values.copy(), c.defined.copy()) for c in cols
+                if want is None or c.key in want}
+
+    # -- the single-run path --------------------------------------------------------------
+    def _single_runs(self, n: int, cols: list[Column], offset: int) -> BatchResult:
+        res = BatchResult(n, np.ones(n, bool), np.zeros(n, np.uint16), np.zeros(n, np.uint64),
+                          self._passthrough(cols), np.ones(n, bool))
+        self._finish(res, cols, np.arange(n), self.tier, offset)
+        return res
+
+    def _host_for(self, i: int) -> Any:
+        h = self.host
+        if callable(h):
+            return h(i)
+        if isinstance(h, (list, tuple)):
+            return h[i]
+        return h
+
+    def _runner(self, tier: str) -> Callable[[Registers, int], Any]:
+        lib, entry, prof = self.lib, self.entry, self.profile
+        if self.host is not None:
+            import aluvm
+            return lambda regs, i: aluvm.run(lib, regs, entry=entry, profile=prof, tier=tier,
+                                             host=self._host_for(i))  # type: ignore[call-arg]
+        if tier == "jit":
+            from aluvm.jit.engine import jit_runner
+            return lambda regs, i: jit_runner(lib, regs, entry, prof)
+        if self._machine is None:
+            m = Machine(prof)
+            m.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
+            self._machine = m
+        machine, lid = self._machine, lib.id
+        return lambda regs, i: machine.run(lid, entry, regs)
+
+    def _finish(self, res: BatchResult, cols: Sequence[Column], rows: np.ndarray, tier: str,
+                offset: int) -> None:
+        """Run ``rows`` one by one from the start (exactly :func:`aluvm.run`) and store what
+        they leave in ``res``."""
+        runner = self._runner(tier)
+        # inputs of these rows as Python lists, once (numpy scalars are slow per element)
+        setters = [(c.key.fam, c.key.code, c.key.idx, c.values[rows].tolist(),
+                    c.defined[rows].tolist()) for c in cols]
+        want = None if self.outputs is None else set(self.outputs)
+        found: dict[RegKey, tuple[list[int], list[Any]]] = {}
+        st0, cy0, ca0 = [], [], []
+        cl0 = self.cl0
+        for j, row in enumerate(rows.tolist()):
+            regs = Registers()
+            for fam, code, idx, vals, dfn in setters:
+                if dfn[j]:
+                    if fam == "s":
+                        regs.s[idx] = vals[j]
+                    else:
+                        (regs.a if fam == "a" else regs.f if fam == "f" else regs.r)[code][idx] = vals[j]
+            regs.cl0 = cl0
+            runner(regs, offset + row)
+            st0.append(regs.st0)
+            cy0.append(regs.cy0)
+            ca0.append(regs.ca0)
+            for fam, file in (("a", regs.a), ("f", regs.f), ("r", regs.r), ("s", [regs.s])):
+                table = KEYS[fam]
+                for code, bank in enumerate(file):
+                    if bank.count(None) == len(bank):
+                        continue
+                    keys = table[code]
+                    for idx, v in enumerate(bank):
+                        if v is None:
+                            continue
+                        key = keys[idx]
+                        hit = found.get(key)
+                        if hit is None:
+                            if want is not None and key not in want:
+                                continue
+                            hit = found[key] = ([], [])
+                        hit[0].append(row)
+                        hit[1].append(v)
+        res.st0[rows] = st0
+        res.cy0[rows] = cy0
+        res.ca0[rows] = np.array(ca0, dtype=np.uint64)
+        for key in list(res.columns) + [k for k in found if k not in res.columns]:
+            col = res.columns.get(key)
+            if col is None:
+                col = res.columns[key] = Column.undefined(key, res.n)
+            col.defined[rows] = False
+            hit = found.get(key)
+            if hit is not None:
+                idx, vals = hit
+                col.defined[idx] = True
+                if key.narrow:
+                    col.values[idx] = np.array(vals, dtype=np.uint64).astype(key.dtype)
+                else:
+                    tmp = np.empty(len(vals), object)
+                    tmp[:] = vals
+                    col.values[idx] = tmp
+
+
+__all__ = ["Batch", "BatchResult", "to_columns", "CHUNK"]
