@@ -232,6 +232,7 @@ class BatchKernel:
         self.inputs, self.outputs, self.aset, self.native = inputs, outputs, aset, native
         self.loaded = engine._load(obj, symbol)     # keeps the code alive
         addr = ctypes.cast(self.loaded.fn, ctypes.c_void_p).value
+        assert addr        # (a loaded symbol has an address: _Loaded checked it)
         self.fn = DRIVER_TYPE(addr)
 
     def state(self) -> tuple:

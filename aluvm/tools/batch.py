@@ -287,7 +287,9 @@ class Batch:
             st0.append(regs.st0)
             cy0.append(regs.cy0)
             ca0.append(regs.ca0)
-            for fam, file in (("a", regs.a), ("f", regs.f), ("r", regs.r), ("s", [regs.s])):
+            files: tuple[tuple[str, list[list[Any]]], ...] = (
+                ("a", regs.a), ("f", regs.f), ("r", regs.r), ("s", [regs.s]))
+            for fam, file in files:
                 table = KEYS[fam]
                 for code, bank in enumerate(file):
                     if bank.count(None) == len(bank):
@@ -312,16 +314,16 @@ class Batch:
             if col is None:
                 col = res.columns[key] = Column.undefined(key, res.n)
             col.defined[rows] = False
-            hit = found.get(key)
-            if hit is not None:
-                idx, vals = hit
-                col.defined[idx] = True
+            got = found.get(key)
+            if got is not None:
+                where, vals = got
+                col.defined[where] = True
                 if key.narrow:
-                    col.values[idx] = np.array(vals, dtype=np.uint64).astype(key.dtype)
+                    col.values[where] = np.array(vals, dtype=np.uint64).astype(key.dtype)
                 else:
                     tmp = np.empty(len(vals), object)
                     tmp[:] = vals
-                    col.values[idx] = tmp
+                    col.values[where] = tmp
 
 
 __all__ = ["Batch", "BatchResult", "to_columns", "CHUNK"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Optional, Sequence
@@ -238,33 +239,76 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    """Run one library over many inputs (JSON lines of {regs, st0, cl0, entry})."""
-    from aluvm.tools.service import RequestError, registers_from_request, state_dict
-    from aluvm.machine.interp import get_profile
+    """One library over many inputs: JSON lines (or a Parquet/Arrow file) in, JSON lines out,
+    a one-line summary on stderr."""
+    paths = list(args.paths)
+    if args.code is None and len(paths) != 2:
+        raise CliError("usage: aluvm batch (LIB | --code HEX [--data HEX]) INPUTS [--out FILE]")
+    if args.code is not None and len(paths) != 1:
+        raise CliError("with --code give exactly one INPUTS file ('-' for stdin)")
+    if args.code is None:
+        args.lib = paths.pop(0)
+    inputs = paths[0]
+    if args.ray_address and args.engine != "ray":
+        raise CliError("--ray-address needs --engine ray")
     lib = load_lib(args)
-    get_profile(args.profile)
-    runner = _runner(args.tier)
-    n = ok = 0
-    with _open_input(args.inputs) as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            n += 1
-            try:
-                req = json.loads(line)
-                if not isinstance(req, dict):
-                    raise RequestError("input must be a JSON object")
-                regs = registers_from_request(req)
-                entry = req.get("entry", args.entry)
-                outcome = runner(lib, regs, entry, args.profile)
-                state = state_dict(regs, outcome, lib)
-                ok += bool(state["st0"])
-            except (json.JSONDecodeError, AluError, ValueError) as e:
-                state = {"ok": False, "error": str(e)}
-            if not args.quiet:
-                print(json.dumps(state, sort_keys=True), flush=True)
-    print(f"{ok} of {n} inputs valid", file=sys.stderr)
+    from aluvm.tools.batch import Batch
+    outputs = None
+    if args.outputs is not None:
+        from aluvm.tools.columns import reg_key
+        outputs = [n.strip() for n in args.outputs.split(",") if n.strip()]
+        for name in outputs:
+            reg_key(name)           # ValueError -> one line, exit 2
+    batch = Batch(lib, tier=args.tier, threads=1, entry=args.entry, profile=args.profile,
+                  cl0=args.cl0, outputs=outputs, engine=args.engine, ray_address=args.ray_address)
+    if args.engine == "ray":
+        from aluvm.tools.batch_ray import connect
+        connect(args.ray_address, args.threads)
+    summary = _batch_stream(batch, inputs, args)
+    print(f"aluvm batch: {summary.line()}", file=sys.stderr)
+    if args.fail_on_invalid and (summary.invalid or summary.errors):
+        return 1
     return 0
+
+
+def _batch_stream(batch: Any, inputs: str, args: argparse.Namespace) -> Any:
+    from aluvm.tools.jsonl import CHUNK_LINES, chunks, read_columnar
+    from aluvm.tools.pipeline import run_stream
+    lower = inputs.lower()
+    columnar = lower.endswith((".parquet", ".pq", ".arrow", ".feather", ".ipc", ".arrows"))
+    if inputs != "-" and not Path(inputs).is_file():
+        raise CliError(f"{inputs}: no such file")
+    lines = CHUNK_LINES * (4 if args.engine == "ray" else 1)
+    bar = _progress(inputs)
+    src = None
+    if columnar:
+        items: Any = read_columnar(inputs, lines)
+    else:
+        src = sys.stdin.buffer if inputs == "-" else open(inputs, "rb")
+        items = chunks(src, lines)
+    out = None
+    try:
+        if not args.quiet:
+            out = sys.stdout.buffer if args.out in (None, "-") else open(args.out, "wb")
+        return run_stream(batch, items, out, args.threads, bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+        if src is not None and src is not sys.stdin.buffer:
+            src.close()
+        if out is not None and out is not sys.stdout.buffer:
+            out.close()
+        elif out is not None:
+            out.flush()
+
+
+def _progress(inputs: str) -> Any:
+    """A progress bar with the rate when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+    return tqdm(unit=" inputs", unit_scale=True, file=sys.stderr, desc="aluvm batch",
+                dynamic_ncols=True)
 
 
 def _conform_file(job: tuple[str, str, str]) -> dict:
@@ -375,10 +419,23 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--tier", default="interp", choices=("interp", "jit"))
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     p.set_defaults(func=cmd_exec)
-    p = sub.add_parser("batch", help="run one library over many inputs (JSON lines)")
-    _program_args(p)
-    p.add_argument("--inputs", default="-", help="JSON lines of {regs, st0, cl0, entry}")
+    p = sub.add_parser("batch", help="run one library over many inputs (JSON lines in and out)")
+    p.add_argument("paths", nargs="*", metavar="LIB INPUTS",
+                   help="library file (omit with --code) and the inputs: JSON lines, '-' for "
+                        "stdin, or a .parquet/.arrow file")
+    p.add_argument("--code", help="code segment as hex (instead of LIB)")
+    p.add_argument("--data", help="data segment as hex (with --code)")
+    p.add_argument("--out", help="output file ('-' or absent: stdout)")
+    p.add_argument("--threads", type=_ranged(1, 256, "--threads"), default=os.cpu_count() or 1)
     p.add_argument("--tier", default="jit", choices=("interp", "jit"))
+    p.add_argument("--entry", type=_ranged(0, 0xFFFF, "--entry"), default=0, help="entry offset (u16)")
+    p.add_argument("--cl0", type=_ranged(0, 2**64 - 1, "--cl0"), help="complexity limit (u64)")
+    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+    p.add_argument("--outputs", help="registers to report, e.g. a64[0],a16[2] (default: all defined)")
+    p.add_argument("--engine", default="local", choices=("local", "ray"))
+    p.add_argument("--ray-address", help="join this Ray cluster (default: a local Ray instance)")
+    p.add_argument("--fail-on-invalid", action="store_true",
+                   help="exit 1 when any input is invalid or an error")
     p.add_argument("--quiet", action="store_true", help="only the summary line")
     p.set_defaults(func=cmd_batch)
     p = sub.add_parser("conform", help="run vector files and report per family")

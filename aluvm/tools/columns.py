@@ -39,6 +39,9 @@ class RegKey:
     idx: int
     name: str
 
+    def __reduce__(self) -> tuple:
+        return (reg_key, (self.name,))      # unpickles to the one key of that register
+
     @property
     def order(self) -> tuple[int, int, int]:
         return (_FAM_ORDER[self.fam], self.code, self.idx)
@@ -285,8 +288,9 @@ def vector_matrix(col: Column) -> np.ndarray:
     if key.narrow:
         w = key.width
         return col.values.astype(f">u{w}").view(np.uint8).reshape(n, w)
-    order = "little" if key.fam == "r" else "big"
-    blob = b"".join((0 if v is None else v).to_bytes(key.width, order) for v in col.values)
+    w, little = key.width, key.fam == "r"
+    blob = b"".join((0 if v is None else v).to_bytes(w, "little" if little else "big")
+                    for v in col.values)
     return np.frombuffer(blob, np.uint8).reshape(n, key.width)
 
 

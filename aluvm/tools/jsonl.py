@@ -1,0 +1,421 @@
+"""Batch inputs and outputs as JSON lines (and Arrow/Parquet inputs), converted in bulk.
+
+An input line is ``{"regs": {name: hex}}`` with an optional ``"id"`` (a string or an integer);
+register names and hex encoding are the shared vectors' (``regs`` absent or ``null``, or a
+register given as ``null``: undefined).  The entry point, ``st0`` and ``cl0`` belong to the
+validator: a line that carries them or any other field, names a register that does not exist,
+gives a value of the wrong width or not in hex, or is not a JSON object, gets the output line
+``{"error": "..."}`` (with its ``"id"`` when it had a valid one).
+
+Input is cut into chunks of whole lines.  A chunk is parsed by pyarrow's JSON reader into
+columns; the hex of fixed-width registers becomes numpy arrays in bulk.  Any chunk pyarrow
+rejects or whose shape is unusual (unknown fields, non-string values, bad names...) is parsed
+line by line with orjson instead, which finds the exact error of each line - both paths give
+the same results and messages.  Output lines are assembled column-wise with pyarrow's string
+kernels (``binary_join_element_wise``), never line by line in Python.
+
+An output line: ``{"id"?, "st0", "cy0", "ca0", "regs": {name: hex}}`` with every defined
+register (or those of ``--outputs``) in register order.
+
+Columnar input (:func:`read_columnar`): a Parquet file or an Arrow IPC file/stream with one
+column per register, named like ``a64[0]``: unsigned integers (a8..a64), binary / fixed-size
+binary in the vector byte order, or hex strings; nulls are undefined; an optional ``id``
+column.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional, Sequence
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from aluvm.tools.batch import BatchResult
+from aluvm.tools.columns import (Column, RegKey, columns_from_rows, hex_decode, hex_encode,
+                                 narrow_from_vector, reg_key, vector_matrix)
+
+#: lines per chunk (a chunk is parsed, run and formatted as one unit)
+CHUNK_LINES = 1 << 16
+VALIDATOR_FIELDS = ("entry", "st0", "cl0")
+
+
+class InputError(ValueError):
+    """One input line is malformed (its message becomes the line's ``error``)."""
+
+
+@dataclass
+class Parsed:
+    """A chunk of inputs as columns; rows in ``errors`` are not inputs (their message)."""
+
+    n: int
+    columns: list[Column]
+    ids: Optional[list] = None          # JSON-ready id per row (None: no id)
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+def chunks(stream: Any, lines: int = CHUNK_LINES) -> Iterator[bytes]:
+    """Whole-line chunks of a binary stream."""
+    buf: list[bytes] = []
+    for line in stream:
+        buf.append(line)
+        if len(buf) >= lines:
+            yield _joined(buf)
+            buf = []
+    if buf:
+        yield _joined(buf)
+
+
+def _joined(buf: list[bytes]) -> bytes:
+    data = b"".join(buf)
+    return data if data.endswith(b"\n") else data + b"\n"
+
+
+def parse_chunk(data: bytes) -> Parsed:
+    """A chunk of JSON lines -> columns (fast path, else line by line)."""
+    try:
+        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(use_threads=False,
+                                                                           block_size=1 << 26))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return parse_lines(data)
+    parsed = _from_table(table)
+    return parsed if parsed is not None else parse_lines(data)
+
+
+def _from_table(table: pa.Table) -> Optional[Parsed]:
+    """Columns of a pyarrow-parsed chunk, or None when the chunk needs the line-by-line path."""
+    n = table.num_rows
+    names = set(table.column_names)
+    if names - {"regs", "id"}:
+        return None
+    ids = None
+    if "id" in names:
+        col = table.column("id")
+        if pa.types.is_integer(col.type):
+            ids = col.to_pylist()
+        elif pa.types.is_string(col.type) or pa.types.is_null(col.type):
+            ids = col.to_pylist()
+        else:
+            return None
+    cols: list[Column] = []
+    errors: dict[int, str] = {}
+    if "regs" in names:
+        regs = table.column("regs").combine_chunks()
+        if pa.types.is_null(regs.type):
+            regs = None
+        elif not pa.types.is_struct(regs.type):
+            return None
+        if regs is not None:
+            for k in range(regs.type.num_fields):
+                f = regs.type.field(k)
+                if not (pa.types.is_string(f.type) or pa.types.is_null(f.type)):
+                    return None
+                try:
+                    key = reg_key(f.name)
+                except ValueError:
+                    return None
+                if key.name != f.name:
+                    return None
+                arr = regs.field(k)
+                if regs.null_count:
+                    arr = pc.if_else(regs.is_valid(), arr, pa.nulls(n, arr.type))
+                if pa.types.is_null(arr.type):
+                    continue
+                cols.append(_hex_column(key, arr, errors))
+    cols.sort(key=lambda c: c.key.order)
+    return Parsed(n, cols, ids, errors)
+
+
+def _bad_hex(key: RegKey) -> str:
+    return f"register {key.name}: value must be a hex string"
+
+
+def _hex_column(key: RegKey, arr: pa.Array, errors: dict[int, str]) -> Column:
+    """A string column of hex -> a register column; bad rows go to ``errors``."""
+    n = len(arr)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    valid = np.ones(n, bool) if arr.null_count == 0 else \
+        arr.is_valid().to_numpy(zero_copy_only=False)
+    if key.fam == "s":
+        return _python_column(key, arr.to_pylist(), errors)
+    w = key.width
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], np.int32)[arr.offset:arr.offset + n + 1]
+    lengths = np.diff(offsets)
+    data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    good = valid & (lengths == 2 * w)
+    for row in np.flatnonzero(valid & ~good).tolist():
+        ln = int(lengths[row])
+        errors.setdefault(row, _bad_hex(key) if ln % 2 else
+                          f"register {key.name}: expected {w} bytes, got {ln // 2}")
+    if good.all() and offsets[-1] - offsets[0] == n * 2 * w:
+        chars = data[offsets[0]:offsets[-1]].reshape(n, 2 * w)
+    else:
+        idx = offsets[:-1][good][:, None] + np.arange(2 * w)
+        chars = np.zeros((n, 2 * w), np.uint8) + ord("0")
+        chars[good] = data[idx]
+    raw, bad = hex_decode(chars)
+    bad &= good
+    for row in np.flatnonzero(bad).tolist():
+        errors.setdefault(row, _bad_hex(key))
+    defined = good & ~bad
+    if key.narrow:
+        vals = narrow_from_vector(key, raw)
+        if not defined.all():
+            vals[~defined] = 0
+        return Column(key, vals, defined)
+    blob = raw.tobytes()
+    items: list[Any] = [key.from_vector(blob[k * w:(k + 1) * w]) if d else None
+                        for k, d in enumerate(defined.tolist())]
+    out = np.empty(n, object)
+    out[:] = items
+    return Column(key, out, defined)
+
+
+def _python_column(key: RegKey, values: list, errors: dict[int, str]) -> Column:
+    items: list[Any] = []
+    for row, v in enumerate(values):
+        if v is None:
+            items.append(None)
+            continue
+        try:
+            items.append(key.from_vector(bytes.fromhex(v)))
+        except ValueError as e:
+            errors.setdefault(row, _bad_hex(key) if "hex" in str(e) or "non-hex" in str(e)
+                              else f"register {e}")
+            items.append(None)
+    out = np.empty(len(items), object)
+    out[:] = items
+    return Column(key, out, np.array([v is not None for v in items], bool))
+
+
+def parse_line(line: bytes) -> tuple[Any, dict[str, Optional[bytes]]]:
+    """One input line -> (id or None, ``{name: vector bytes or None}``); InputError says why
+    the line is not an input."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as e:
+        raise InputError(f"not JSON: {e}") from None
+    if not isinstance(obj, dict):
+        raise InputError("input must be a JSON object")
+    ident = obj.get("id")
+    if ident is not None and (not isinstance(ident, (str, int)) or isinstance(ident, bool)):
+        raise InputError("'id' must be a string or an integer")
+    for k in obj:
+        if k in VALIDATOR_FIELDS:
+            raise _with_id(f"'{k}' belongs to the validator, not to the input", ident)
+        if k not in ("regs", "id"):
+            raise _with_id(f"unknown field {k!r}", ident)
+    regs = obj.get("regs")
+    if regs is None:
+        regs = {}
+    if not isinstance(regs, dict):
+        raise _with_id("'regs' must be an object", ident)
+    out: dict[str, Optional[bytes]] = {}
+    for name, val in regs.items():
+        try:
+            key = reg_key(name)
+        except ValueError as e:
+            raise _with_id(str(e), ident) from None
+        if key.name != name:
+            raise _with_id(f"bad register name {name!r}", ident)
+        if val is None:
+            continue
+        if not isinstance(val, str):
+            raise _with_id(_bad_hex(key), ident)
+        try:
+            raw = bytes.fromhex(val)
+        except ValueError:
+            raise _with_id(_bad_hex(key), ident) from None
+        if len(val) != 2 * len(raw):        # fromhex skips whitespace
+            raise _with_id(_bad_hex(key), ident)
+        try:
+            key.from_vector(raw)
+        except ValueError as e:
+            raise _with_id(f"register {e}", ident) from None
+        out[name] = raw
+    return ident, out
+
+
+def _with_id(msg: str, ident: Any) -> InputError:
+    e = InputError(msg)
+    e.id = ident  # type: ignore[attr-defined]
+    return e
+
+
+def parse_lines(data: bytes) -> Parsed:
+    """The exact path: every line through orjson and :func:`parse_line`."""
+    rows: list[dict[str, Optional[bytes]]] = []
+    ids: list[Any] = []
+    errors: dict[int, str] = {}
+    err_ids: dict[int, Any] = {}
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            ident, row = parse_line(line)
+        except InputError as e:
+            errors[len(rows)] = str(e)
+            ident, row = getattr(e, "id", None), {}
+        rows.append(row)
+        ids.append(ident)
+    cols = columns_from_rows(rows)
+    return Parsed(len(rows), cols, ids if any(i is not None for i in ids) else None, errors)
+
+
+# ---- columnar input -----------------------------------------------------------------------
+
+def read_columnar(path: str, rows: int = CHUNK_LINES) -> Iterator[Parsed]:
+    """A Parquet or Arrow IPC file -> chunks of columns.  Raises ValueError (bad usage) for a
+    column that is not a register or of an unusable type."""
+    for batch in _record_batches(path, rows):
+        n = batch.num_rows
+        cols: list[Column] = []
+        ids = None
+        errors: dict[int, str] = {}
+        for name, arr in zip(batch.schema.names, batch.columns):
+            if name == "id":
+                ids = arr.to_pylist()
+                continue
+            key = reg_key(name)
+            cols.append(_arrow_column(key, arr, errors))
+        cols.sort(key=lambda c: c.key.order)
+        yield Parsed(n, cols, ids, errors)
+
+
+def _record_batches(path: str, rows: int) -> Iterator[pa.RecordBatch]:
+    import pyarrow.ipc as ipc
+    lower = path.lower()
+    if lower.endswith((".parquet", ".pq")):
+        import pyarrow.parquet as pq
+        yield from pq.ParquetFile(path).iter_batches(batch_size=rows)
+        return
+    with pa.memory_map(path) as src:
+        try:
+            reader: Any = ipc.open_file(src)
+            batches = (reader.get_batch(k) for k in range(reader.num_record_batches))
+        except pa.ArrowInvalid:
+            src.seek(0)
+            batches = iter(ipc.open_stream(src))
+        for b in batches:
+            for start in range(0, b.num_rows, rows):
+                yield b.slice(start, rows)
+
+
+def _arrow_column(key: RegKey, arr: pa.Array, errors: dict[int, str]) -> Column:
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return _hex_column(key, arr.cast(pa.string()), errors)
+    if pa.types.is_integer(t) and key.narrow:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        vals = arr.fill_null(0).to_numpy(zero_copy_only=False)
+        bits = 8 * key.width
+        if len(vals) and (vals.min() < 0 or int(vals.max()) >= 1 << bits):
+            raise ValueError(f"column {key.name}: values do not fit in {bits} bits")
+        return Column(key, vals.astype(key.dtype), valid)
+    if pa.types.is_binary(t) or pa.types.is_fixed_size_binary(t) or pa.types.is_large_binary(t):
+        items = []
+        for row, v in enumerate(arr.to_pylist()):
+            try:
+                items.append(None if v is None else key.from_vector(v))
+            except ValueError as e:
+                errors.setdefault(row, f"register {e}")
+                items.append(None)
+        out = np.empty(len(items), object)
+        out[:] = items
+        col = Column(key, out, np.array([v is not None for v in items], bool))
+        if key.narrow:
+            col = Column(key, np.array([v or 0 for v in items], dtype=np.uint64).astype(key.dtype),
+                         col.defined)
+        return col
+    raise ValueError(f"column {key.name}: type {t} cannot hold this register")
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+def _fixed_strings(prefix: bytes, body: np.ndarray, suffix: bytes,
+                   valid: Optional[np.ndarray]) -> pa.Array:
+    """Equal-length strings ``prefix + row + suffix`` as one pyarrow array (no per-row work)."""
+    n, w = body.shape
+    width = len(prefix) + w + len(suffix)
+    m = np.empty((n, width), np.uint8)
+    m[:, :len(prefix)] = np.frombuffer(prefix, np.uint8)
+    m[:, len(prefix):len(prefix) + w] = body
+    if suffix:
+        m[:, len(prefix) + w:] = np.frombuffer(suffix, np.uint8)
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    validity = None
+    nulls = 0
+    if valid is not None and not valid.all():
+        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+        nulls = int(n - valid.sum())
+    return pa.Array.from_buffers(pa.string(), n, [validity, pa.py_buffer(offsets),
+                                                  pa.py_buffer(m)], null_count=nulls)
+
+
+def _reg_piece(col: Column) -> pa.Array:
+    key = col.key
+    prefix = f',"{key.name}":"'.encode()
+    if key.fam != "s":
+        return _fixed_strings(prefix, hex_encode(vector_matrix(col)), b'"', col.defined)
+    items = [None if not d else f',"{key.name}":"{v.hex()}"'
+             for v, d in zip(col.values.tolist(), col.defined.tolist())]
+    return pa.array(items, pa.string())
+
+
+def _id_piece(ids: list) -> pa.Array:
+    return pa.array([b'"id":' + orjson.dumps(i) + b"," if i is not None else b"" for i in ids],
+                    pa.binary()).cast(pa.string())
+
+
+def format_lines(res: BatchResult, ids: Optional[list] = None,
+                 errors: Optional[dict[int, str]] = None) -> bytes:
+    """JSON output lines of a chunk, in input order."""
+    n = res.n
+    if n == 0:
+        return b""
+    cols = [res.columns[k] for k in sorted(res.columns, key=lambda k: k.order)]
+    regs: Any = pa.scalar("")
+    if cols:
+        # each piece starts with its comma; undefined registers are nulls joined as "" (the
+        # join's "skip" mode drops rows where every piece is null), then the first comma goes
+        joined = pc.binary_join_element_wise(*[_reg_piece(c) for c in cols], pa.scalar(""),
+                                             "", null_handling="replace", null_replacement="")
+        regs = pc.utf8_slice_codeunits(joined, 1)
+    head = pc.if_else(pa.array(res.st0), '"st0":true,"cy0":', '"st0":false,"cy0":')
+    pieces = [pa.scalar("{")]
+    if ids is not None:
+        pieces.append(_id_piece(ids))
+    pieces += [head, pc.cast(pa.array(res.cy0), pa.string()), pa.scalar(',"ca0":'),
+               pc.cast(pa.array(res.ca0), pa.string()), pa.scalar(',"regs":{'), regs,
+               pa.scalar("}}\n")]
+    lines = pc.binary_join_element_wise(*pieces, "")
+    if errors:
+        rows = sorted(errors)
+        mask = np.zeros(n, bool)
+        mask[rows] = True
+        err = [orjson.dumps({**({"id": ids[r]} if ids is not None and ids[r] is not None else {}),
+                             "error": errors[r]}).decode() + "\n" for r in rows]
+        lines = pc.replace_with_mask(lines, pa.array(mask), pa.array(err, pa.string()))
+    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    offsets = np.frombuffer(lines.buffers()[1], np.int32)[lines.offset:lines.offset + n + 1]
+    return memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]].tobytes()
+
+
+def counts(res: BatchResult, errors: dict[int, str]) -> tuple[int, int, int]:
+    """(valid, invalid, errors) of a chunk."""
+    ok = res.st0.copy()
+    if errors:
+        ok[sorted(errors)] = False
+    valid = int(ok.sum())
+    return valid, res.n - valid - len(errors), len(errors)
+
+
+__all__ = ["InputError", "Parsed", "chunks", "parse_chunk", "parse_lines", "parse_line",
+           "read_columnar", "format_lines", "counts", "CHUNK_LINES"]

@@ -1,0 +1,166 @@
+"""``aluvm batch``: JSON lines in and out, bad lines as error lines, summary, exit codes,
+columnar input; the bulk (pyarrow) and line-by-line (orjson) parsers agree."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+V20 = "18016101180062012000630119012101201023011819240118004101191143012803211a23012a0321"
+GOOD = ('{"regs":{"a64[0]":"0000000000000005","a64[1]":"0000000000000009","a64[2]":'
+        '"0000000000000001","a64[3]":"0000000000000002","a64[4]":"0000000000000000",'
+        '"a16[0]":"0007","a16[1]":"0007","a16[2]":"0001","a16[3]":"0002","a16[4]":"0004",'
+        '"a32[0]":"00000003","a32[1]":"00000001","a32[2]":"00000006","a32[3]":"00000006"}}')
+
+BAD_LINES = [
+    ('{"regs":{},"entry":70000}', "'entry' belongs to the validator"),
+    ('{"entry":"0"}', "'entry' belongs to the validator"),
+    ('{"st0":false}', "'st0' belongs to the validator"),
+    ('{"cl0":5}', "'cl0' belongs to the validator"),
+    ('{"regs":{},"colour":1}', "unknown field 'colour'"),
+    ('not json', "not JSON"),
+    ('[1,2]', "input must be a JSON object"),
+    ('{"regs":{"a65[0]":"00"}}', "bad register name"),
+    ('{"regs":{"a64[0]":"00"}}', "a64[0]: expected 8 bytes, got 1"),
+    ('{"regs":{"a16[0]":"zz00"}}', "a16[0]: value must be a hex string"),
+    ('{"regs":{"a16[0]":5}}', "a16[0]: value must be a hex string"),
+    ('{"regs":[1]}', "'regs' must be an object"),
+    ('{"regs":{},"id":[1]}', "'id' must be a string or an integer"),
+]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cache_dir():
+    with pytest.MonkeyPatch.context() as mp:
+        if "ALUVM_JIT_CACHE" not in os.environ:
+            mp.setenv("ALUVM_JIT_CACHE",
+                      str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
+        yield
+
+
+def batch(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aluvm.tools.cli", "batch", *args],
+                          input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def lines_of(text: str) -> list[dict]:
+    return [json.loads(x) for x in text.splitlines()]
+
+
+@pytest.mark.parametrize("tier", ["jit", "interp"])
+def test_bad_lines_become_error_lines(tier: str) -> None:
+    stdin = "\n".join([GOOD] + [b for b, _ in BAD_LINES] + ['{"regs":{},"id":"last"}']) + "\n"
+    r = batch("--code", V20, "-", "--tier", tier, stdin=stdin)
+    assert r.returncode == 0, r.stderr
+    out = lines_of(r.stdout)
+    assert len(out) == len(BAD_LINES) + 2
+    assert out[0]["st0"] is True and out[0]["ca0"] == 29 and out[0]["regs"]["a64[2]"] == "000000000000000c"
+    for (line, msg), got in zip(BAD_LINES, out[1:]):
+        assert set(got) == {"error"} and msg in got["error"], (line, got)
+    assert out[-1] == {"id": "last", "st0": False, "cy0": 0, "ca0": 3, "regs": {}}
+    summary = r.stderr.strip().splitlines()[-1]
+    assert f"{len(BAD_LINES) + 2} inputs, 1 valid, 1 invalid, {len(BAD_LINES)} errors" in summary
+    assert "runs/s" in summary
+    r = batch("--code", V20, "-", "--tier", tier, "--fail-on-invalid", stdin=stdin)
+    assert r.returncode == 1
+    r = batch("--code", V20, "-", "--fail-on-invalid", stdin=GOOD + "\n")
+    assert r.returncode == 0 and "1 inputs, 1 valid, 0 invalid, 0 errors" in r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("--code", V20),                                        # no inputs
+    ("--code", V20, "a.jsonl", "b.jsonl"),
+    ("/nonexistent/x.alu", "/nonexistent/in.jsonl"),
+    ("--code", V20, "/nonexistent/in.jsonl"),
+    ("--code", "zz", "-"),
+    ("--code", V20, "-", "--entry", "70000"),
+    ("--code", V20, "-", "--outputs", "a64[99]"),
+    ("--code", V20, "-", "--threads", "0"),
+    ("--code", V20, "-", "--ray-address", "1.2.3.4:1"),
+])
+def test_bad_usage_exits_2(args: tuple) -> None:
+    r = batch(*args, stdin="")
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("aluvm: error:") and len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.stderr
+
+
+def test_fast_and_line_parsers_agree(tmp_path: Path) -> None:
+    """A chunk pyarrow reads in bulk and the same lines through orjson give the same output."""
+    from aluvm import DEFAULT_ISAE, Lib
+    from aluvm.tools.batch import Batch
+    from aluvm.tools.jsonl import format_lines, parse_chunk, parse_lines
+    rng = np.random.default_rng(3)
+    lines = []
+    for k in range(3000):
+        regs = {f"a16[{i}]": f"{int(rng.integers(0, 6)):04x}" for i in range(5)
+                if rng.random() > 0.05}
+        regs.update({f"a64[{i}]": f"{int(rng.integers(0, 9)):016x}" for i in range(5)})
+        if k % 97 == 0:
+            regs["a64[1]"] = "12"                       # wrong width: an error line
+        if k % 89 == 0:
+            regs["a16[2]"] = "00g0"                     # not hex
+        if k % 50 == 0:
+            regs["a128[3]"] = f"{k:032x}"
+            regs["s16[1]"] = "00ff" * (k % 5)
+        lines.append(json.dumps({"id": k, "regs": regs}))
+    data = ("\n".join(lines) + "\n").encode()
+    fast, slow = parse_chunk(data), parse_lines(data)
+    assert fast.n == slow.n == 3000 and fast.errors == slow.errors and fast.ids == slow.ids
+    assert len(fast.errors) > 40
+    b = Batch(Lib.with_(DEFAULT_ISAE, bytes.fromhex(V20)), threads=1)
+    out_fast = format_lines(b.run_columns(fast.n, fast.columns), fast.ids, fast.errors)
+    out_slow = format_lines(b.run_columns(slow.n, slow.columns), slow.ids, slow.errors)
+    assert out_fast == out_slow
+    parsed = [json.loads(x) for x in out_fast.splitlines()]
+    assert [p["id"] for p in parsed] == list(range(3000))
+    row = parsed[50]
+    assert row["regs"]["a128[3]"] == f"{50:032x}" and row["regs"]["s16[1]"] == ""
+    assert "a16[0]" in parsed[1]["regs"] or "a16[0]" not in json.loads(lines[1])["regs"]
+
+
+def test_tiers_outputs_and_files_agree(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    names = [f"a16[{i}]" for i in range(5)] + [f"a32[{i}]" for i in range(4)] + \
+        [f"a64[{i}]" for i in range(5)]
+    rows = []
+    for k in range(2000):
+        regs = {}
+        for n in names:
+            w = int(n[1:n.index("[")]) // 4
+            regs[n] = f"{int(rng.integers(0, 4)):0{w}x}"
+        rows.append({"regs": regs})
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    outs = {}
+    for tier in ("jit", "interp"):
+        dst = tmp_path / f"out-{tier}.jsonl"
+        r = batch("--code", V20, str(src), "--out", str(dst), "--tier", tier, "--threads", "2")
+        assert r.returncode == 0, r.stderr
+        outs[tier] = dst.read_text()
+    assert outs["jit"] == outs["interp"]
+    # the same inputs as Parquet: one column per register, unsigned integers
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pa.table({n: pa.array([int(r["regs"][n], 16) for r in rows],
+                                  pa.uint16() if n.startswith("a16") else
+                                  pa.uint32() if n.startswith("a32") else pa.uint64())
+                      for n in names})
+    pq.write_table(table, tmp_path / "in.parquet")
+    r = batch("--code", V20, str(tmp_path / "in.parquet"), "--out", str(tmp_path / "p.jsonl"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "p.jsonl").read_text() == outs["jit"]
+    # --outputs keeps just those registers
+    r = batch("--code", V20, str(src), "--outputs", "a64[2],a16[3]")
+    got = lines_of(r.stdout)
+    assert all(set(g["regs"]) <= {"a64[2]", "a16[3]"} for g in got)
+    full = lines_of(outs["jit"])
+    assert [g["regs"].get("a64[2]") for g in got] == [f["regs"].get("a64[2]") for f in full]

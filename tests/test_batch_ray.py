@@ -1,0 +1,78 @@
+"""The Ray engine: a local Ray instance started here; results identical to the local engine,
+in input order; the CLI joins the same instance with --ray-address."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aluvm import DEFAULT_ISAE, Batch, Lib
+from aluvm.asm import assemble, assemble_file
+
+from conftest import ROOT
+from test_batch import LOOP, VALIDATE20, assert_same, v20_inputs
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with pytest.MonkeyPatch.context() as mp:
+        if "ALUVM_JIT_CACHE" not in os.environ:
+            mp.setenv("ALUVM_JIT_CACHE",
+                      str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
+        started = not ray.is_initialized()
+        if started:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        yield ray.get_runtime_context().gcs_address
+        if started:
+            ray.shutdown()
+
+
+def test_ray_equals_local_validate20(cluster) -> None:
+    lib = Lib.with_(DEFAULT_ISAE, VALIDATE20)
+    inputs = v20_inputs(60_000, seed=21)
+    remote = Batch(lib, engine="ray", threads=2).run(inputs)
+    local = Batch(lib, threads=2).run(inputs)
+    assert_same(remote, local)
+    assert 0 < remote.st0.sum() < len(remote)
+
+
+def test_ray_fallbacks_and_cl0(cluster) -> None:
+    """Inputs that leave native code are finished on the workers, identically."""
+    lib = assemble(LOOP)
+    rng = np.random.default_rng(4)
+    inputs = {"a64[0]": np.ma.masked_array(rng.integers(0, 40, 5000, dtype=np.uint64),
+                                           mask=rng.random(5000) < 0.05)}
+    remote = Batch(lib, engine="ray", cl0=100).run(inputs)
+    local = Batch(lib, cl0=100).run(inputs)
+    assert_same(remote, local)
+    assert remote.fallback.any()
+    sha = assemble_file(ROOT / "examples" / "sha256_commitment.aluasm")
+    msgs = [b"AluVM commitment" if k % 2 else bytes(k % 9) for k in range(300)]
+    assert_same(Batch(sha, engine="ray", tier="interp").run({"s16[0]": msgs}),
+                Batch(sha).run({"s16[0]": msgs}))
+
+
+def test_cli_joins_the_cluster(cluster, tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    src = tmp_path / "in.jsonl"
+    lines = [json.dumps({"id": k, "regs": {"a64[0]": f"{int(rng.integers(0, 5)):016x}",
+                                           "a64[1]": f"{int(rng.integers(0, 5)):016x}"}})
+             for k in range(3000)]
+    src.write_text("\n".join(lines + ['{"entry":1}']) + "\n")
+    outs = []
+    for extra in (["--engine", "ray", "--ray-address", cluster], []):
+        r = subprocess.run([sys.executable, "-m", "aluvm.tools.cli", "batch", "--code",
+                            VALIDATE20.hex(), str(src), *extra], capture_output=True, text=True,
+                           cwd=ROOT, timeout=120)
+        assert r.returncode == 0, r.stderr
+        outs.append(r.stdout)
+        assert "3001 inputs" in r.stderr and "1 errors" in r.stderr
+    assert outs[0] == outs[1]
