@@ -40,8 +40,11 @@ from aluvm.machine.interp import Profile, Program
 from aluvm.machine.registers import A_BITS
 
 from aluvm.jit import codegen, layout, runtime
-from aluvm.jit import engine
+from aluvm.jit.backend import LOOP_PASSES, OPT_LEVEL, RESOLVED, backend
+from aluvm.jit.cache import _extensions_digest, code_cache, key as cache_key
+from aluvm.jit.elf import undefined_symbols
 from aluvm.jit.lift import lift
+from aluvm.jit.loader import loader
 
 #: the driver's C signature
 DRIVER_TYPE = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
@@ -195,17 +198,17 @@ def driver_ir(p: Plan, symbol: str, inputs: tuple[Reg, ...], outputs: tuple[Reg,
 
 
 #: IR passes of a kernel: inline the library into the loop, then the JIT's usual clean-up
-KERNEL_PASSES = ("always_inliner",) + engine.LOOP_PASSES
+KERNEL_PASSES = ("always_inliner",) + LOOP_PASSES
 
 
 def compile_kernel_ir(ir: str) -> bytes:
     """Kernel IR -> optimised object file (every kernel is optimised: it runs many times)."""
-    with engine._LOCK:
-        st = engine._llvm()
+    be = backend()
+    with be.lock:
         module = llvm.parse_assembly(ir)
         module.verify()
-        tm = st["tm"][engine.OPT_LEVEL]
-        pto = llvm.create_pipeline_tuning_options(speed_level=engine.OPT_LEVEL)
+        tm = be.machines[OPT_LEVEL]
+        pto = llvm.create_pipeline_tuning_options(speed_level=OPT_LEVEL)
         pb = llvm.create_pass_builder(tm, pto)
         pm = llvm.create_new_module_pass_manager()
         try:
@@ -217,7 +220,7 @@ def compile_kernel_ir(ir: str) -> bytes:
             pb.close()
             pto.close()
         obj = tm.emit_object(module)
-    missing = engine.undefined_symbols(obj) - set(engine._RESOLVED) - set(runtime.symbols())
+    missing = undefined_symbols(obj) - set(RESOLVED) - set(runtime.symbols())
     if missing:
         raise RuntimeError(f"kernel references unresolved symbols {sorted(missing)}")
     return obj
@@ -230,7 +233,7 @@ class BatchKernel:
                  outputs: tuple[Reg, ...], aset: tuple[Reg, ...], native: bool) -> None:
         self.obj, self.symbol = obj, symbol
         self.inputs, self.outputs, self.aset, self.native = inputs, outputs, aset, native
-        self.loaded = engine._load(obj, symbol)     # keeps the code alive
+        self.loaded = loader().load(obj, symbol, code_cache())     # keeps the code alive
         addr = ctypes.cast(self.loaded.fn, ctypes.c_void_p).value
         assert addr        # (a loaded symbol has an address: _Loaded checked it)
         self.fn = DRIVER_TYPE(addr)
@@ -266,16 +269,17 @@ def get_kernel(prog: Program, entry: int, cl0: Optional[int], inputs: tuple[Reg,
         hit = _KERNELS.get(mkey)
     if hit is not None:
         return hit
-    key = engine._key("batch-kernel", f"lib={prog.id.hex()}", f"profile={prog.profile.name}",
-                      f"ext={engine._extensions_digest(prog.profile)}", f"entry={entry}",
+    key = cache_key("batch-kernel", f"lib={prog.id.hex()}", f"profile={prog.profile.name}",
+                      f"ext={_extensions_digest(prog.profile)}", f"entry={entry}",
                       f"cl0={cl0}", f"ins={ins}", f"outs={outs}")
     symbol = f"aluvm_batch_{key[:32]}"
-    disk = engine._disk_load(key)
+    cache = code_cache()
+    disk = cache.load(key)
     obj = disk[1] if disk is not None and disk[0].get("symbol") == symbol else None
     if obj is None:
         t0 = time.perf_counter()
         obj = compile_kernel_ir(driver_ir(p, symbol, ins, outs, entry, cl0))
-        engine._disk_store(key, {"symbol": symbol,
+        cache.store(key, {"symbol": symbol,
                                  "compile_ms": (time.perf_counter() - t0) * 1e3}, obj)
     kernel = BatchKernel(obj, symbol, ins, outs, p.aset, p.native)
     with _LOCK:

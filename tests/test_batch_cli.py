@@ -47,8 +47,17 @@ def _cache_dir():
 
 
 def batch(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """``aluvm batch`` in a process of its own (end to end, stdin and stdout)."""
     return subprocess.run([sys.executable, "-m", "aluvm.tools.cli", "batch", *args],
                           input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def batch_here(capsys, *args: str) -> tuple[int, str, str]:
+    """``aluvm batch`` in this process (same code path, no interpreter start-up)."""
+    from aluvm.tools.cli import main
+    code = main(["batch", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
 def lines_of(text: str) -> list[dict]:
@@ -56,23 +65,34 @@ def lines_of(text: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("tier", ["jit", "interp"])
-def test_bad_lines_become_error_lines(tier: str) -> None:
+def test_bad_lines_become_error_lines(tier: str, tmp_path: Path, capsys) -> None:
     stdin = "\n".join([GOOD] + [b for b, _ in BAD_LINES] + ['{"regs":{},"id":"last"}']) + "\n"
-    r = batch("--code", V20, "-", "--tier", tier, stdin=stdin)
-    assert r.returncode == 0, r.stderr
-    out = lines_of(r.stdout)
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(stdin)
+    code, _, err = batch_here(capsys, "--code", V20, str(src), "--tier", tier, "--out", str(dst))
+    assert code == 0, err
+    out = lines_of(dst.read_text())
     assert len(out) == len(BAD_LINES) + 2
     assert out[0]["st0"] is True and out[0]["ca0"] == 29 and out[0]["regs"]["a64[2]"] == "000000000000000c"
     for (line, msg), got in zip(BAD_LINES, out[1:]):
         assert set(got) == {"error"} and msg in got["error"], (line, got)
     assert out[-1] == {"id": "last", "st0": False, "cy0": 0, "ca0": 3, "regs": {}}
-    summary = r.stderr.strip().splitlines()[-1]
+    summary = err.strip().splitlines()[-1]
     assert f"{len(BAD_LINES) + 2} inputs, 1 valid, 1 invalid, {len(BAD_LINES)} errors" in summary
     assert "runs/s" in summary
-    r = batch("--code", V20, "-", "--tier", tier, "--fail-on-invalid", stdin=stdin)
-    assert r.returncode == 1
-    r = batch("--code", V20, "-", "--fail-on-invalid", stdin=GOOD + "\n")
-    assert r.returncode == 0 and "1 inputs, 1 valid, 0 invalid, 0 errors" in r.stderr
+    code, _, _ = batch_here(capsys, "--code", V20, str(src), "--tier", tier, "--fail-on-invalid",
+                            "--quiet")
+    assert code == 1
+
+
+def test_end_to_end_stdin_stdout() -> None:
+    """A real process: stdin to stdout, exit status by --fail-on-invalid."""
+    r = batch("--code", V20, "-", "--fail-on-invalid", stdin=GOOD + "\n" + GOOD + "\n")
+    assert r.returncode == 0 and "2 inputs, 2 valid, 0 invalid, 0 errors" in r.stderr, r.stderr
+    assert [x["st0"] for x in lines_of(r.stdout)] == [True, True]
+    r = batch("--code", V20, "-", "--fail-on-invalid", stdin=GOOD + "\n{\n")
+    assert r.returncode == 1 and "1 errors" in r.stderr
+    assert lines_of(r.stdout)[1]["error"].startswith("not JSON")
 
 
 @pytest.mark.parametrize("args", [
@@ -86,11 +106,10 @@ def test_bad_lines_become_error_lines(tier: str) -> None:
     ("--code", V20, "-", "--threads", "0"),
     ("--code", V20, "-", "--ray-address", "1.2.3.4:1"),
 ])
-def test_bad_usage_exits_2(args: tuple) -> None:
-    r = batch(*args, stdin="")
-    assert r.returncode == 2, r.stderr
-    assert r.stderr.startswith("aluvm: error:") and len(r.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in r.stderr
+def test_bad_usage_exits_2(args: tuple, capsys) -> None:
+    code, _, err = batch_here(capsys, *[a if a != "-" else "/nonexistent/in.jsonl" for a in args])
+    assert code == 2, err
+    assert err.startswith("aluvm: error:") and len(err.strip().splitlines()) == 1
 
 
 def test_fast_and_line_parsers_agree(tmp_path: Path) -> None:
@@ -127,7 +146,7 @@ def test_fast_and_line_parsers_agree(tmp_path: Path) -> None:
     assert "a16[0]" in parsed[1]["regs"] or "a16[0]" not in json.loads(lines[1])["regs"]
 
 
-def test_tiers_outputs_and_files_agree(tmp_path: Path) -> None:
+def test_tiers_outputs_and_files_agree(tmp_path: Path, capsys) -> None:
     rng = np.random.default_rng(8)
     names = [f"a16[{i}]" for i in range(5)] + [f"a32[{i}]" for i in range(4)] + \
         [f"a64[{i}]" for i in range(5)]
@@ -143,8 +162,9 @@ def test_tiers_outputs_and_files_agree(tmp_path: Path) -> None:
     outs = {}
     for tier in ("jit", "interp"):
         dst = tmp_path / f"out-{tier}.jsonl"
-        r = batch("--code", V20, str(src), "--out", str(dst), "--tier", tier, "--threads", "2")
-        assert r.returncode == 0, r.stderr
+        code, _, err = batch_here(capsys, "--code", V20, str(src), "--out", str(dst), "--tier",
+                                  tier, "--threads", "2")
+        assert code == 0, err
         outs[tier] = dst.read_text()
     assert outs["jit"] == outs["interp"]
     # the same inputs as Parquet: one column per register, unsigned integers
@@ -155,12 +175,14 @@ def test_tiers_outputs_and_files_agree(tmp_path: Path) -> None:
                                   pa.uint32() if n.startswith("a32") else pa.uint64())
                       for n in names})
     pq.write_table(table, tmp_path / "in.parquet")
-    r = batch("--code", V20, str(tmp_path / "in.parquet"), "--out", str(tmp_path / "p.jsonl"))
-    assert r.returncode == 0, r.stderr
+    code, _, err = batch_here(capsys, "--code", V20, str(tmp_path / "in.parquet"), "--out",
+                              str(tmp_path / "p.jsonl"))
+    assert code == 0, err
     assert (tmp_path / "p.jsonl").read_text() == outs["jit"]
     # --outputs keeps just those registers
-    r = batch("--code", V20, str(src), "--outputs", "a64[2],a16[3]")
-    got = lines_of(r.stdout)
+    code, _, err = batch_here(capsys, "--code", V20, str(src), "--outputs", "a64[2],a16[3]",
+                              "--out", str(tmp_path / "o.jsonl"))
+    got = lines_of((tmp_path / "o.jsonl").read_text())
     assert all(set(g["regs"]) <= {"a64[2]", "a16[3]"} for g in got)
     full = lines_of(outs["jit"])
     assert [g["regs"].get("a64[2]") for g in got] == [f["regs"].get("a64[2]") for f in full]

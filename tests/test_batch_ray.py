@@ -35,7 +35,15 @@ def cluster():
             ray.shutdown()
 
 
-def test_ray_equals_local_validate20(cluster) -> None:
+def test_ray_engine(cluster, tmp_path: Path) -> None:
+    """One test (one Ray instance, whatever pytest-xdist does): validate20, fallbacks and cl0,
+    the interpreter tier, and the CLI joining the instance."""
+    _validate20()
+    _fallbacks_and_cl0()
+    _cli_joins_the_cluster(cluster, tmp_path)
+
+
+def _validate20() -> None:
     lib = Lib.with_(DEFAULT_ISAE, VALIDATE20)
     inputs = v20_inputs(60_000, seed=21)
     remote = Batch(lib, engine="ray", threads=2).run(inputs)
@@ -44,7 +52,7 @@ def test_ray_equals_local_validate20(cluster) -> None:
     assert 0 < remote.st0.sum() < len(remote)
 
 
-def test_ray_fallbacks_and_cl0(cluster) -> None:
+def _fallbacks_and_cl0() -> None:
     """Inputs that leave native code are finished on the workers, identically."""
     lib = assemble(LOOP)
     rng = np.random.default_rng(4)
@@ -60,7 +68,7 @@ def test_ray_fallbacks_and_cl0(cluster) -> None:
                 Batch(sha).run({"s16[0]": msgs}))
 
 
-def test_cli_joins_the_cluster(cluster, tmp_path: Path) -> None:
+def _cli_joins_the_cluster(cluster: str, tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     src = tmp_path / "in.jsonl"
     lines = [json.dumps({"id": k, "regs": {"a64[0]": f"{int(rng.integers(0, 5)):016x}",
