@@ -56,7 +56,7 @@ class ArithEmitters(FunctionSkeleton):
             if w == 1024:
                 ok = self.value(f"xor i1 {self._sw1024_overflow(x, y, r)}, true")
                 return self.store_signed(r, w), ok
-            return self.store_signed(r, w), "true"
+            return self.store_signed(r, w, nonneg_likely=True), "true"
         self._arith(compute)
 
     def op_sub_a(self, li: LInstr) -> None:
@@ -69,7 +69,7 @@ class ArithEmitters(FunctionSkeleton):
                 ny = self.value(f"sub {ty} 0, {y}")
                 ok = self.value(f"xor i1 {self._sw1024_overflow(x, ny, r)}, true")
                 return self.store_signed(r, w), ok
-            return self.store_signed(r, w), "true"
+            return self.store_signed(r, w, nonneg_likely=True), "true"
         self._arith(compute)
 
     def op_mul_a(self, li: LInstr) -> None:

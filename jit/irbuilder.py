@@ -5,6 +5,13 @@ computes something returns the name of its result.  The builder knows nothing ab
 """
 from __future__ import annotations
 
+from typing import Optional
+
+
+#: branch-weight metadata of :meth:`IRBuilder.cbr` (appended to every module, see METADATA)
+LIKELY, UNLIKELY = "!0", "!1"
+METADATA = '!0 = !{!"branch_weights", i32 2000, i32 1}\n!1 = !{!"branch_weights", i32 1, i32 2000}\n'
+
 
 def int_type(w: int) -> str:
     """The LLVM integer type of width ``w``."""
@@ -18,6 +25,7 @@ class IRBuilder:
         self.out: list[str] = []
         self.n = 0
         self.decls: set[str] = set()
+        self.block_label = "entry"      # the basic block being emitted (for phi operands)
 
     def fresh(self) -> str:
         """A new SSA name."""
@@ -36,6 +44,7 @@ class IRBuilder:
     def begin(self, label: str) -> None:
         """Start the basic block ``label``."""
         self.out.append(f"{label}:")
+        self.block_label = label
 
     def value(self, text: str) -> str:
         """Emit ``%new = text``; returns ``%new``."""
@@ -52,9 +61,11 @@ class IRBuilder:
         """Unconditional branch."""
         self.emit(f"br label %{label}")
 
-    def cbr(self, cond: str, yes: str, no: str) -> None:
-        """Conditional branch on the i1 ``cond``."""
-        self.emit(f"br i1 {cond}, label %{yes}, label %{no}")
+    def cbr(self, cond: str, yes: str, no: str, likely: Optional[bool] = None) -> None:
+        """Conditional branch on the i1 ``cond``; ``likely``: ``cond`` is (un)likely to hold,
+        as branch weights (``!prof``) that keep LLVM from turning the branch into a select."""
+        prof = "" if likely is None else f", !prof {LIKELY if likely else UNLIKELY}"
+        self.emit(f"br i1 {cond}, label %{yes}, label %{no}{prof}")
 
     def select(self, cond: str, ty: str, a: str, b: str) -> str:
         """``cond ? a : b`` of type ``ty``."""
@@ -73,4 +84,4 @@ class IRBuilder:
         return self.value(f"getelementptr inbounds i8, ptr %rf, i64 {off}")
 
 
-__all__ = ["IRBuilder", "int_type"]
+__all__ = ["IRBuilder", "int_type", "LIKELY", "UNLIKELY", "METADATA"]

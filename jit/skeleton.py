@@ -47,7 +47,7 @@ from aluvm.machine.registers import A_BITS
 
 from aluvm.jit import layout
 from aluvm.jit import runtime
-from aluvm.jit.irbuilder import IRBuilder, int_type
+from aluvm.jit.irbuilder import METADATA, IRBuilder, int_type
 from aluvm.jit.layout import EXIT_END, EXIT_FALLBACK, OFF
 from aluvm.jit.lift import CFG, Block, LInstr
 
@@ -160,9 +160,26 @@ class FunctionSkeleton(IRBuilder):
             self.emit(call)
         return [self.value(f"load {ty}, ptr {q}") for q in slots[:p.results]] + flag
 
-    def store_signed(self, v: str, w: int) -> str:
-        """The reference's write of a signed-layout result (intmath.store_signed)."""
-        return v if w == 8 else self.primitive("store_signed", w, [v])[0]
+    def store_signed(self, v: str, w: int, nonneg_likely: bool = False) -> str:
+        """The reference's write of a signed-layout result (intmath.store_signed).
+
+        ``nonneg_likely`` (add/sub results): the rule as a branch that is predicted not to be
+        taken, so a loop-carried register is not delayed by the rule's dependency chain;
+        otherwise (a mul result is negative half the time) branch-free."""
+        if w == 8:
+            return v
+        if not nonneg_likely or w > SSA_MAX:
+            return self.primitive("store_signed", w, [v])[0]
+        neg = self.value(f"icmp slt i{w} {v}, 0")
+        fix, done = self.label("ss.neg"), self.label("ss.done")
+        here = self.block_label
+        self.cbr(neg, fix, done, likely=False)
+        self.begin(fix)
+        kept = self.primitive("store_signed", w, [v])[0]
+        there = self.block_label
+        self.br(done)
+        self.begin(done)
+        return self.value(f"phi i{w} [ {v}, %{here} ], [ {kept}, %{there} ]")
 
     def signed_key(self, x: str, w: int) -> tuple[str, str]:
         """(positive?, key) of the reference's defective signed ordering."""
@@ -192,7 +209,7 @@ class FunctionSkeleton(IRBuilder):
         self.epilogue()
         decls = "\n".join(sorted(self.decls))
         return (f"define i32 @{self.name}(ptr noalias nocapture %rf, i32 %pos) nounwind {{\n"
-                + "\n".join(head + body + tail) + "\n}\n\n" + decls + "\n")
+                + "\n".join(head + body + tail) + "\n}\n\n" + decls + "\n" + METADATA)
 
     def narrow(self) -> list:
         """The registers kept in allocas (loaded on entry, stored on exit)."""
@@ -226,8 +243,11 @@ class FunctionSkeleton(IRBuilder):
             v = self.value(f"load {ty}, ptr {self.gep(OFF[name])}")
             self.emit(f"store {ty} {v}, ptr %{name}p")
         h = self.value(f"load i8, ptr {self.gep(OFF['has_cl0'])}")
-        self.emit(f"%nocl = icmp eq i8 {h}, 0")
-        self.emit(f"%cl0 = load i64, ptr {self.gep(OFF['cl0'])}")
+        nocl = self.value(f"icmp eq i8 {h}, 0")
+        cl0 = self.value(f"load i64, ptr {self.gep(OFF['cl0'])}")
+        # the complexity a block may reach: cl0, or (no limit) 2^64 - 1, where saturation
+        # begins - a block that would saturate leaves to the interpreter, which is exact
+        self.emit(f"%lim = select i1 {nocl}, i64 -1, i64 {cl0}")
         self.emit(f"%bp = load i32, ptr {self.gep(OFF['bp'])}")
         self.emit("store i32 0, ptr %xcodep")
         self.emit("store i32 %pos, ptr %xposp")
@@ -264,9 +284,11 @@ class FunctionSkeleton(IRBuilder):
         self.begin(f"b{start}")
         ca = self.value("load i64, ptr %ca0p")
         cost = blk.cost
-        total = self.intrinsic("llvm.uadd.sat.i64", "i64", [("i64", ca), ("i64", str(cost))])
-        fits = self.value(f"icmp ult i64 {total}, %cl0")
-        ok = self.value(f"or i1 %nocl, {fits}")
+        # ca0 + cost < lim, i.e. ca0 < lim -sat cost (loop-invariant): the block cannot reach
+        # the limit, and ca0 + cost cannot overflow
+        room = self.intrinsic("llvm.usub.sat.i64", "i64", [("i64", "%lim"), ("i64", str(cost))])
+        ok = self.value(f"icmp ult i64 {ca}, {room}")
+        total = self.value(f"add nuw i64 {ca}, {cost}")
         go, slow = f"b{start}.go", f"b{start}.slow"
         self.cbr(ok, go, slow)
         self.begin(slow)           # the limit may be reached inside: interpreter, per instruction
