@@ -30,9 +30,15 @@ CONTROL = CTRL_KEYS - {"reserved"}
 
 
 def make_supports(profile) -> Callable[[Instr], bool]:
-    """The compile predicate for ``profile``: a data instruction compiles only while the
-    profile's semantics for its key are the core ones codegen implements."""
+    """The compile predicate for ``profile``: codegen implements the reference's semantics, so
+    a data instruction compiles where the profile's op for its key is the reference's, or where
+    the profile's override declares (:attr:`~aluvm.machine.interp.Profile.differs`) that it
+    differs from it only where the reference panics - native code leaves every reference panic
+    to the interpreter, which then runs the profile's own op.  An override without a
+    declaration never compiles."""
     same = {k for k in SUPPORTED if profile.ops.get(k) is ops_core.OPS.get(k)}
+    declared = {k: profile.differs[k] for k in SUPPORTED
+                if k not in same and k in getattr(profile, "differs", {})}
 
     def supports(ins: Instr) -> bool:
         form = ins.form
@@ -43,10 +49,17 @@ def make_supports(profile) -> Callable[[Instr], bool]:
             return True
         if form.special == NOP:
             return key == "nop_spec"          # the reference's nop never advances: interpreter
-        if key not in same:
+        if key in same:
+            pred = SUPPORTED[key]
+            return pred is None or pred(dict(zip(form.args, ins.args)))
+        regions = declared.get(key)
+        if regions is None:
+            return False
+        args = dict(zip(form.args, ins.args))
+        if any(r.covers(args) and not r.panics_only for r in regions):
             return False
         pred = SUPPORTED[key]
-        return pred is None or pred(dict(zip(form.args, ins.args)))
+        return pred is None or pred(args)
     return supports
 
 

@@ -44,6 +44,8 @@ class Profile:
     table: tuple
     ops: Mapping[str, Callable[..., None]]
     fixed_control: bool   # S5/S6 call stack, S11 zero-extended code, S12 missing lib fails
+    #: where ops differ from the reference's (key -> regions); see :mod:`aluvm.semantics.differs`
+    differs: Mapping[str, tuple] = field(default_factory=dict)
     #: host ISA extensions: ISAE id -> {opcode: forms}; see :mod:`aluvm.extensions`
     extensions: Mapping[str, Mapping[int, tuple]] = field(default_factory=dict)
     _tables: dict = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -75,7 +77,9 @@ REFERENCE = Profile("reference", isa.REFERENCE_TABLE,
                     _ops(ops_core.OPS, ops_bytes.REFERENCE_OPS, ops_crypto.REFERENCE_OPS), False)
 SPEC = Profile("spec", isa.SPEC_TABLE,
                _ops(REFERENCE.ops, ops_core.SPEC_OVERRIDES, ops_bytes.SPEC_OVERRIDES,
-                    ops_crypto.SPEC_OVERRIDES, ops_float_spec.SPEC_OVERRIDES), True)
+                    ops_crypto.SPEC_OVERRIDES, ops_float_spec.SPEC_OVERRIDES), True,
+               {**ops_core.SPEC_DIFFERS, **ops_bytes.SPEC_DIFFERS, **ops_crypto.SPEC_DIFFERS,
+                **ops_float_spec.SPEC_DIFFERS})
 PROFILES = {"reference": REFERENCE, "spec": SPEC}
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from aluvm.errors import Panic
+from aluvm.semantics.differs import AT_PANICS, Differs
 from aluvm.machine.registers import A_BITS, R_BITS, Registers
 
 Op = Callable[..., None]
@@ -612,3 +613,5 @@ SPEC_OVERRIDES: dict[str, Op] = {
     "ins": ins_spec,
     "del_": del_spec,
 }
+#: each replacement differs only where the reference panics
+SPEC_DIFFERS: dict[str, tuple[Differs, ...]] = {k: AT_PANICS for k in SPEC_OVERRIDES}

@@ -11,6 +11,7 @@ from typing import Callable, Optional
 
 from aluvm.semantics.floats import core as floats
 from aluvm.errors import Panic
+from aluvm.semantics.differs import AT_PANICS, EVERYWHERE, Differs, on
 from aluvm.semantics.intmath import (add1024_sw, div_sw, mul1024_sw, reverse_bits, shr_signed,
                       signed_key, store_signed, sub1024_sw, sx, wrap_signed)
 from aluvm.machine.registers import A_BITS, A_MASK, R_BITS, R_MASK, Registers
@@ -679,4 +680,18 @@ SPEC_OVERRIDES: dict[str, Op] = {
     "and": _logic_spec("and"), "or": _logic_spec("or"), "xor": _logic_spec("xor"),
     "gt_r": gt_r_spec, "lt_r": lt_r_spec,
     "shl": _undefined_wide_safe(shl), "scl": _undefined_wide_safe(scl),
+}
+
+_R_CODES = range(8, 16)           # RegAR codes of the R registers
+#: where each override differs from the reference (see :mod:`aluvm.semantics.differs`)
+SPEC_DIFFERS: dict[str, tuple[Differs, ...]] = {
+    "stp": AT_PANICS,                                   # a defined register (P1)
+    "st": AT_PANICS,                                    # st.add into a16..a1024 (P2)
+    "rem": AT_PANICS,                                   # P4-P6
+    # div.sw: the reference's panics (P18/P19); a1024 with MIN also without a panic
+    "div_a": (on(flags={1}, reg={7}), on(True, flags={1})),
+    "and": (on(True, reg=_R_CODES),), "or": (on(True, reg=_R_CODES),),   # r2048+ (P20)
+    "xor": (on(True, reg=_R_CODES),),
+    "gt_r": EVERYWHERE, "lt_r": EVERYWHERE,
+    "shl": AT_PANICS, "scl": AT_PANICS,                 # an undefined a16..a1024 (P3)
 }

@@ -26,6 +26,7 @@ from aluvm.semantics import digests
 from aluvm.semantics.curves import ed25519
 from aluvm.semantics.curves import secp256k1
 from aluvm.errors import Panic
+from aluvm.semantics.differs import EVERYWHERE, Differs
 
 _R160, _R256, _R512 = 1, 2, 3
 _A256 = 5
@@ -206,6 +207,7 @@ SPEC_OVERRIDES: dict[str, Callable[..., None]] = {
     "ed_add": ed_add_spec,
     "ed_neg": ed_neg_spec,
 }
+SPEC_DIFFERS: dict[str, tuple[Differs, ...]] = {k: EVERYWHERE for k in SPEC_OVERRIDES}
 
 __all__ = ["REFERENCE_OPS", "SPEC_OVERRIDES", "ED_PANIC"] + sorted(
     {f.__name__ for f in REFERENCE_OPS.values()} | {f.__name__ for f in SPEC_OVERRIDES.values()})

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from aluvm.semantics.differs import EVERYWHERE, Differs
 from aluvm.semantics.floats import core as floats
 from aluvm.semantics.core import make_arith_f, make_cmp_f, make_cnv_af, make_cnv_f, make_cnv_fa
 
@@ -56,6 +57,7 @@ SPEC_OVERRIDES: dict[str, Op] = {
     "gt_f": gt_f, "lt_f": lt_f,
     "add_f": add_f, "sub_f": sub_f, "mul_f": mul_f, "div_f": div_f,
 }
+SPEC_DIFFERS: dict[str, tuple[Differs, ...]] = {k: EVERYWHERE for k in SPEC_OVERRIDES}
 
 __all__ = ["SPEC_OVERRIDES", "cnv_f", "cnv_af", "cnv_fa", "gt_f", "lt_f",
            "add_f", "sub_f", "mul_f", "div_f"]
