@@ -689,7 +689,7 @@ SPEC_DIFFERS: dict[str, tuple[Differs, ...]] = {
     "st": AT_PANICS,                                    # st.add into a16..a1024 (P2)
     "rem": AT_PANICS,                                   # P4-P6
     # div.sw: the reference's panics (P18/P19); a1024 with MIN also without a panic
-    "div_a": (on(flags={1}, reg={7}), on(True, flags={1})),
+    "div_a": (on(flags={1, 2, 3}, reg={7}), on(True, flags={1, 2, 3})),
     "and": (on(True, reg=_R_CODES),), "or": (on(True, reg=_R_CODES),),   # r2048+ (P20)
     "xor": (on(True, reg=_R_CODES),),
     "gt_r": EVERYWHERE, "lt_r": EVERYWHERE,
