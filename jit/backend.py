@@ -76,6 +76,20 @@ class LLVMBackend:
             if not fn.is_declaration:
                 fpm.run(fn, pb)
 
+    def inline_always(self, module: Any) -> None:
+        """Inline every ``alwaysinline`` function (a fixed one-pass list: no leak).  (Hold
+        :attr:`lock`.)"""
+        pto = llvm.create_pipeline_tuning_options(speed_level=OPT_LEVEL)
+        pb = llvm.create_pass_builder(self.machines[OPT_LEVEL], pto)
+        pm = llvm.create_new_module_pass_manager()
+        try:
+            pm.add_always_inliner_pass()
+            pm.run(module, pb)
+        finally:            # llvmlite frees these only when asked
+            pm.close()
+            pb.close()
+            pto.close()
+
     def module(self, ir: str, level: int) -> Any:
         """Parse, verify and optimise IR text (hold :attr:`lock`)."""
         module = llvm.parse_assembly(ir)

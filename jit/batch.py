@@ -40,7 +40,7 @@ from aluvm.machine.interp import Profile, Program
 from aluvm.machine.registers import A_BITS
 
 from aluvm.jit import codegen, layout, runtime
-from aluvm.jit.backend import LOOP_PASSES, OPT_LEVEL, RESOLVED, backend
+from aluvm.jit.backend import OPT_LEVEL, RESOLVED, backend
 from aluvm.jit.cache import _extensions_digest, code_cache, key as cache_key
 from aluvm.jit.elf import undefined_symbols
 from aluvm.jit.lift import lift
@@ -197,29 +197,16 @@ def driver_ir(p: Plan, symbol: str, inputs: tuple[Reg, ...], outputs: tuple[Reg,
     return _inlined(p.ir, p.fn_name) + "\n" + "\n".join(L) + "\n"
 
 
-#: IR passes of a kernel: inline the library into the loop, then the JIT's usual clean-up
-KERNEL_PASSES = ("always_inliner",) + LOOP_PASSES
-
-
 def compile_kernel_ir(ir: str) -> bytes:
     """Kernel IR -> optimised object file (every kernel is optimised: it runs many times)."""
     be = backend()
     with be.lock:
         module = llvm.parse_assembly(ir)
         module.verify()
-        tm = be.machines[OPT_LEVEL]
-        pto = llvm.create_pipeline_tuning_options(speed_level=OPT_LEVEL)
-        pb = llvm.create_pass_builder(tm, pto)
-        pm = llvm.create_new_module_pass_manager()
-        try:
-            for name in KERNEL_PASSES:
-                getattr(pm, f"add_{name}_pass")()
-            pm.run(module, pb)
-        finally:
-            pm.close()
-            pb.close()
-            pto.close()
-        obj = tm.emit_object(module)
+        # inline the library into the loop, then the JIT's usual optimisation
+        be.inline_always(module)
+        be.optimize(module, OPT_LEVEL)
+        obj = be.machines[OPT_LEVEL].emit_object(module)
     missing = undefined_symbols(obj) - set(RESOLVED) - set(runtime.symbols())
     if missing:
         raise RuntimeError(f"kernel references unresolved symbols {sorted(missing)}")
