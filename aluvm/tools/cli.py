@@ -98,32 +98,6 @@ def print_state(state: dict[str, Any], as_json: bool, extra: Optional[dict] = No
             print(f"{k}: {v}")
 
 
-def _trace_printer() -> Callable:
-    snap: dict[str, Any] = {}
-
-    def trace(prog, pos, regs, when):
-        nonlocal snap
-        if when == "before":
-            snap = {**regs.defined(), "st0": regs.st0, "cy0": regs.cy0}
-            return
-        ins = prog.decode_at(pos)
-        from aluvm.tools.service import display
-        now = {**regs.defined(), "st0": regs.st0, "cy0": regs.cy0}
-        changes = [f"{k}={_fmt(now.get(k))}" for k in sorted(set(now) | set(snap))
-                   if now.get(k) != snap.get(k)]
-        text = display(ins) if ins else "?"
-        print(f"{pos:04x}  {text:<40} {' '.join(changes)}", file=sys.stderr)
-    return trace
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "~"
-    if isinstance(v, bytes):
-        return "0x" + v.hex()
-    return str(v).lower() if isinstance(v, bool) else str(v)
-
-
 # ---- subcommands --------------------------------------------------------------------------
 
 def _runner(tier: str):
@@ -142,23 +116,44 @@ def _execute(args: argparse.Namespace, tier: str) -> dict[str, Any]:
     lib = load_lib(args)
     regs = build_registers(args)
     get_profile(args.profile)
-    if getattr(args, "trace", False):
-        from aluvm.machine.interp import Machine
-        machine = Machine(get_profile(args.profile))
-        machine.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
-        outcome = machine.run(lib.id, args.entry, regs, trace=_trace_printer())
-    else:
-        outcome = _runner(tier)(lib, regs, args.entry, args.profile)
+    outcome = _runner(tier)(lib, regs, args.entry, args.profile)
     return state_dict(regs, outcome, lib)
 
 
+def _execute_traced(args: argparse.Namespace, tier: str, keep: bool = False):
+    """A traced run in ``tier``; records go to stderr as they happen (unless ``keep``, which
+    collects them instead).  Returns the final state and the trace run."""
+    from aluvm.machine.interp import get_profile
+    from aluvm.tools.service import state_dict
+    from aluvm.tools.trace import step_line, traced_run
+    lib = load_lib(args)
+    regs = build_registers(args)
+    get_profile(args.profile)
+    fmt = args.trace_format
+
+    def emit(step) -> None:
+        print(step_line(step, fmt), file=sys.stderr)
+    run = traced_run(lib, regs, args.entry, args.profile, tier,
+                     sink=None if keep else emit, keep=keep)
+    return state_dict(regs, run.outcome, lib), run
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    state = _execute(args, "interp")
+    if args.trace:
+        state, _ = _execute_traced(args, "interp")
+    else:
+        state = _execute(args, "interp")
     print_state(state, args.json)
     return 0
 
 
 def cmd_jit(args: argparse.Namespace) -> int:
+    """``--trace`` runs the JIT tier one instruction per native call (see
+    :mod:`aluvm.tools.jitstep`); ``--stats`` then says so and counts the steps."""
+    if args.trace:
+        state, run = _execute_traced(args, "jit")
+        print_state(state, args.json, run.stats if args.stats else None)
+        return 0
     from aluvm.jit.engine import last_stats
     state = _execute(args, "jit")
     print_state(state, args.json, last_stats() if args.stats else None)
@@ -166,18 +161,50 @@ def cmd_jit(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """Final states of both tiers; with ``--trace`` also both traces, and the first
+    instruction at which they part."""
     a = _execute(args, "interp")
     b = _execute(args, "jit")
     diffs = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    report: dict[str, Any] = {"identical": not diffs, "differences": {
+        k: {"interp": a.get(k), "jit": b.get(k)} for k in diffs}}
+    first = None
+    if args.trace:
+        from aluvm.tools.trace import first_difference
+        _, ta = _execute_traced(args, "interp", keep=True)
+        _, tb = _execute_traced(args, "jit", keep=True)
+        first = first_difference(ta.steps, tb.steps)
+        report["trace"] = {"identical": first is None, "steps": [len(ta.steps), len(tb.steps)],
+                           "first_difference": first.to_json() if first else None,
+                           "jit_path": tb.stats}
+        report["identical"] = not diffs and first is None
     if args.json:
-        print(json.dumps({"identical": not diffs, "differences": {
-            k: {"interp": a.get(k), "jit": b.get(k)} for k in diffs}}, sort_keys=True))
-    elif diffs:
+        print(json.dumps(report, sort_keys=True))
+    else:
         for k in diffs:
             print(f"{k}: interp={a.get(k)!r} jit={b.get(k)!r}")
-    else:
-        print("identical")
-    return 1 if diffs else 0
+        if first is not None:
+            print(first.describe())
+        if report["identical"]:
+            print("identical" + (f" (traces of {len(ta.steps)} steps)" if args.trace else ""))
+    return 0 if report["identical"] else 1
+
+
+def cmd_debug(args: argparse.Namespace) -> int:
+    """An interactive step debugger (see :mod:`aluvm.tools.debugger`)."""
+    from aluvm.machine.interp import get_profile
+    from aluvm.tools.debugger import Debugger, Session, labels_for
+    lib = load_lib(args)
+    regs = build_registers(args)
+    get_profile(args.profile)
+    source = args.source or (args.lib if args.lib and args.lib.endswith(".aluasm") else None)
+    try:
+        labels = labels_for(source, lib, args.profile)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    session = Session(lib, regs, args.entry, args.profile, labels)
+    Debugger(session, as_json=args.json).cmdloop()
+    return 0
 
 
 def cmd_disasm(args: argparse.Namespace) -> int:
@@ -379,7 +406,10 @@ def _program_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--st0", choices=("true", "false"), help="initial st0")
     p.add_argument("--entry", type=_ranged(0, 0xFFFF, "--entry"), default=0, help="entry offset (u16)")
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
-    p.add_argument("--trace", action="store_true", help="print each executed instruction to stderr")
+    p.add_argument("--trace", action="store_true",
+                   help="print one record per executed instruction to stderr")
+    p.add_argument("--trace-format", choices=("text", "jsonl"), default="text",
+                   help="trace records as readable text (default) or JSON lines")
     p.add_argument("--json", action="store_true", help="final state as one JSON object")
 
 
@@ -396,6 +426,10 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="run both tiers and diff every field (exit 1 on difference)")
     _program_args(p)
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("debug", help="step debugger (pdb/gdb-like prompt; commands from stdin too)")
+    _program_args(p)
+    p.add_argument("--source", help="the .aluasm source of LIB, for its labels")
+    p.set_defaults(func=cmd_debug)
     p = sub.add_parser("disasm", help="disassemble a library")
     p.add_argument("lib", nargs="?")
     p.add_argument("--code")
@@ -454,7 +488,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         args = make_parser().parse_args(argv)
         if not getattr(args, "func", None):
-            raise CliError("missing subcommand (run, jit, compare, asm, disasm, info, exec, batch, conform)")
+            raise CliError("missing subcommand (run, jit, compare, debug, analyze, fmt, asm, disasm, info, "
+                           "exec, batch, conform)")
         return args.func(args)
     except CliError as e:
         print(f"aluvm: error: {e}", file=sys.stderr)

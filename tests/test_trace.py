@@ -1,0 +1,142 @@
+"""Traces: both tiers agree instruction by instruction; `compare --trace` finds an injected
+difference in the JIT at the instruction that has it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import LOCAL_VECTORS, ROOT
+
+from aluvm.asm import assemble
+from aluvm.machine.registers import Registers
+from aluvm.tools import cli
+from aluvm.tools.trace import first_difference, traced_run
+
+LOOP = """
+.MAIN
+        put     a64[0],5
+        put     a64[1],3
+loop:   add.uc  a64[1],a64[0]
+        sub.uc  a64[1],a64[2]
+        lt.u    a64[0],a64[3]
+        jif     loop
+        ret
+"""
+
+
+def _run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def loop_file(tmp_path):
+    path = tmp_path / "loop.aluasm"
+    path.write_text(LOOP)
+    return str(path)
+
+
+def test_text_trace_lists_every_instruction_with_its_writes(loop_file, capsys) -> None:
+    code, out, err = _run_cli(capsys, "run", "--trace", loop_file, "--reg", "a64[2]=0x40",
+                              "--reg", "a64[3]=20")
+    assert code == 0
+    lines = err.splitlines()
+    assert lines[0].startswith("0000  put     a64[0],5") and "a64[0]: ~ -> 0x0000000000000005" in lines[0]
+    # add.uc a64[1],a64[0] writes a64[0] <- 3 + 5
+    assert lines[2].startswith("0008  add.uc") and "0x0000000000000005 -> 0x0000000000000008" in lines[2]
+    assert "st0=true cy0=0 ca0=5" in lines[2]
+    # sub.uc a64[1],a64[2] writes a64[2] <- 3 - 0x40: overflow, undefined, st0 false
+    assert "a64[2]: 0x0000000000000040 -> ~" in lines[3] and "st0=false" in lines[3]
+    # a64[0] goes 5, 8, ... 20: 5 rounds of 4 instructions, the 2 puts and the ret
+    assert len(lines) == 2 + 5 * 4 + 1
+
+
+def test_jsonl_trace_is_the_same_run_in_both_tiers(loop_file) -> None:
+    def trace(tier: str) -> list[dict]:
+        r = subprocess.run([sys.executable, "-m", "aluvm.tools.cli", tier, "--trace",
+                            "--trace-format", "jsonl", "--json", loop_file, "--reg", "a64[3]=9",
+                            "--reg", "a64[2]=1"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return [json.loads(x) for x in r.stderr.splitlines()]
+    a, b = trace("run"), trace("jit")
+    assert [x["tier"] for x in a] == ["interp"] * len(a)
+    assert all(x["tier"] == "native" for x in b)           # every instruction here compiles
+    assert set(a[0]) == {"n", "lib", "pos", "ins", "writes", "st0", "cy0", "ca0", "cp0", "tier"}
+    strip = [{k: v for k, v in x.items() if k != "tier"} for x in a]
+    assert strip == [{k: v for k, v in x.items() if k != "tier"} for x in b]
+    # sub.uc a64[1],a64[2]: a64[2] <- 3 - 1
+    assert a[3]["writes"] == {"a64[2]": ["0000000000000001", "0000000000000002"]}
+
+
+def test_jit_trace_says_how_it_ran_in_stats(loop_file, capsys) -> None:
+    code, out, err = _run_cli(capsys, "jit", "--trace", "--stats", loop_file, "--reg", "a64[3]=2",
+                              "--reg", "a64[2]=0")
+    assert code == 0
+    assert "trace_path: jit single-step" in out and "trace_native_steps: 7" in out
+
+
+def test_compare_trace_identical(loop_file, capsys) -> None:
+    code, out, _ = _run_cli(capsys, "compare", "--trace", "--json", loop_file, "--reg", "a64[3]=30",
+                            "--reg", "a64[2]=1")
+    report = json.loads(out)
+    assert code == 0 and report["identical"] and report["trace"]["identical"]
+    assert report["trace"]["steps"][0] == report["trace"]["steps"][1] > 20
+
+
+def test_compare_trace_finds_an_injected_jit_difference(loop_file, capsys, monkeypatch, tmp_path) -> None:
+    """The JIT's `sub` is patched to compute an addition: the traces part at the first `sub`,
+    offset 0x000b, step 3, in the register it writes."""
+    from aluvm.jit import codegen, engine
+    monkeypatch.setenv("ALUVM_JIT_CACHE", "off")
+    monkeypatch.setattr(codegen.FnGen, "op_sub_a", codegen.FnGen.op_add_a)
+    engine.clear_memory_cache()
+    try:
+        code, out, _ = _run_cli(capsys, "compare", "--trace", "--json", loop_file,
+                                "--reg", "a64[3]=30", "--reg", "a64[2]=1")
+    finally:
+        monkeypatch.undo()
+        engine.clear_memory_cache()
+    report = json.loads(out)
+    assert code == 1 and not report["identical"]
+    first = report["trace"]["first_difference"]
+    assert (first["step"], first["pos"]) == (3, 0x0B) and first["instruction"].startswith("sub.uc")
+    assert first["fields"] == ["writes"]
+    assert first["interp"]["writes"]["a64[2]"][1] == "0000000000000002"   # 3 - 1
+    assert first["jit"]["writes"]["a64[2]"][1] == "0000000000000004"      # 3 + 1
+
+
+def test_compare_trace_text_names_the_instruction(loop_file, capsys, monkeypatch) -> None:
+    from aluvm.jit import codegen, engine
+    monkeypatch.setenv("ALUVM_JIT_CACHE", "off")
+    monkeypatch.setattr(codegen.FnGen, "op_lt_a", codegen.FnGen.op_gt_a)
+    engine.clear_memory_cache()
+    try:
+        code, out, _ = _run_cli(capsys, "compare", "--trace", loop_file, "--reg", "a64[3]=30",
+                                "--reg", "a64[2]=1")
+    finally:
+        monkeypatch.undo()
+        engine.clear_memory_cache()
+    assert code == 1
+    assert "traces differ at step 4: 000e  lt.u    a64[0],a64[3]  (st0)" in out
+
+
+def test_vector_slice_traces_identical_in_both_tiers() -> None:
+    """The first programs of each family of the committed vector slice (the whole shared set:
+    `make trace-vectors`)."""
+    from aluvm.tools.trace import compare_vectors
+    files = sorted(str(p) for p in LOCAL_VECTORS.glob("*.jsonl.gz"))
+    n, bad = compare_vectors(files, per_file=16, max_jumps=200)
+    assert n >= 12 * 12
+    assert not bad, "\n".join(f"{vid}: {d.describe()}" for vid, d in bad[:5])
+
+
+def test_first_difference_of_different_lengths() -> None:
+    lib = assemble(".MAIN\n put a8[0],1\n put a8[1],2\n")
+    a = traced_run(lib, Registers(), 0, "reference").steps
+    assert first_difference(a, a) is None
+    d = first_difference(a, a[:1])
+    assert d is not None and d.index == 1 and d.b is None and d.fields() == ["length"]
