@@ -90,16 +90,16 @@ def test_compare_trace_identical(loop_file, capsys) -> None:
 def test_compare_trace_finds_an_injected_jit_difference(loop_file, capsys, monkeypatch, tmp_path) -> None:
     """The JIT's `sub` is patched to compute an addition: the traces part at the first `sub`,
     offset 0x000b, step 3, in the register it writes."""
-    from aluvm.jit import codegen, engine
+    from aluvm.jit import cache, codegen
     monkeypatch.setenv("ALUVM_JIT_CACHE", "off")
-    monkeypatch.setattr(codegen.FnGen, "op_sub_a", codegen.FnGen.op_add_a)
-    engine.clear_memory_cache()
+    prev = cache.use_code_cache(None)       # a fresh code cache, without the disk
+    monkeypatch.setattr(codegen.LibraryFunction, "op_sub_a", codegen.LibraryFunction.op_add_a)
     try:
         code, out, _ = _run_cli(capsys, "compare", "--trace", "--json", loop_file,
                                 "--reg", "a64[3]=30", "--reg", "a64[2]=1")
     finally:
         monkeypatch.undo()
-        engine.clear_memory_cache()
+        cache.use_code_cache(prev)
     report = json.loads(out)
     assert code == 1 and not report["identical"]
     first = report["trace"]["first_difference"]
@@ -110,16 +110,16 @@ def test_compare_trace_finds_an_injected_jit_difference(loop_file, capsys, monke
 
 
 def test_compare_trace_text_names_the_instruction(loop_file, capsys, monkeypatch) -> None:
-    from aluvm.jit import codegen, engine
+    from aluvm.jit import cache, codegen
     monkeypatch.setenv("ALUVM_JIT_CACHE", "off")
-    monkeypatch.setattr(codegen.FnGen, "op_lt_a", codegen.FnGen.op_gt_a)
-    engine.clear_memory_cache()
+    prev = cache.use_code_cache(None)       # a fresh code cache, without the disk
+    monkeypatch.setattr(codegen.LibraryFunction, "op_lt_a", codegen.LibraryFunction.op_gt_a)
     try:
         code, out, _ = _run_cli(capsys, "compare", "--trace", loop_file, "--reg", "a64[3]=30",
                                 "--reg", "a64[2]=1")
     finally:
         monkeypatch.undo()
-        engine.clear_memory_cache()
+        cache.use_code_cache(prev)
     assert code == 1
     assert "traces differ at step 4: 000e  lt.u    a64[0],a64[3]  (st0)" in out
 

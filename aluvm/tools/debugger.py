@@ -78,7 +78,9 @@ class Session:
                 return
             assert isinstance(where, LibSite)
             self.site = where
-            if until is EVERYWHERE:
+            # a transfer (call, ret) counts as a step; it may also land on a stop
+            if until is EVERYWHERE or (until is not None and where.lib == self.lib.id
+                                       and where.pos in until):
                 return
 
     def step(self) -> None:
@@ -193,9 +195,8 @@ class Debugger(cmd.Cmd):
     def emptyline(self) -> bool:
         return False
 
-    def default(self, line: str) -> bool:
+    def default(self, line: str) -> None:
         self.say(f"unknown command {line.split()[0]!r}: `help` lists the commands")
-        return False
 
     def onecmd(self, line: str) -> bool:
         try:

@@ -75,8 +75,12 @@ class JitStepper:
         return unit
 
     def _compile(self, prog: Program, pos: int, ins: Any) -> Optional[Any]:
-        from aluvm.jit import codegen, engine
+        from aluvm.jit import codegen
+        from aluvm.jit.backend import backend
+        from aluvm.jit.cache import code_cache
+        from aluvm.jit.compiled import CompiledLib
         from aluvm.jit.lift import CFG, CTRL_KEYS, Block, LInstr
+        from aluvm.jit.loader import loader
         if not codegen.make_supports(prog.profile)(ins):
             return None
         li = LInstr(pos, ins)
@@ -90,23 +94,23 @@ class JitStepper:
         cfg.n_compiled = 1
         symbol = f"aluvm_step_{os.getpid()}_{next(_SERIAL)}"
         ir, aset = codegen.generate(cfg, prog, symbol)
-        obj = engine.compile_ir(ir, 0)
+        obj = backend().compile_ir(ir, 0)
         meta = {"symbol": symbol, "roots": [pos], "leaders": [pos], "entries": [pos], "hot": [],
                 "aset": [list(x) for x in aset], "compiled_instrs": 1, "fallback_instrs": 0,
                 "fallback_keys": {}, "blocks": 1, "native_blocks": 1}
         self.compiled += 1
-        return engine.CompiledLib(prog, meta, engine._load(obj, symbol))
+        return CompiledLib(prog, meta, loader().load(obj, symbol, code_cache()))
 
     def native_step(self, unit: Any, regs: Registers, pos: int) -> Optional[tuple[int, int]]:
         """Run one instruction natively: ``(exit code, next offset)``, or ``None`` when native
         code handed the instruction back without running it."""
-        from aluvm.jit import engine
+        from aluvm.jit.compiled import _new_buffer
         from aluvm.jit.layout import EXIT_FALLBACK
         if self._buffer is None:
-            self._buffer = engine._new_buffer()
+            self._buffer = _new_buffer()
         buf, rf, addr = self._buffer
         try:
-            unit._sync_in(regs, buf, rf)
+            unit._in(regs, buf)
         except (OverflowError, ValueError):
             return None
         snapshot = (regs.ca0, regs.cy0, regs.st0)
