@@ -207,6 +207,32 @@ def cmd_debug(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """Rewrite .aluasm files in canonical layout; ``--check``: only report (exit 1 if any
+    would change); ``--stdout``: print instead of writing."""
+    from aluvm.tools.fmt import FormatError, format_file
+    changed = []
+    for name in args.files:
+        if not Path(name).exists():
+            raise CliError(f"{name}: no such file")
+        try:
+            text, differs = format_file(name, args.profile, write=not (args.check or args.stdout))
+        except FormatError as e:
+            raise CliError(str(e)) from None
+        if args.stdout:
+            print(text, end="")
+        if differs:
+            changed.append(name)
+    if args.check:
+        for name in changed:
+            print(f"{name}: not in canonical layout")
+        return 1 if changed else 0
+    if not args.stdout:
+        for name in changed:
+            print(f"{name}: formatted", file=sys.stderr)
+    return 0
+
+
 def cmd_disasm(args: argparse.Namespace) -> int:
     lib = load_lib(args)
     from aluvm.asm import disassemble
@@ -430,6 +456,12 @@ def make_parser() -> argparse.ArgumentParser:
     _program_args(p)
     p.add_argument("--source", help="the .aluasm source of LIB, for its labels")
     p.set_defaults(func=cmd_debug)
+    p = sub.add_parser("fmt", help="rewrite .aluasm sources in canonical layout")
+    p.add_argument("files", nargs="+", metavar="FILE.aluasm")
+    p.add_argument("--check", action="store_true", help="exit 1 if a file is not formatted")
+    p.add_argument("--stdout", action="store_true", help="print the formatted text")
+    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+    p.set_defaults(func=cmd_fmt)
     p = sub.add_parser("disasm", help="disassemble a library")
     p.add_argument("lib", nargs="?")
     p.add_argument("--code")
