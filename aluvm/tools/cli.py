@@ -233,6 +233,27 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Control-flow graph, dead code, certain failures, JIT coverage and counter bounds."""
+    from aluvm.machine.interp import get_profile
+    from aluvm.tools.analyze import analyze, to_dot, to_text
+    from aluvm.tools.debugger import labels_for
+    lib = load_lib(args)
+    get_profile(args.profile)
+    source = args.lib if args.lib and args.lib.endswith(".aluasm") else None
+    labels = labels_for(source, lib, args.profile) if source else {}
+    a = analyze(lib, args.entry, args.profile, cl0=args.cl0)
+    if args.json:
+        out = a.to_json()
+        out["labels"] = labels
+        print(json.dumps(out, sort_keys=True))
+    elif args.dot:
+        print(to_dot(a, labels), end="")
+    else:
+        print(to_text(a, labels), end="")
+    return 0
+
+
 def cmd_disasm(args: argparse.Namespace) -> int:
     lib = load_lib(args)
     from aluvm.asm import disassemble
@@ -456,6 +477,17 @@ def make_parser() -> argparse.ArgumentParser:
     _program_args(p)
     p.add_argument("--source", help="the .aluasm source of LIB, for its labels")
     p.set_defaults(func=cmd_debug)
+    p = sub.add_parser("analyze", help="control flow, dead code, JIT coverage, ca0/cy0 bounds")
+    p.add_argument("lib", nargs="?")
+    p.add_argument("--code")
+    p.add_argument("--data")
+    p.add_argument("--entry", type=_ranged(0, 0xFFFF, "--entry"), default=0)
+    p.add_argument("--cl0", type=_ranged(0, 2**64 - 1, "--cl0"), help="complexity limit (u64)")
+    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--dot", action="store_true", help="the control-flow graph as Graphviz DOT")
+    p.set_defaults(func=cmd_analyze)
     p = sub.add_parser("fmt", help="rewrite .aluasm sources in canonical layout")
     p.add_argument("files", nargs="+", metavar="FILE.aluasm")
     p.add_argument("--check", action="store_true", help="exit 1 if a file is not formatted")
