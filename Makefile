@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean fuzz-bounds trace-vectors
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 tests
+
+# 10,000 random programs in both tiers against the static ca0/cy0 bounds (aluvm analyze)
+fuzz-bounds: $(STAMP)
+	ALUVM_BOUND_PROGRAMS=10000 $(BIN)/python -m pytest -q tests/test_analyze.py -k bounds
+
+# every run vector of ../shared/vectors traced in both tiers: the traces must be identical
+trace-vectors: $(STAMP)
+	$(BIN)/python -m aluvm.tools.trace ../shared/vectors
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
