@@ -86,6 +86,12 @@ class Analysis:
     def interpreted(self) -> list[int]:
         return sorted(p for p, n in self.nodes.items() if n.compiled is False)
 
+    @property
+    def tiny(self) -> bool:
+        """The JIT tier's own rule: such a library runs in the interpreter (not compiled)."""
+        from aluvm.jit.tiering import is_tiny
+        return is_tiny(self.has_cycle, len(self.compiled))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "entry": self.entry, "profile": self.profile, "has_cycle": self.has_cycle,
@@ -97,7 +103,8 @@ class Analysis:
                        for name, b in (("ca0", self.ca0), ("cy0", self.cy0))},
             "unreachable": [{"pos": p, "text": t} for p, t in self.unreachable],
             "never_succeed": [{"pos": p, "text": t, "why": w} for p, t, w in self.never_succeed],
-            "jit": {"compiled": self.compiled, "interpreted": self.interpreted},
+            "jit": {"compiled": self.compiled, "interpreted": self.interpreted,
+                    "whole_library_interpreted": self.tiny},
         }
 
 
@@ -258,7 +265,8 @@ def _longest(nodes: dict[int, Node], entry: int, weight: Any) -> tuple[int, list
         for t, kind in n.edges:
             options.append((weight(n, kind) + best[t][0], t))
         best[v] = max(options, key=lambda o: o[0])
-    path, at = [], entry
+    path: list[int] = []
+    at: Optional[int] = entry
     while at is not None:
         path.append(at)
         at = best[at][1]
@@ -387,6 +395,9 @@ def to_text(a: Analysis, labels: Optional[dict[str, int]] = None) -> str:
     out += [f"  {p:04x}  {t}  ({w})" for p, t, w in a.never_succeed]
     out.append(f"jit: {len(a.compiled)} compiled, {len(a.interpreted)} in the interpreter"
                + (": " + " ".join(f"{p:04x}" for p in a.interpreted) if a.interpreted else ""))
+    if a.tiny:
+        out.append("  (loop-free and small: `aluvm jit` leaves the whole library to the "
+                   "interpreter unless ALUVM_JIT_EAGER=1)")
     return "\n".join(out) + "\n"
 
 

@@ -20,7 +20,7 @@ Formatting is idempotent: formatting formatted text changes nothing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from aluvm.asm import grammar
 
@@ -189,7 +189,7 @@ def format_file(path: str | Path, profile: str = "reference", write: bool = True
     return new, changed
 
 
-def _assemble_or_none(text: str, name: str, profile: str) -> Optional[object]:
+def _assemble_or_none(text: str, name: str, profile: str) -> Optional[Any]:
     from aluvm.asm import assemble
     from aluvm.errors import AsmError
     try:
