@@ -32,7 +32,7 @@ import ctypes
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import llvmlite.binding as llvm
 
@@ -63,8 +63,22 @@ class Plan:
     ir: str
     fn_name: str
     aset: tuple[Reg, ...]
+    written: tuple[Reg, ...]  # the A registers compiled code may write (the kernel's outputs)
     native: bool              # the entry point is compiled (else every input falls back)
     n_compiled: int
+
+
+class _WriteRecorder(codegen.LibraryFunction):
+    """The library's function generator, noting every A register an instruction writes (all
+    writes go through ``put``): a kernel only outputs those, the others keep their inputs."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.written: set[Reg] = set()
+
+    def put(self, c: int, i: int, v: Optional[str], d: str) -> None:
+        self.written.add((c, i))
+        super().put(c, i, v, d)
 
 
 _PLANS: dict[tuple, Plan] = {}
@@ -83,9 +97,11 @@ def plan(prog: Program, entry: int) -> Plan:
     roots = tuple(sorted({0, entry})) if entry < prog.limit else (0,)
     cfg = lift(prog, roots, codegen.make_supports(prog.profile))
     name = f"aluvm_batchfn_{prog.id.hex()[:16]}"
-    ir, aset = codegen.generate(cfg, prog, name)
+    gen = _WriteRecorder(cfg, prog, name)
+    ir = gen.generate()
     native = entry in cfg.entries
-    p = Plan(ir, name, tuple((c, i) for c, i in aset), native, cfg.n_compiled)
+    p = Plan(ir, name, tuple(sorted(gen.regs)), tuple(sorted(gen.written)), native,
+             cfg.n_compiled)
     _PLANS[key] = p
     return p
 
@@ -245,12 +261,13 @@ class BatchKernel:
 def get_kernel(prog: Program, entry: int, cl0: Optional[int], inputs: tuple[Reg, ...],
                outputs: Optional[tuple[Reg, ...]]) -> BatchKernel:
     """The kernel for ``prog`` from ``entry`` with limit ``cl0``, loading the A registers of
-    ``inputs`` that native code uses and writing ``outputs`` (``None``: every register native
-    code keeps).  In-process cache, then disk, then compile."""
+    ``inputs`` that native code uses and writing those of ``outputs`` (``None``: all) that
+    native code may write - every other register ends as it started.  In-process cache, then
+    disk, then compile."""
     p = plan(prog, entry)
     aset = set(p.aset)
     ins = tuple(r for r in inputs if r in aset)
-    outs = tuple(r for r in (p.aset if outputs is None else outputs) if r in aset)
+    outs = tuple(r for r in (p.written if outputs is None else outputs) if r in p.written)
     mkey = (prog.id, prog.profile.name, id(prog.profile), entry, cl0, ins, outs)
     with _LOCK:
         hit = _KERNELS.get(mkey)

@@ -226,9 +226,10 @@ class Batch:
                            ctrl[0] == EXIT_FALLBACK)
 
     def _passthrough(self, cols: Sequence[Column]) -> dict[RegKey, Column]:
-        """Input columns as results (what native code does not touch stays as it was)."""
+        """Input columns as results (what native code does not write stays as it was).  They
+        share the input arrays: :meth:`_finish` copies before it writes."""
         want = None if self.outputs is None else set(self.outputs)
-        return {c.key: Column(c.key, c.values.copy(), c.defined.copy()) for c in cols
+        return {c.key: Column(c.key, c.values, c.defined) for c in cols
                 if want is None or c.key in want}
 
     # -- the single-run path --------------------------------------------------------------
@@ -313,6 +314,8 @@ class Batch:
             col = res.columns.get(key)
             if col is None:
                 col = res.columns[key] = Column.undefined(key, res.n)
+            else:       # (never write into the caller's input arrays)
+                col = res.columns[key] = Column(key, col.values.copy(), col.defined.copy())
             col.defined[rows] = False
             got = found.get(key)
             if got is not None:

@@ -176,6 +176,20 @@ def column_from_array(name: str, data: Any, n: Optional[int] = None) -> Column:
     return col
 
 
+_ONES: list[np.ndarray] = [np.ones(0, bool)]
+
+
+def all_defined(n: int) -> np.ndarray:
+    """A read-only all-true ``defined`` array of length ``n`` (one shared buffer: a column
+    without a mask costs no allocation; writers copy first)."""
+    buf = _ONES[0]
+    if len(buf) < n:
+        buf = np.ones(max(n, 2 * len(buf)), bool)
+        buf.flags.writeable = False
+        _ONES[0] = buf
+    return buf[:n]
+
+
 def _narrow_column(key: RegKey, data: Any, mask: Optional[np.ndarray]) -> Column:
     bits = A_BITS[key.code]
     if isinstance(data, np.ndarray) and data.ndim == 1 and data.dtype.kind in "ui":
@@ -188,7 +202,7 @@ def _narrow_column(key: RegKey, data: Any, mask: Optional[np.ndarray]) -> Column
             arr = np.array([0 if v is None else int(v) for v in items], dtype=object)
         except (TypeError, ValueError):
             raise TypeError(f"{key.name}: expected unsigned integers") from None
-    defined = np.ones(len(arr), bool) if mask is None else ~np.asarray(mask, bool)
+    defined = all_defined(len(arr)) if mask is None else ~np.asarray(mask, bool)
     if arr.dtype != key.dtype:
         live = arr[defined]
         if len(live) and (live.min() < 0 or live.max() >= 1 << bits):
