@@ -281,19 +281,26 @@ for _k, _ch in enumerate(b"ABCDEF"):
     _HEX_VALUE[_ch] = 10 + _k
 
 
+# two hex digits <-> one byte through 16-bit tables: one gather per byte (little-endian
+# uint16 = the first digit in the low byte)
+_PAIR_TEXT = (_HEX_DIGITS[np.arange(256) >> 4].astype(np.uint16)
+              | (_HEX_DIGITS[np.arange(256) & 15].astype(np.uint16) << 8))
+_pairs = np.arange(65536)
+_hi, _lo = _HEX_VALUE[_pairs & 0xFF].astype(np.uint16), _HEX_VALUE[_pairs >> 8].astype(np.uint16)
+_PAIR_VALUE = np.where((_hi < 16) & (_lo < 16), (_hi << 4) | _lo, 0xFFFF).astype(np.uint16)
+del _pairs, _hi, _lo
+
+
 def hex_encode(m: np.ndarray) -> np.ndarray:
     """``(n, W)`` bytes -> ``(n, 2W)`` lower-case hex digits (uint8)."""
-    out = np.empty((m.shape[0], 2 * m.shape[1]), np.uint8)
-    out[:, 0::2] = _HEX_DIGITS[m >> 4]
-    out[:, 1::2] = _HEX_DIGITS[m & 15]
-    return out
+    return _PAIR_TEXT[m].view(np.uint8).reshape(m.shape[0], 2 * m.shape[1])
 
 
 def hex_decode(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(n, 2W)`` hex digits -> (``(n, W)`` bytes, rows that are not all hex digits)."""
-    v = _HEX_VALUE[m]
-    bad = (v == 255).any(axis=1)
-    return (v[:, 0::2] << 4) | v[:, 1::2], bad
+    v = _PAIR_VALUE[np.ascontiguousarray(m).view("<u2")]
+    bad = (v > 255).any(axis=1)
+    return v.astype(np.uint8), bad
 
 
 def vector_matrix(col: Column) -> np.ndarray:

@@ -60,20 +60,23 @@ class Parsed:
 # ---- reading ------------------------------------------------------------------------------
 
 def chunks(stream: Any, lines: int = CHUNK_LINES) -> Iterator[bytes]:
-    """Whole-line chunks of a binary stream."""
-    buf: list[bytes] = []
-    for line in stream:
-        buf.append(line)
-        if len(buf) >= lines:
-            yield _joined(buf)
-            buf = []
-    if buf:
-        yield _joined(buf)
-
-
-def _joined(buf: list[bytes]) -> bytes:
-    data = b"".join(buf)
-    return data if data.endswith(b"\n") else data + b"\n"
+    """Chunks of whole lines of a binary stream, about ``lines`` lines each (read in blocks,
+    cut at the last newline of each)."""
+    size = lines * 256
+    rest = b""
+    while True:
+        block = stream.read(size)
+        if not block:
+            break
+        block = rest + block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            rest = block
+            continue
+        rest = block[cut + 1:]
+        yield block[:cut + 1]
+    if rest.strip():
+        yield rest + b"\n"
 
 
 def parse_chunk(data: bytes) -> Parsed:
@@ -374,6 +377,33 @@ def _id_piece(ids: list) -> pa.Array:
                     pa.binary()).cast(pa.string())
 
 
+def _dense_regs(cols: list[Column]) -> Optional[pa.Array]:
+    """The ``regs`` bodies when every row defines the same registers of fixed width (the
+    common case): one byte matrix, each register's hex written into its columns in bulk."""
+    if not cols or any(c.key.fam == "s" for c in cols):
+        return None
+    present = [c for c in cols if c.defined.any()]
+    if any(not c.defined.all() for c in present):
+        return None
+    if not present:
+        return pa.array([""] * len(cols[0]), pa.string())
+    n = len(present[0])
+    template, slots = b"", []
+    for c in present:
+        head = ('"' if not template else ',"') + f'{c.key.name}":"'
+        template += head.encode()
+        slots.append((len(template), c))
+        template += b"0" * (2 * c.key.width) + b'"'
+    width = len(template)
+    m = np.empty((n, width), np.uint8)
+    m[:] = np.frombuffer(template, np.uint8)
+    for at, c in slots:
+        m[:, at:at + 2 * c.key.width] = hex_encode(vector_matrix(c))
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets),
+                                                        pa.py_buffer(m)])
+
+
 def format_lines(res: BatchResult, ids: Optional[list] = None,
                  errors: Optional[dict[int, str]] = None) -> bytes:
     """JSON output lines of a chunk, in input order."""
@@ -382,7 +412,10 @@ def format_lines(res: BatchResult, ids: Optional[list] = None,
         return b""
     cols = [res.columns[k] for k in sorted(res.columns, key=lambda k: k.order)]
     regs: Any = pa.scalar("")
-    if cols:
+    dense = _dense_regs(cols)
+    if dense is not None:
+        regs = dense.cast(pa.string())
+    elif cols:
         # each piece starts with its comma; undefined registers are nulls joined as "" (the
         # join's "skip" mode drops rows where every piece is null), then the first comma goes
         joined = pc.binary_join_element_wise(*[_reg_piece(c) for c in cols], pa.scalar(""),
