@@ -399,9 +399,8 @@ def _dense_regs(cols: list[Column]) -> Optional[pa.Array]:
     m[:] = np.frombuffer(template, np.uint8)
     for at, c in slots:
         m[:, at:at + 2 * c.key.width] = hex_encode(vector_matrix(c))
-    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
-    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets),
-                                                        pa.py_buffer(m)])
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(m)])
 
 
 def format_lines(res: BatchResult, ids: Optional[list] = None,
@@ -414,7 +413,7 @@ def format_lines(res: BatchResult, ids: Optional[list] = None,
     regs: Any = pa.scalar("")
     dense = _dense_regs(cols)
     if dense is not None:
-        regs = dense.cast(pa.string())
+        regs = dense
     elif cols:
         # each piece starts with its comma; undefined registers are nulls joined as "" (the
         # join's "skip" mode drops rows where every piece is null), then the first comma goes
