@@ -37,9 +37,14 @@ def __getattr__(name: str):
 
 def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
         profile: str | Profile = "reference", tier: str = "interp",
-        libs: Iterable[Lib] = ()) -> Outcome:
-    """Run ``lib`` from ``entry`` on ``regs`` (mutated in place; a fresh file if ``None``)."""
+        libs: Iterable[Lib] = (), host: object = None) -> Outcome:
+    """Run ``lib`` from ``entry`` on ``regs`` (mutated in place; a fresh file if ``None``).
+
+    ``host`` is the host context that extension ops of ``profile`` receive (for example an
+    :class:`aluvm.host.rgb.OpContext`); it is stored in ``regs.host`` for this run only."""
     regs = regs if regs is not None else Registers()
+    if host is not None:
+        regs.host = host
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     others = list(libs)
     if tier == "jit":

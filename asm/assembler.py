@@ -209,9 +209,10 @@ class _Assembler:
             except (GrammarError, _Err) as e:
                 raise self.fail(Line(number, raw), e.col, e.message) from None
 
-        from aluvm.library.lib import DEFAULT_ISAE
-        isae_str = " ".join(self.isae) if self.isae_seen else DEFAULT_ISAE
-        table = self.profile.table_for(self.isae if self.isae_seen else DEFAULT_ISAE.split())
+        from aluvm.machine.features import default_isae
+        default = default_isae(self.profile)   # the reference's for this machine and its host
+        isae_str = " ".join(self.isae) if self.isae_seen else default
+        table = self.profile.table_for(self.isae if self.isae_seen else default.split())
         self.table = table
         self.index = syntax_index(table_forms(table))
 
@@ -469,7 +470,7 @@ class _Assembler:
         kind, fname = pat.value_kind, pat.value_field
         if kind == "h16":
             fields[fname] = _target(text, tok.col)
-        elif kind == "d":
+        elif kind in ("d", "x16"):
             fields[fname] = _int_in(text, tok.col, 0, field_limit(form, fname))
         elif kind == "stepabs":
             if syn.step_sign > 0:

@@ -29,7 +29,7 @@ from aluvm.isa.table import Form
 PLACEHOLDER = re.compile(r"\{(\w+):(\w+)\}")
 
 #: placeholder kinds whose text is a whole operand value, not letters from a table
-VALUE_KINDS = ("val", "bytes", "site", "h16", "d", "stepabs")
+VALUE_KINDS = ("val", "bytes", "site", "h16", "d", "x16", "stepabs")
 
 #: IntFlags as the reference *encoder* writes them (bit 0 signed, bit 1 wrap); the decoder only
 #: ever produces ``uc`` (0) and ``sw`` (3), see S4.
@@ -40,7 +40,7 @@ KIND_HINT = {
     "A": "a8..a1024", "F": "f16b..f512", "R": "r128..r8192", "AF": "a8..a1024|f16b..f512",
     "AR": "a8..a1024|r128..r8192", "A2": "a8|a16", "i": "[N]", "S": "s16[N]",
     "blk": "a|r", "bool": "true|false", "val": "VALUE", "bytes": "BYTES",
-    "site": "POS @ LIB", "h16": "OFFSET|LABEL", "d": "N", "stepabs": "N",
+    "site": "POS @ LIB", "h16": "OFFSET|LABEL", "d": "N", "x16": "N", "stepabs": "N",
 }
 
 INS_HINT = "ins.<flag> s16[src],s16[dst],a16[off]"
@@ -232,5 +232,11 @@ def field_limit(form: Form, name: str) -> int:
 
 
 def asm_form(form: Form) -> Form:
-    """The form with the template the assembler writes (differs from the display only for S19)."""
-    return replace(form, display=INS_TEMPLATE) if form.key == "ins" else form
+    """The form with the template the assembler writes (differs from the display for S19 and
+    for reserved bytes, which a host ISA may display its own way but always assemble as
+    ``rsrv:XX``)."""
+    if form.key == "ins":
+        return replace(form, display=INS_TEMPLATE)
+    if form.special == isa.RESERVED:
+        return replace(form, display=f"rsrv:{form.opcode:02X}")
+    return form

@@ -10,8 +10,9 @@ from aluvm.library.lib import Lib
 from aluvm.machine.registers import Registers
 
 
-def popcnt(regs: Registers, reg: int, idx: int, dst: int) -> None:
-    """a8[dst] <- number of set bits of aN[idx]; undefined source -> undefined, st0 = false."""
+def popcnt(regs: Registers, host: object, reg: int, idx: int, dst: int) -> None:
+    """a8[dst] <- number of set bits of aN[idx]; undefined source -> undefined, st0 = false
+    (and continue).  ``host`` is the run's host context (unused here)."""
     x = regs.a[reg][idx]
     regs.a[0][dst] = None if x is None else bin(x).count("1")
     if x is None:

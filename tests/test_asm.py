@@ -483,7 +483,7 @@ def test_host_extension_forms_assemble_where_declared() -> None:
     from aluvm.host.extensions import ExtOp, Extension, extend
     from aluvm.machine.interp import REFERENCE
     ext = Extension("POPCNT", (ExtOp(0x90, "popcnt", "reg:3 idx:5 dst:5 pad:3:pad", 1,
-                                     lambda regs, reg, idx, dst: None, "popcnt  {A:reg}{i:idx},a8{i:dst}"),))
+                                     lambda regs, host, reg, idx, dst: None, "popcnt  {A:reg}{i:idx},a8{i:dst}"),))
     profile = extend(REFERENCE, ext)
     lib = assemble(".ISAE\n ALU POPCNT\n.MAIN\n popcnt a64[0],a8[2]\n", profile=profile)
     assert lib.code.hex() == "900302" and lib.isae_string() == "ALU POPCNT"

@@ -40,12 +40,12 @@ def test_extension_display() -> None:
 @pytest.mark.parametrize("opcode", [0x20, 0x80, 0x84, 0x40, 0xFF])
 def test_core_opcodes_cannot_be_claimed(opcode: int) -> None:
     with pytest.raises(ValueError):
-        extend(REFERENCE, Extension("BAD", (ExtOp(opcode, "x", "", 1, lambda regs: None),)))
+        extend(REFERENCE, Extension("BAD", (ExtOp(opcode, "x", "", 1, lambda regs, host: None),)))
 
 
 def test_two_extensions_cannot_share_an_opcode() -> None:
-    a = Extension("AAA", (ExtOp(0x91, "a", "", 1, lambda regs: None),))
-    b = Extension("BBB", (ExtOp(0x91, "b", "", 1, lambda regs: None),))
+    a = Extension("AAA", (ExtOp(0x91, "a", "", 1, lambda regs, host: None),))
+    b = Extension("BBB", (ExtOp(0x91, "b", "", 1, lambda regs, host: None),))
     with pytest.raises(ValueError):
         extend(REFERENCE, a, b)
 

@@ -399,7 +399,7 @@ def test_jit_machine_runs_multi_library_programs(profile) -> None:
 def test_jit_machine_with_a_host_extension() -> None:
     from aluvm.host.extensions import ExtOp, Extension, extend
 
-    def popcnt(regs, reg, idx, dst):
+    def popcnt(regs, host, reg, idx, dst):
         x = regs.a[reg][idx]
         regs.a[0][dst] = None if x is None else bin(x).count("1")
 

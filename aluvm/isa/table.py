@@ -306,6 +306,7 @@ _RENDER: dict[str, Callable[[int], str]] = {
     "A": lambda v: A_NAMES[v], "F": lambda v: F_NAMES[v], "R": lambda v: R_NAMES[v],
     "AF": af_name, "AR": ar_name, "A2": lambda v: ("a8", "a16")[v],
     "i": lambda v: f"[{v}]", "S": lambda v: f"s16[{v}]", "h16": lambda v: f"0x{v:04X}",
+    "x16": lambda v: f"0x{v:04X}",   # a 16-bit number shown in hex (host ISAs' type ids)
     "sign": lambda v: SIGN[v], "neq": lambda v: NONEQ[v], "feq": lambda v: FLOATEQ[v],
     "rnd": lambda v: ROUNDING[v], "merge": lambda v: MERGE[v], "ext": lambda v: EXTEND[v],
     "split": lambda v: SPLIT[v], "ins": lambda v: INSERT[v], "del": lambda v: DELETE[v],

@@ -46,8 +46,11 @@ class Profile:
     fixed_control: bool   # S5/S6 call stack, S11 zero-extended code, S12 missing lib fails
     #: where ops differ from the reference's (key -> regions); see :mod:`aluvm.semantics.differs`
     differs: Mapping[str, tuple] = field(default_factory=dict)
-    #: host ISA extensions: ISAE id -> {opcode: forms}; see :mod:`aluvm.extensions`
+    #: host ISA extensions: ISAE id -> {opcode: forms}; see :mod:`aluvm.host.extensions`
     extensions: Mapping[str, Mapping[int, tuple]] = field(default_factory=dict)
+    #: the reference crate's optional ISA features this machine is built with (see
+    #: :mod:`aluvm.machine.features`); without one, its opcodes decode as extension bytes
+    features: frozenset = frozenset(("secp256k1", "curve25519"))
     _tables: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def table_for(self, isae: Iterable[str] = ()) -> tuple:
@@ -83,7 +86,10 @@ SPEC = Profile("spec", isa.SPEC_TABLE,
 PROFILES = {"reference": REFERENCE, "spec": SPEC}
 
 
-def get_profile(name: str) -> Profile:
+def get_profile(name: "str | Profile") -> Profile:
+    """A profile by name (a :class:`Profile` is returned as is: hosts build their own)."""
+    if isinstance(name, Profile):
+        return name
     try:
         return PROFILES[name]
     except KeyError:
@@ -382,7 +388,11 @@ class Machine:
         return prog
 
     def run(self, lib_id: bytes, pos: int, regs: Registers,
-            trace: Optional[Callable] = None) -> Outcome:
+            trace: Optional[Callable] = None, host: object = None) -> Outcome:
+        """Run from ``pos`` of ``lib_id``; ``host`` (when given) becomes ``regs.host``, the
+        context host extension ops receive (see :mod:`aluvm.host.extensions`)."""
+        if host is not None:
+            regs.host = host
         site: Optional[LibSite] = LibSite(lib_id, pos)
         reason = "stopped"
         try:

@@ -48,7 +48,7 @@ class LibSite:
 class Registers:
     """Mutable register file shared by both tiers (the JIT marshals it in and out)."""
 
-    __slots__ = ("a", "f", "r", "s", "st0", "cy0", "ca0", "cl0", "cp0", "cs0")
+    __slots__ = ("a", "f", "r", "s", "st0", "cy0", "ca0", "cl0", "cp0", "cs0", "host")
 
     def __init__(self) -> None:
         # written out: a fresh register file per input is on the batch hot path
@@ -68,6 +68,9 @@ class Registers:
         # Sparse call stack: only slots ever written are kept (the reference has 65536 slots,
         # all LibSite::default() initially).
         self.cs0: dict[int, LibSite] = {}
+        #: the run's host context (not a register): what host extension ops read, e.g. the
+        #: state an RGB operation is validated against; one per run, never shared state
+        self.host: object = None
 
     def copy(self) -> "Registers":
         other = Registers()
@@ -78,6 +81,7 @@ class Registers:
         other.st0, other.cy0, other.ca0, other.cl0, other.cp0 = (
             self.st0, self.cy0, self.ca0, self.cl0, self.cp0)
         other.cs0 = dict(self.cs0)
+        other.host = self.host
         return other
 
     # ---- named access (CLI, JSON, tests) -------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any, Callable, NoReturn, Optional, Sequence
 
 from aluvm.errors import AluError
 from aluvm.machine.registers import Registers
+from aluvm.tools.hosting import add_host_args
 
 EXIT_USAGE = 2
 
@@ -113,8 +114,10 @@ def _runner(tier: str):
 def _execute(args: argparse.Namespace, tier: str) -> dict[str, Any]:
     from aluvm.machine.interp import get_profile
     from aluvm.tools.service import state_dict
+    from aluvm.tools.hosting import prepare
     lib = load_lib(args)
     regs = build_registers(args)
+    prepare(regs, getattr(args, "host_context", None), getattr(args, "host_exts", ()))
     get_profile(args.profile)
     outcome = _runner(tier)(lib, regs, args.entry, args.profile)
     return state_dict(regs, outcome, lib)
@@ -276,9 +279,16 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_asm(args: argparse.Namespace) -> int:
-    from aluvm.asm import assemble_file
+    from aluvm.asm import assemble, assemble_file
     from aluvm.library.lib import save_file
-    lib = assemble_file(Path(args.file), profile=args.profile)
+    if args.file == "-":   # e.g. `aluvm disasm X | aluvm asm - -o Y`
+        if not args.output:
+            raise CliError("asm -: give the output file with -o")
+        lib = assemble(sys.stdin.read(), "<stdin>", profile=args.profile)
+    else:
+        if not Path(args.file).exists():
+            raise CliError(f"{args.file}: no such file")
+        lib = assemble_file(Path(args.file), profile=args.profile)
     out = args.output or str(Path(args.file).with_suffix(".alu"))
     save_file(lib, out)
     print(f"{out}: {len(lib.code)} code bytes, {len(lib.data)} data bytes")
@@ -297,8 +307,9 @@ def _open_input(path: Optional[str]):
 def cmd_exec(args: argparse.Namespace) -> int:
     from aluvm.machine.interp import get_profile
     from aluvm.tools.service import handle
+    from aluvm.tools.hosting import with_host
     get_profile(args.profile)
-    runner = _runner(args.tier)
+    runner = with_host(_runner(args.tier), args.host_context, args.host_exts)
     with _open_input(args.file) as fh:
         for line in fh:
             if not line.strip():
@@ -334,7 +345,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         for name in outputs:
             reg_key(name)           # ValueError -> one line, exit 2
     batch = Batch(lib, tier=args.tier, threads=1, entry=args.entry, profile=args.profile,
-                  cl0=args.cl0, outputs=outputs, engine=args.engine, ray_address=args.ray_address)
+                  cl0=args.cl0, outputs=outputs, engine=args.engine, ray_address=args.ray_address,
+                  host=args.host_context)
     if args.engine == "ray":
         from aluvm.tools.batch_ray import connect
         connect(args.ray_address, args.threads)
@@ -385,11 +397,15 @@ def _progress(inputs: str) -> Any:
                 dynamic_ncols=True)
 
 
-def _conform_file(job: tuple[str, str, str]) -> dict:
+def _conform_file(job: tuple) -> dict:
     """One vector file (a worker of ``conform --jobs``)."""
     from aluvm.tools.conform import iter_vectors, run_vectors
+    from aluvm.tools.hosting import resolve_profile
     from aluvm.tools.service import handle
-    path, tier, profile = job
+    path, tier, profile_name, features, exts = job
+    profile: Any = profile_name
+    if features is not None or exts:
+        profile = resolve_profile(profile_name, features, list(exts))
     runner = _runner(tier)
     return run_vectors(iter_vectors([path]), lambda req: handle(req, profile, runner))
 
@@ -399,7 +415,8 @@ def cmd_conform(args: argparse.Namespace) -> int:
     for p in args.paths:
         if not Path(p).exists():
             raise CliError(f"{p}: no such file or directory")
-    jobs = [(str(f), args.tier, args.profile) for f in vector_files(args.paths)]
+    jobs = [(str(f), args.tier, args.profile_name, args.features, tuple(args.ext))
+            for f in vector_files(args.paths)]
     if args.jobs > 1 and len(jobs) > 1:
         import multiprocessing
         # largest files first so the workers finish together
@@ -458,6 +475,7 @@ def _program_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trace-format", choices=("text", "jsonl"), default="text",
                    help="trace records as readable text (default) or JSON lines")
     p.add_argument("--json", action="store_true", help="final state as one JSON object")
+    add_host_args(p)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -500,22 +518,27 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--data")
     p.add_argument("--raw", action="store_true", help="the reference's exact display text")
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+    add_host_args(p, context=False)
     p.set_defaults(func=cmd_disasm)
     p = sub.add_parser("info", help="library id, ISA extensions, segment sizes")
     p.add_argument("lib", nargs="?")
     p.add_argument("--code")
     p.add_argument("--data")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+    add_host_args(p, context=False)
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("asm", help="assemble an .aluasm file into a library file")
-    p.add_argument("file")
+    p.add_argument("file", help="source file, or - for standard input (then -o is required)")
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     p.add_argument("-o", "--output")
+    add_host_args(p, context=False)
     p.set_defaults(func=cmd_asm)
     p = sub.add_parser("exec", help="answer JSON-line requests (vector format)")
     p.add_argument("file", nargs="?", default="-")
     p.add_argument("--tier", default="interp", choices=("interp", "jit"))
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+    add_host_args(p)
     p.set_defaults(func=cmd_exec)
     p = sub.add_parser("batch", help="run one library over many inputs (JSON lines in and out)")
     p.add_argument("paths", nargs="*", metavar="LIB INPUTS",
@@ -535,6 +558,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on-invalid", action="store_true",
                    help="exit 1 when any input is invalid or an error")
     p.add_argument("--quiet", action="store_true", help="only the summary line")
+    add_host_args(p)
     p.set_defaults(func=cmd_batch)
     p = sub.add_parser("conform", help="run vector files and report per family")
     p.add_argument("paths", nargs="+")
@@ -544,6 +568,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--show", type=int, default=5, help="failures to show per family")
     p.add_argument("--jobs", "-j", type=_ranged(1, 64, "--jobs"), default=1,
                    help="worker processes (one vector file each)")
+    add_host_args(p, context=False)
     p.set_defaults(func=cmd_conform)
     return ap
 
@@ -554,6 +579,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not getattr(args, "func", None):
             raise CliError("missing subcommand (run, jit, compare, debug, analyze, fmt, asm, disasm, info, "
                            "exec, batch, conform)")
+        args.profile_name = getattr(args, "profile", "reference")
+        from aluvm.tools.hosting import apply
+        apply(args)
         return args.func(args)
     except CliError as e:
         print(f"aluvm: error: {e}", file=sys.stderr)

@@ -61,13 +61,13 @@ def library_from_request(req: dict) -> Lib:
     return Lib.with_(req.get("isae") or DEFAULT_ISAE, hex_field(req, "code"), hex_field(req, "data"))
 
 
-_MACHINES: "OrderedDict[tuple[bytes, str], Machine]" = OrderedDict()
+_MACHINES: "OrderedDict[tuple[bytes, object], Machine]" = OrderedDict()
 _MACHINES_MAX = 64
 
 
 def machine_for(lib: Lib, profile: str) -> Machine:
     """A cached machine per (library, profile): batch runs decode each library once."""
-    key = (lib.id, profile)
+    key = (lib.id, profile if isinstance(profile, str) else id(profile))
     machine = _MACHINES.get(key)
     if machine is None:
         machine = Machine(get_profile(profile))
@@ -159,7 +159,7 @@ def do_reencode(req: dict, profile: str) -> dict[str, Any]:
     listing, error, no_adv = _decode_listing(code, data, profile)
     if error is not None:
         error = ("decode: " + error) if not no_adv else error.split(" (")[0]
-    lib = reassemble([ins for _, ins in listing], reference=profile == "reference")
+    lib = reassemble([ins for _, ins in listing], reference=get_profile(profile).name.startswith("reference"))
     return {"ok": True, "code": lib.code.hex(), "data": lib.data.hex(), "isae": lib.isae_string(),
             "n_instrs": len(listing), "decode_error": error}
 
