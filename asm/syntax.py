@@ -175,7 +175,19 @@ def compile_form(form: Form) -> list[Syntax]:
                                 f"write `{INS_HINT}`")]
     if form.special == isa.NOP:
         return [Syntax(form, mnemonic.lower(), None, ops)]
-    return [Syntax(form, mnemonic, flag, ops)]
+    return [Syntax(form, mnemonic, flag, ops)] + _macro_syntaxes(form)
+
+
+def _macro_syntaxes(form: Form) -> list[Syntax]:
+    """The reference's ``aluasm!`` spellings of a form (:data:`aluvm.isa.table.MACRO_FORMS`)."""
+    out = []
+    for template in isa.MACRO_FORMS.get(form.key, ()):
+        head, rest = _split_template(template)
+        mnemonic, flag = _head(form, head)
+        counter = [0]
+        ops = tuple(_operand(form, t, counter) for t in rest.split(",")) if rest else ()
+        out.append(Syntax(form, mnemonic, flag, ops))
+    return out
 
 
 def _step_syntaxes(form: Form) -> list[Syntax]:

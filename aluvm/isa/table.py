@@ -277,6 +277,16 @@ def spec_table() -> tuple[tuple[Form, ...], ...]:
 
 SPEC_TABLE = spec_table()
 
+#: Spellings of the reference's ``aluasm!`` macro (``src/isa/macros.rs``) that differ from the
+#: display text: the assembler accepts them besides the display form (same fields, same bytes).
+#: ``find``'s third operand is the macro's asserted ``a16[0]``; ``inj`` names its offset
+#: register ``a16``; ``inv st0`` is ``stinv``.
+MACRO_FORMS: dict[str, tuple[str, ...]] = {
+    "find": ("find    {S:s1},{S:s2},a16[0]",),
+    "inj": ("inj     {S:s},{AR:reg}{i:idx},a16{i:off}",),
+    "stinv": ("inv     st0",),
+}
+
 BY_KEY: dict[str, Form] = {f.key: f for f in FORMS}
 BY_KEY["blake3"] = BLAKE3_FORM
 

@@ -586,13 +586,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except CliError as e:
         print(f"aluvm: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        return 0
     except (AluError, OSError, ValueError) as e:
         print(f"aluvm: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return 0
     except Exception as e:  # never a traceback for the user
         print(f"aluvm: internal error: {type(e).__name__}: {e}", file=sys.stderr)
         return 3
