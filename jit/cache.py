@@ -58,8 +58,10 @@ def key(*what: str) -> str:
 
 
 def _extensions_digest(profile: Profile) -> str:
-    """Host extensions change decoding (not compiled code as such): key on their shapes."""
-    items = sorted((isae, op, f.key, repr(f.fields), f.cx)
+    """Host extensions change decoding (not compiled code as such): key on their shapes and
+    displays (the profile name carries a digest of their whole definition, semantics included,
+    see :func:`aluvm.host.extensions.definition_digest`)."""
+    items = sorted((isae, op, f.key, repr(f.fields), f.cx, f.display)
                    for isae, ops in profile.extensions.items()
                    for op, forms in ops.items() for f in forms)
     return hashlib.sha256(repr(items).encode()).hexdigest()[:16] if items else "-"
@@ -68,6 +70,7 @@ def _extensions_digest(profile: Profile) -> str:
 def cache_key(lib_id: bytes, profile: Profile, roots: Iterable[int]) -> str:
     """Disk-cache key of a library compiled for ``profile`` from ``roots``."""
     return key(f"lib={lib_id.hex()}", f"profile={profile.name}",
+               f"features={','.join(sorted(profile.features))}",
                f"ext={_extensions_digest(profile)}", f"roots={','.join(map(str, sorted(roots)))}")
 
 

@@ -143,7 +143,7 @@ def test_threads_with_their_own_contexts_never_cross(tier: str) -> None:
 
 
 def test_two_definitions_of_one_isae_never_share_a_cache_key() -> None:
-    from aluvm.jit.engine import cache_key
+    from aluvm.jit.cache import cache_key
     other = Extension("HOSTX", (ExtOp(0x90, "hld", "dst:8", 3, lambda regs, host, dst: None),))
     p2 = extend(REFERENCE, other)
     assert definition_digest(HOSTX) != definition_digest(other)
