@@ -363,18 +363,29 @@ def test_cli_compare_runs_both_tiers_identically(args: list[str], capsys: Any) -
     assert json.loads(capsys.readouterr().out)["st0"] is True
 
 
-def test_cli_batch_with_per_input_contexts(tmp_path: Path, capsys: Any) -> None:
-    from aluvm.tools.cli import main
+@pytest.mark.parametrize("tier", TIERS)
+def test_batch_with_per_input_contexts(nia: Lib, tier: str) -> None:
+    """aluvm.Batch with one host context per input (a list, or a callable of the input's
+    index), on several threads: each run validates against its own operation."""
     good, bad = _doc("nia_transfer.json"), _doc("nia_transfer.json")
     bad["owned_state"]["4000"]["fungible"][0]["value"] = 451
+    ctxs = [load_context(good if i % 3 else bad) for i in range(30)]
+    want = [bool(i % 3) for i in range(30)]
+    inputs = [{"regs": {}} for _ in ctxs]
+    for host in (ctxs, lambda i: ctxs[i]):
+        batch = aluvm.Batch(nia, tier=tier, threads=4, entry=NIA_TRANSFER, profile=PROFILE, host=host)
+        assert batch.run(inputs).st0.tolist() == want
+
+
+def test_cli_batch_with_a_context(tmp_path: Path, capsys: Any) -> None:
+    from aluvm.tools.cli import main
     inputs = tmp_path / "in.jsonl"
-    inputs.write_text("\n".join(json.dumps({"entry": NIA_TRANSFER, "context": c})
-                                for c in (good, bad, good)) + "\n")
-    for tier in TIERS:
-        assert main(["batch", "--ext", "rgb", str(EXAMPLES / "nia.aluasm"), "--inputs", str(inputs),
-                     "--tier", tier]) == 0
+    inputs.write_text('{"regs": {}}\n{"regs": {"a64[0]": "0000000000000001"}}\n')
+    for ctx, ok in (("nia_transfer.json", True), ("nia_genesis.json", False)):
+        assert main(["batch", "--ext", "rgb", str(EXAMPLES / "nia.aluasm"), str(inputs), "--entry",
+                     str(NIA_TRANSFER), "--context", str(EXAMPLES / ctx), "--tier", "jit"]) == 0
         out = capsys.readouterr().out.splitlines()
-        assert [json.loads(line)["st0"] for line in out] == [True, False, True]
+        assert [json.loads(line)["st0"] for line in out] == [ok, ok]
 
 
 @pytest.mark.parametrize("argv,msg", [

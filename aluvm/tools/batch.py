@@ -252,7 +252,7 @@ class Batch:
         if self.host is not None:
             import aluvm
             return lambda regs, i: aluvm.run(lib, regs, entry=entry, profile=prof, tier=tier,
-                                             host=self._host_for(i))  # type: ignore[call-arg]
+                                             host=self._host_for(i))
         if tier == "jit":
             from aluvm.jit.engine import jit_runner
             return lambda regs, i: jit_runner(lib, regs, entry, prof)
