@@ -53,6 +53,9 @@ class Profile:
     features: frozenset = frozenset(("secp256k1", "curve25519"))
     _tables: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
+    def __str__(self) -> str:
+        return self.name
+
     def table_for(self, isae: Iterable[str] = ()) -> tuple:
         """The decode table for a library declaring ``isae``: extension opcodes apply only
         where their extension is declared."""

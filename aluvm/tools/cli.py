@@ -197,8 +197,10 @@ def cmd_debug(args: argparse.Namespace) -> int:
     """An interactive step debugger (see :mod:`aluvm.tools.debugger`)."""
     from aluvm.machine.interp import get_profile
     from aluvm.tools.debugger import Debugger, Session, labels_for
+    from aluvm.tools.hosting import prepare
     lib = load_lib(args)
     regs = build_registers(args)
+    prepare(regs, getattr(args, "host_context", None), getattr(args, "host_exts", ()))
     get_profile(args.profile)
     source = args.source or (args.lib if args.lib and args.lib.endswith(".aluasm") else None)
     try:
@@ -505,12 +507,14 @@ def make_parser() -> argparse.ArgumentParser:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--dot", action="store_true", help="the control-flow graph as Graphviz DOT")
+    add_host_args(p, context=False)
     p.set_defaults(func=cmd_analyze)
     p = sub.add_parser("fmt", help="rewrite .aluasm sources in canonical layout")
     p.add_argument("files", nargs="+", metavar="FILE.aluasm")
     p.add_argument("--check", action="store_true", help="exit 1 if a file is not formatted")
     p.add_argument("--stdout", action="store_true", help="print the formatted text")
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+    add_host_args(p, context=False)
     p.set_defaults(func=cmd_fmt)
     p = sub.add_parser("disasm", help="disassemble a library")
     p.add_argument("lib", nargs="?")
