@@ -136,6 +136,25 @@ def dump(ir: str, level: int, kinds: Iterable[str], title: str, out=None) -> Non
               f"{backend().assembly(ir, level)}", file=out)
 
 
+#: ``aluvm jit --emit`` kinds -> ``ALUVM_JIT_DUMP`` kinds
+EMIT_KINDS = {"llvm": "ir", "opt": "opt", "asm": "asm"}
+
+
+def emit(prog: Program, kind: str, roots: Iterable[int] = (0,)) -> str:
+    """What the JIT makes of ``prog`` (everything compilable, as when eager): its LLVM IR
+    (``llvm``), the IR after optimisation (``opt``) or the host assembly (``asm``)."""
+    cfg = lift(prog, tuple(sorted(set(roots))), codegen.make_supports(prog.profile))
+    ir, _ = codegen.generate(cfg, prog, f"aluvm_{prog.id.hex()[:32]}")
+    level = opt_level(cfg)
+    if kind == "llvm":
+        return ir
+    if kind == "opt":
+        return backend().optimized_ir(ir, level)
+    if kind == "asm":
+        return backend().assembly(ir, level)
+    raise ValueError(f"unknown --emit kind {kind!r} (expected {', '.join(EMIT_KINDS)})")
+
+
 def get_compiled(code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,
                  profile: Profile, isae: Iterable[str] = (), entry: int = 0,
                  cache: Optional[CodeCache] = None) -> tuple[CompiledLib, str]:
@@ -205,5 +224,5 @@ def jit_runner(lib, regs: Registers, entry: int, profile: str | Profile) -> Outc
 
 __all__ = ["jit_runner", "last_stats", "get_compiled", "compile_program", "compile_ir",
            "JitMachine", "CompiledLib", "CodeCache", "JitSettings", "cache_key", "code_cache",
-           "use_code_cache", "clear_memory_cache", "dump", "undefined_symbols", "RESOLVED",
+           "use_code_cache", "clear_memory_cache", "dump", "emit", "undefined_symbols", "RESOLVED",
            "COLD_AFTER"]

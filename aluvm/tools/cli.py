@@ -158,6 +158,13 @@ def cmd_jit(args: argparse.Namespace) -> int:
         print_state(state, args.json, run.stats if args.stats else None)
         return 0
     from aluvm.jit.engine import last_stats
+    if args.emit:       # print what the JIT makes of the library instead of running it
+        from aluvm.jit.engine import emit
+        from aluvm.machine.interp import Program, get_profile
+        lib = load_lib(args)
+        prog = Program(lib.code, lib.data, lib.libs, lib.id, get_profile(args.profile), lib.isae)
+        print(emit(prog, args.emit, {0, args.entry}), end="")
+        return 0
     state = _execute(args, "jit")
     print_state(state, args.json, last_stats() if args.stats else None)
     return 0
@@ -489,6 +496,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("jit", help="run a library with the LLVM JIT")
     _program_args(p)
     p.add_argument("--stats", action="store_true", help="compiled/fallback counts, compile time, cache")
+    p.add_argument("--emit", choices=("llvm", "opt", "asm"),
+                   help="print the generated LLVM IR, the optimised IR or the assembly; do not run")
     p.set_defaults(func=cmd_jit)
     p = sub.add_parser("compare", help="run both tiers and diff every field (exit 1 on difference)")
     _program_args(p)
