@@ -173,6 +173,11 @@ class Program:
             s = ins.args[0]
             return lambda regs: fn(regs, s, value, incomplete)
         args = ins.args
+        specialise = ops_core.SPECIALISED.get(fn)
+        if specialise is not None:
+            bound = specialise(*args)
+            if bound is not None:
+                return bound
         n = len(args)
         if n == 0:
             return fn
@@ -206,12 +211,17 @@ class Program:
         the integer position as soon as execution reaches a position in the set.  ``steps``:
         a one-element list to which the number of executed instructions is added.
         """
-        entries = self.entries
+        if trace is None and until is None and steps is None:
+            return self._run_plain(regs, pos)
+        get = self.entries.get
         ca0, cl0 = regs.ca0, regs.cl0
+        # one compare per instruction for both the limit and saturation: past ``bound``
+        # either ca0 saturates (no limit) or the limit is reached
+        bound = U64_MAX + 1 if cl0 is None else cl0
         n = 0
         try:
             while True:
-                ent = entries.get(pos)
+                ent = get(pos)
                 if ent is None:
                     ent = self.entry(pos)
                     if ent is None:
@@ -223,14 +233,18 @@ class Program:
                 r = fn(regs)
                 n += 1
                 ca0 += cx
-                if ca0 > U64_MAX:
-                    ca0 = U64_MAX
+                if ca0 >= bound:
+                    if ca0 > U64_MAX:
+                        ca0 = U64_MAX
+                    if cl0 is not None and ca0 >= cl0:
+                        if trace is not None:
+                            regs.ca0 = ca0
+                            trace(self, pos, regs, "after")
+                        regs.st0 = False
+                        return None, "complexity limit reached"
                 if trace is not None:
                     regs.ca0 = ca0
                     trace(self, pos, regs, "after")
-                if cl0 is not None and ca0 >= cl0:
-                    regs.st0 = False
-                    return None, "complexity limit reached"
                 if r is None:
                     pos = nxt
                 elif r.__class__ is int:
@@ -253,6 +267,49 @@ class Program:
             regs.ca0 = ca0
             if steps is not None:
                 steps[0] += n
+
+
+    def _run_plain(self, regs: Registers, pos: int) -> tuple[object, Optional[str]]:
+        """:meth:`run` without tracing, ``until`` or ``steps``: the same loop with only what a
+        plain run needs (the common case, and the interpreter's hot path)."""
+        get = self.entries.get
+        ca0, cl0 = regs.ca0, regs.cl0
+        bound = U64_MAX + 1 if cl0 is None else cl0
+        try:
+            while True:
+                ent = get(pos)
+                if ent is None:
+                    ent = self.entry(pos)
+                    if ent is None:
+                        return None, ("end of code" if pos >= self.limit
+                                      else f"truncated instruction at {pos:#06x}")
+                fn, nxt, cx = ent
+                r = fn(regs)
+                ca0 += cx
+                if ca0 >= bound:
+                    if ca0 > U64_MAX:
+                        ca0 = U64_MAX
+                    if cl0 is not None and ca0 >= cl0:
+                        regs.st0 = False
+                        return None, "complexity limit reached"
+                if r is None:
+                    pos = nxt
+                elif r.__class__ is int:
+                    if r >= 0:
+                        pos = r  # type: ignore[assignment]
+                    elif r == STOP:
+                        return None, _stop_reason(regs)
+                    else:  # NOP_SPIN: the reference's nop never advances (S2)
+                        if cl0 is None:
+                            raise Panic("nop at 0x%04x never advances: the reference hangs" % pos,
+                                        hang=True)
+                        ca0 = max(ca0, cl0)
+                        regs.st0 = False
+                        return None, "complexity limit reached (non-advancing nop)"
+                else:
+                    return r, None
+        finally:
+            regs.ca0 = ca0
 
 
 def _stop_reason(regs: Registers) -> str:
@@ -304,7 +361,11 @@ def _b_jmp(prog: Program, ins: Instr, pos: int):
     target = ins.args[0]
 
     def jmp(regs: Registers) -> int:
-        return target if _jump(regs) else STOP
+        if regs.cy0 >= JUMP_LIMIT:      # (_jump, inlined: the hottest closure of a loop)
+            regs.st0 = False
+            return STOP
+        regs.cy0 += 1
+        return target
     return jmp
 
 

@@ -7,6 +7,7 @@ purpose and cited by section of ``shared/spec/semantics.md``.
 """
 from __future__ import annotations
 
+import operator
 from typing import Callable, Optional
 
 from aluvm.semantics.floats import core as floats
@@ -369,6 +370,53 @@ def _div(a: int, b: int, flags: int, reg: int) -> Optional[int]:
 
 _INT_OPS = {"add": _add, "sub": _sub, "mul": _mul, "div": _div}
 add_a, sub_a, mul_a, div_a = (_arith_a(k) for k in ("add", "sub", "mul", "div"))
+
+
+def _bind_arith_a(kind: str) -> Callable[..., Optional[Callable[[Registers], None]]]:
+    """Decode-time specialisation of ``add/sub/mul`` on a8..a512: one closure per instruction
+    with the width, mask and flags bound, the same results as :func:`_arith_a` in one frame.
+
+    ``sw``: the result is the wrapped W-bit pattern ``r``; when negative (top bit set) the
+    signed store rule keeps the bytes of its minimal two's complement (``~v`` is ``r ^ mask``).
+    ``uc``: defined iff the exact result is in ``0..mask``."""
+    fn = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}[kind]
+
+    def bind(flags: int, src1: int, src2: int, reg: int) -> Optional[Callable[[Registers], None]]:
+        w = A_BITS[reg]
+        if w == 1024:
+            return None                 # the bigint's own corner cases: the generic op
+        mask, top = A_MASK[reg], w - 1
+
+        def arith_sw(regs: Registers) -> None:
+            bank = regs.a[reg]
+            a, b = bank[src1], bank[src2]
+            if a is None or b is None:
+                bank[src2] = None
+                regs.st0 = False
+                return
+            r = fn(a, b) & mask
+            if r >> top:
+                r &= (1 << (((r ^ mask).bit_length() + 8) & ~7)) - 1
+            bank[src2] = r
+            regs.st0 = True
+
+        def arith_uc(regs: Registers) -> None:
+            bank = regs.a[reg]
+            a, b = bank[src1], bank[src2]
+            r = None if a is None or b is None else fn(a, b)
+            if r is not None and not 0 <= r <= mask:
+                r = None
+            bank[src2] = r
+            regs.st0 = r is not None
+        return arith_sw if flags else arith_uc
+    return bind
+
+
+#: op -> ``bind(*decoded args) -> closure | None``: the interpreter's decode-time fast paths
+#: (keyed by the op itself, so a profile that overrides an op never gets another's fast path)
+SPECIALISED: dict[Op, Callable[..., Optional[Callable[[Registers], None]]]] = {
+    add_a: _bind_arith_a("add"), sub_a: _bind_arith_a("sub"), mul_a: _bind_arith_a("mul"),
+}
 
 
 def make_arith_f(kind: str, arith: Callable = floats.arith) -> Op:

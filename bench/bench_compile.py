@@ -1,0 +1,94 @@
+"""Cold compile time of a large straight-line validation library (16 KiB of code).
+
+The library is drawn from the instruction table: A-register puts, compares, arithmetic and
+bitwise instructions with a ``test`` after every few (so each check stops a failing input), no
+jumps - the shape of a generated validation script.  Timed: lift + codegen + LLVM + load, with
+no disk cache (a fresh cache directory per round), medians over rounds in one process.
+
+    python bench/bench_compile.py [rounds]
+"""
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aluvm.isa import table as isa  # noqa: E402
+from aluvm.isa.codec import encode  # noqa: E402
+from aluvm.library.lib import DEFAULT_ISAE, Lib  # noqa: E402
+from aluvm.machine.interp import REFERENCE, Program  # noqa: E402
+
+SIZE = 16 * 1024
+#: the instruction kinds of a validation script (all compiled by the JIT)
+KEYS = ("put_a", "gt_a", "lt_a", "eq_a", "ifz_a", "add_a", "sub_a", "mul_a", "and", "or",
+        "xor", "not", "mov_a", "dup_a", "cpy_a", "shr_a", "st", "ifn_a")
+
+
+def _field(rng: random.Random, f: isa.Field) -> int:
+    if f.name == "reg" and f.bits >= 3:
+        return rng.randrange(4)                    # a8..a64
+    if f.name in ("reg1", "reg2"):
+        return rng.randrange(4)
+    if f.name == "flags":
+        return rng.randrange(2)
+    if f.name == "off":
+        return rng.randrange(0, 64, 8)
+    if f.bits >= 5:
+        return rng.randrange(8)
+    return rng.randrange(1 << f.bits)
+
+
+def validation_library(size: int = SIZE, seed: int = 1) -> Lib:
+    rng = random.Random(seed)
+    forms = [f for f in isa.FORMS if f.key in KEYS]
+    test = encode(isa.BY_KEY["test"], [])
+    code = bytearray()
+    while len(code) < size - 8:
+        for _ in range(3):
+            form = rng.choice(forms)
+            code += encode(form, [_field(rng, f) for f in form.fields if f.name in form.args])
+        code += test
+    code += encode(isa.BY_KEY["ret"], [])
+    data = bytes(rng.randrange(256) for _ in range(128))
+    return Lib.with_(DEFAULT_ISAE, bytes(code), data)
+
+
+def compile_once(lib: Lib) -> tuple[float, dict]:
+    from aluvm.jit.cache import CodeCache
+    from aluvm.jit.engine import compile_program
+    from aluvm.jit.settings import JitSettings
+    with tempfile.TemporaryDirectory(prefix="aluvm-jit-compile-") as d:
+        cache = CodeCache(JitSettings(eager=True, cache_dir=Path(d)))
+        prog = Program(lib.code, lib.data, lib.libs, lib.id, REFERENCE, lib.isae)
+        t = time.perf_counter()
+        unit, how = compile_program(prog, (0,), cache=cache)
+        dt = time.perf_counter() - t
+    assert how == "compiled" and "compile_error" not in unit.meta, unit.meta
+    return dt, unit.meta
+
+
+def main(rounds: int = 5) -> dict:
+    from aluvm.jit.backend import backend
+    from aluvm.jit.cache import code_cache
+    from aluvm.jit.loader import loader
+    backend()
+    loader().load_runtime(code_cache())             # one-time per process, not measured
+    times, meta = [], {}
+    for k in range(rounds):
+        lib = validation_library(seed=k + 1)       # a new library each round: nothing cached
+        dt, meta = compile_once(lib)
+        times.append(dt)
+    med = statistics.median(times)
+    print(f"16 KiB straight-line validation library, cold compile (median of {rounds}): "
+          f"{med * 1e3:.1f} ms  [{meta['compiled_instrs']} instructions, {meta['blocks']} blocks, "
+          f"{meta['ir_lines']} IR lines, {meta['object_bytes']} B object, opt {meta['opt_level']}]")
+    return {"compile_s": med}
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
