@@ -96,8 +96,9 @@ _FAMILIES = (("a", A_NAMES), ("f", F_NAMES), ("r", R_NAMES))
 
 def _snapshot(regs: Registers) -> tuple:
     """The register banks as they are (cheap: list copies; converted only where changed)."""
-    return ([list(b) for b in regs.a], [list(b) for b in regs.f], [list(b) for b in regs.r],
-            list(regs.s))
+    copy = list.copy
+    return (list(map(copy, regs.a)), list(map(copy, regs.f)), list(map(copy, regs.r)),
+            regs.s.copy())
 
 
 def _writes(before: tuple, regs: Registers) -> dict[str, Change]:
@@ -105,6 +106,8 @@ def _writes(before: tuple, regs: Registers) -> dict[str, Change]:
     out: dict[str, Change] = {}
     for k, (fam, names) in enumerate(_FAMILIES):
         banks = getattr(regs, fam)
+        if before[k] == banks:          # (most instructions write one register, or none)
+            continue
         for code, name in enumerate(names):
             old, new = before[k][code], banks[code]
             if old == new:
@@ -114,10 +117,11 @@ def _writes(before: tuple, regs: Registers) -> dict[str, Change]:
             for idx, (x, y) in enumerate(zip(old, new)):
                 if x != y:
                     out[f"{name}[{idx}]"] = (_int_hex(x, width, order), _int_hex(y, width, order))
-    for idx, (x, y) in enumerate(zip(before[3], regs.s)):
-        if x != y:
-            out[f"s16[{idx}]"] = (_hex(x), _hex(y))
-    return dict(sorted(out.items()))
+    if before[3] != regs.s:
+        for idx, (x, y) in enumerate(zip(before[3], regs.s)):
+            if x != y:
+                out[f"s16[{idx}]"] = (_hex(x), _hex(y))
+    return dict(sorted(out.items())) if len(out) > 1 else out
 
 
 def _int_hex(v: Optional[int], width: int, order: str) -> Optional[str]:
