@@ -27,7 +27,7 @@ fuzz-bounds: $(STAMP)
 
 # every run vector of ../shared/vectors traced in both tiers: the traces must be identical
 trace-vectors: $(STAMP)
-	$(BIN)/python -m aluvm.tools.trace ../shared/vectors
+	$(BIN)/python -m aluvm.tools.trace ../shared/vectors	# (--max-jumps N / --min-jumps N split off long loops)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -227,13 +227,13 @@ __all__ = ["Step", "Recorder", "TraceRun", "traced_run", "first_difference", "Di
 
 
 def compare_vectors(paths: Sequence[str], profile: str = "reference",
-                    progress: Optional[Callable[[int], None]] = None, per_file: int = 0,
-                    max_jumps: Optional[int] = None
+                    progress: Optional[Callable[[int, list], None]] = None, per_file: int = 0,
+                    max_jumps: Optional[int] = None, min_jumps: int = 0
                     ) -> tuple[int, list[tuple[str, Difference]]]:
     """Trace every ``run`` vector under ``paths`` in both tiers: the number of programs traced
     and the first difference of each one whose traces differ.  ``per_file``: only the first
-    that many of each family; ``max_jumps``: skip programs whose run jumps more often (a quick
-    sample for the test suite)."""
+    that many of each family; ``max_jumps``/``min_jumps``: only programs whose run makes at
+    most/least that many jumps (a quick sample; long loops apart)."""
     from aluvm.tools.conform import iter_vectors
     from aluvm.tools.jitstep import JitStepper
     from aluvm.tools.service import library_from_request, registers_from_request
@@ -250,11 +250,12 @@ def compare_vectors(paths: Sequence[str], profile: str = "reference",
         taken[family] = taken.get(family, 0) + 1
         lib = library_from_request(req)
         entry = req.get("entry", 0) or 0
-        if max_jumps is not None:
+        if max_jumps is not None or min_jumps:
             from aluvm.tools.service import interp_runner
             probe = registers_from_request(req)
             interp_runner(lib, probe, entry, profile)
-            if probe.cy0 > max_jumps:
+            jumps = probe.cy0 - (req.get("cy0") or 0)
+            if (max_jumps is not None and jumps > max_jumps) or jumps < min_jumps:
                 continue
         a = traced_run(lib, registers_from_request(req), entry, profile, "interp")
         b = traced_run(lib, registers_from_request(req), entry, profile, "jit", stepper=stepper)
@@ -263,7 +264,7 @@ def compare_vectors(paths: Sequence[str], profile: str = "reference",
             bad.append((str(vec.get("id")), d))
         n += 1
         if progress is not None:
-            progress(n)
+            progress(n, bad)
     return n, bad
 
 
@@ -271,17 +272,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """``python -m aluvm.tools.trace PATH...``: both tiers' traces of every vector program."""
     import sys
     args = list(sys.argv[1:] if argv is None else argv)
-    profile = "reference"
-    if args[:1] == ["--profile"]:
-        profile, args = args[1], args[2:]
+    opts: dict[str, str] = {}
+    while args[:1] and args[0] in ("--profile", "--max-jumps", "--min-jumps") and len(args) > 1:
+        opts[args[0]], args = args[1], args[2:]
     if not args:
-        print("usage: python -m aluvm.tools.trace [--profile P] VECTORS_PATH...", file=sys.stderr)
+        print("usage: python -m aluvm.tools.trace [--profile P] [--max-jumps N] [--min-jumps N] "
+              "VECTORS_PATH...", file=sys.stderr)
         return 2
+    profile = opts.get("--profile", "reference")
+    max_jumps = int(opts["--max-jumps"]) if "--max-jumps" in opts else None
+    min_jumps = int(opts.get("--min-jumps", "0"))
 
-    def progress(k: int) -> None:
-        if k % 1000 == 0:
-            print(f"  {k} programs traced", file=sys.stderr, flush=True)
-    n, bad = compare_vectors(args, profile, progress)
+    shown = [0]
+
+    def progress(k: int, found: list) -> None:
+        for vid, d in found[shown[0]:]:
+            print(f"{vid}: {d.describe()}", file=sys.stderr, flush=True)
+        shown[0] = len(found)
+        if k % 250 == 0:
+            print(f"  {k} programs traced, {len(found)} with differing traces",
+                  file=sys.stderr, flush=True)
+    n, bad = compare_vectors(args, profile, progress, max_jumps=max_jumps, min_jumps=min_jumps)
     for vid, d in bad[:20]:
         print(f"{vid}: {d.describe()}")
     print(f"{n} vector programs traced in both tiers, {len(bad)} with differing traces")
