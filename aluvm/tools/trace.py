@@ -289,7 +289,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for vid, d in found[shown[0]:]:
             print(f"{vid}: {d.describe()}", file=sys.stderr, flush=True)
         shown[0] = len(found)
-        if k % 250 == 0:
+        if k % 25 == 0:
             print(f"  {k} programs traced, {len(found)} with differing traces",
                   file=sys.stderr, flush=True)
     n, bad = compare_vectors(args, profile, progress, max_jumps=max_jumps, min_jumps=min_jumps)
