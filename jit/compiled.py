@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import struct
 import threading
-from typing import Any, Optional
+from typing import Optional
 
 from aluvm.machine.interp import Program
 from aluvm.machine.registers import LibSite, Registers
@@ -70,40 +70,49 @@ class CompiledLib:
         return self.heat.hot
 
     # -- marshalling --------------------------------------------------------------------------
+    def _replay_calls(self, regs: Registers, rf: RegFile, bp: int, hi: int) -> None:
+        """Replay the native call-stack window onto the sparse cs0."""
+        cs0, lid = regs.cs0, self.id
+        for k in range(min(hi, CS_WINDOW + 1)):
+            state = rf.cs_state[k]
+            if state == 1:
+                cs0[bp + k] = LibSite(lid, rf.cs_pos[k])
+            elif state == 2:
+                cs0.pop(bp + k, None)
+
     def _sync_out(self, regs: Registers, buf: bytearray, rf: RegFile) -> int:
+        """The register file back into ``regs`` after a native run; returns the exit pos."""
         pos, bp, hi = self._out(regs, buf)
-        if hi:      # replay the native call-stack window onto the sparse cs0
-            cs0, lid = regs.cs0, self.id
-            for k in range(min(hi, CS_WINDOW + 1)):
-                state = rf.cs_state[k]
-                if state == 1:
-                    cs0[bp + k] = LibSite(lid, rf.cs_pos[k])
-                elif state == 2:
-                    cs0.pop(bp + k, None)
+        if hi:
+            self._replay_calls(regs, rf, bp, hi)
         return pos
 
     # -- running ------------------------------------------------------------------------------
     def run(self, regs: Registers, pos: int, trace=None) -> tuple[Optional[LibSite], Optional[str]]:
-        """Same contract as :meth:`aluvm.machine.interp.Program.run`."""
+        """Same contract as :meth:`aluvm.machine.interp.Program.run`.  (One frame per round
+        trip native -> interpreter -> native: this loop is the cost of every fallback.)"""
         if trace is not None or self.fn is None:
             return self.prog.run(regs, pos, trace)
         stats = run_stats()
-        entries = self.entries
+        entries, fn, sync_in, sync_out, interp = self.entries, self.fn, self._in, self._out, self.prog
         pool = _buffers()
         buf, rf, addr = pool.pop() if pool else _new_buffer()
+        steps = [0]             # instructions the interpreter ran
         reentry = False
         try:
             while True:
                 if pos in entries:
                     start, ca0 = pos, regs.ca0
                     try:
-                        self._in(regs, buf)
+                        sync_in(regs, buf)
                     except (OverflowError, struct.error):
                         # a register holds a value outside its type (only possible through
                         # the API): the interpreter gives it its own meaning
-                        return self.prog.run(regs, pos)
-                    code = self.fn(addr, pos)
-                    pos = self._sync_out(regs, buf, rf)
+                        return interp.run(regs, pos)
+                    code = fn(addr, pos)
+                    pos, bp, hi = sync_out(regs, buf)
+                    if hi:
+                        self._replay_calls(regs, rf, bp, hi)
                     stats[0] += 1
                     if code == EXIT_STOP:
                         return None, "stopped" if regs.st0 else "failed"
@@ -112,29 +121,16 @@ class CompiledLib:
                     stats[1] += 1
                     if reentry:
                         self.heat.count_reentry(start, regs.ca0 - ca0)
-                kind, val = self._interpret(regs, pos, stats)
-                if kind == 0:
-                    return None, val
-                if kind == 1:
-                    return val, None
-                pos = val
+                # the interpreter: at least one instruction, then until a hot native entry
+                where, reason = interp.run(regs, pos, until=self.heat.hot, steps=steps)
+                if where is None:
+                    return None, reason
+                if where.__class__ is not int:
+                    return where, None          # a transfer to another library
+                pos = where
                 reentry = True
         finally:
-            pool.append((buf, rf, addr))
-
-    def _interpret(self, regs: Registers, pos: int, stats: list[int]) -> tuple[int, Any]:
-        """The interpreter's own run loop for at least one instruction, then until a native
-        entry: ``(0, reason)`` stop, ``(1, site)`` transfer, ``(2, pos)`` native resumes."""
-        steps = [0]
-        try:
-            where, reason = self.prog.run(regs, pos, until=self.heat.hot, steps=steps)
-        finally:
             stats[2] += steps[0]
-        if where is None:
-            return 0, reason
-        if where.__class__ is int:
-            return 2, where
-        return 1, where
-
+            pool.append((buf, rf, addr))
 
 __all__ = ["CompiledLib"]
