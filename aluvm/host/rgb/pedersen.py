@@ -23,7 +23,10 @@ that has the real library can pass its own ``commit`` callback to the RGB contex
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Iterable, Optional
+
+import gmpy2
 
 from aluvm.errors import Panic
 from aluvm.semantics.curves.secp256k1 import GX, GY, N, P, _INF, _jadd, _mul_affine, _to_affine
@@ -36,14 +39,17 @@ D = (C - 1) * pow(2, -1, P) % P
 Affine = Optional[tuple[int, int]]   # None: the point at infinity
 
 
+_SQRT_EXP = (P + 1) // 4
+
+
 def _sqrt(a: int) -> Optional[int]:
     """The library's square root (a^((p+1)/4)), or None when ``a`` is not a square."""
-    r = pow(a, (P + 1) // 4, P)
+    r = int(gmpy2.powmod(a, _SQRT_EXP, P))
     return r if r * r % P == a % P else None
 
 
 def _is_square(a: int) -> bool:
-    return a % P == 0 or pow(a, (P - 1) // 2, P) == 1
+    return gmpy2.legendre(a, P) >= 0
 
 
 def svdw(t: int) -> tuple[int, int]:
@@ -52,7 +58,7 @@ def svdw(t: int) -> tuple[int, int]:
     wd = (1 + B + t2) % P
     x3d = (-3 * t2) % P
     j = wd * x3d % P
-    jinv = pow(j, P - 2, P)                     # 0 when j = 0, as the library's fe_inv
+    jinv = int(gmpy2.powmod(j, P - 2, P))       # 0 when j = 0, as the library's fe_inv
     x1 = (D - C * t2 % P * x3d % P * jinv) % P
     x2 = (-(x1 + 1)) % P
     x3 = (1 + pow(wd, 3, P) * jinv) % P
@@ -84,6 +90,7 @@ def _mul(k: int, pt: Affine) -> Affine:
     return None if res is None else (int(res[0]), int(res[1]))
 
 
+@lru_cache(maxsize=1024)
 def generator(tag: bytes) -> tuple[int, int]:
     """``Generator::new_unblinded(tag)``: the asset's value generator H."""
     if len(tag) != 32:
@@ -104,6 +111,7 @@ def serialize(pt: tuple[int, int], base: int = 8) -> bytes:
     return bytes([base + (0 if _is_square(y) else 1)]) + x.to_bytes(32, "big")
 
 
+@lru_cache(maxsize=4096)
 def parse_commitment(data: bytes) -> tuple[int, int]:
     """``secp256k1_pedersen_commitment_parse``; ValueError on invalid data."""
     if len(data) != 33 or data[0] & 0xFE != 8:
