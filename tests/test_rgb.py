@@ -350,7 +350,8 @@ def test_uda_script(uda: Lib, tier: str, case: tuple) -> None:
 
 @pytest.mark.parametrize("args", [
     ["nia.aluasm", "nia_genesis.json", "0"], ["nia.aluasm", "nia_transfer.json", str(NIA_TRANSFER)],
-    ["uda.aluasm", "uda_transfer.json", str(UDA_TRANSFER)],
+    ["uda.aluasm", "uda_transfer.json", str(UDA_TRANSFER)], ["uda.aluasm", "uda_genesis.json", "genesis"],
+    ["nia.aluasm", "nia_transfer.json", "transfer"],
 ])
 def test_cli_compare_runs_both_tiers_identically(args: list[str], capsys: Any) -> None:
     from aluvm.tools.cli import main

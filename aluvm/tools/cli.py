@@ -26,15 +26,20 @@ class CliError(Exception):
 
 def load_lib(args: argparse.Namespace):
     """A Lib from ``LIB`` (library file or .aluasm) or ``--code/--data``."""
-    from aluvm.library.lib import DEFAULT_ISAE, Lib, load_file
+    from aluvm.library.lib import Lib, load_file
+    from aluvm.machine.features import default_isae
+    from aluvm.machine.interp import get_profile
+    profile = getattr(args, "profile", "reference")
     code_hex = getattr(args, "code", None)
     if code_hex is not None:
+        _entry_label(args, None)
         try:
             code = bytes.fromhex(code_hex)
             data = bytes.fromhex(getattr(args, "data", None) or "")
         except ValueError:
             raise CliError("--code/--data must be hex") from None
-        return Lib.with_(DEFAULT_ISAE, code, data)
+        # the ISAE the reference writes for this machine (its features and host extensions)
+        return Lib.with_(default_isae(get_profile(profile)), code, data)
     path = getattr(args, "lib", None)
     if not path:
         raise CliError("give a library file, an .aluasm file or --code HEX")
@@ -42,9 +47,31 @@ def load_lib(args: argparse.Namespace):
     if not p.exists():
         raise CliError(f"{path}: no such file")
     if p.suffix == ".aluasm":
-        from aluvm.asm import assemble_file
-        return assemble_file(p, profile=getattr(args, "profile", "reference"))
+        from aluvm.asm import assemble_program
+        prog = assemble_program(p.read_text(), str(p), profile=profile)
+        _entry_label(args, prog.labels)
+        return prog.lib
+    _entry_label(args, None)
     return load_file(p)
+
+
+def _entry_label(args: argparse.Namespace, labels: Optional[dict]) -> None:
+    """Resolve ``--entry LABEL`` (an .aluasm source's label) to its offset."""
+    entry = getattr(args, "entry", None)
+    if not isinstance(entry, str):
+        return
+    if labels is None:
+        raise CliError(f"--entry {entry}: a label needs an .aluasm source (give an offset)")
+    if entry not in labels:
+        raise CliError(f"--entry {entry}: no such label (labels: {', '.join(sorted(labels)) or 'none'})")
+    args.entry = labels[entry]
+
+
+def _entry(text: str) -> "int | str":
+    """``--entry``: an offset (u16) or a label of the .aluasm source."""
+    if text.isidentifier():
+        return text
+    return _ranged(0, 0xFFFF, "--entry")(text)
 
 
 def build_registers(args: argparse.Namespace) -> Registers:
@@ -477,7 +504,7 @@ def _program_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reg", action="append", metavar="NAME=VALUE", help="initial register, e.g. a64[0]=0x05")
     p.add_argument("--cl0", type=_ranged(0, 2**64 - 1, "--cl0"), help="complexity limit (u64)")
     p.add_argument("--st0", choices=("true", "false"), help="initial st0")
-    p.add_argument("--entry", type=_ranged(0, 0xFFFF, "--entry"), default=0, help="entry offset (u16)")
+    p.add_argument("--entry", type=_entry, default=0, help="entry offset (u16) or .aluasm label")
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     p.add_argument("--trace", action="store_true",
                    help="print one record per executed instruction to stderr")
@@ -510,7 +537,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("lib", nargs="?")
     p.add_argument("--code")
     p.add_argument("--data")
-    p.add_argument("--entry", type=_ranged(0, 0xFFFF, "--entry"), default=0)
+    p.add_argument("--entry", type=_entry, default=0, help="entry offset (u16) or .aluasm label")
     p.add_argument("--cl0", type=_ranged(0, 2**64 - 1, "--cl0"), help="complexity limit (u64)")
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     out = p.add_mutually_exclusive_group()
@@ -562,7 +589,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output file ('-' or absent: stdout)")
     p.add_argument("--threads", type=_ranged(1, 256, "--threads"), default=os.cpu_count() or 1)
     p.add_argument("--tier", default="jit", choices=("interp", "jit"))
-    p.add_argument("--entry", type=_ranged(0, 0xFFFF, "--entry"), default=0, help="entry offset (u16)")
+    p.add_argument("--entry", type=_entry, default=0, help="entry offset (u16) or .aluasm label")
     p.add_argument("--cl0", type=_ranged(0, 2**64 - 1, "--cl0"), help="complexity limit (u64)")
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     p.add_argument("--outputs", help="registers to report, e.g. a64[0],a16[2] (default: all defined)")
