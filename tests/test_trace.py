@@ -140,3 +140,22 @@ def test_first_difference_of_different_lengths() -> None:
     assert first_difference(a, a) is None
     d = first_difference(a, a[:1])
     assert d is not None and d.index == 1 and d.b is None and d.fields() == ["length"]
+
+
+def test_jit_trace_mixes_native_and_interpreted_steps_spec_routine() -> None:
+    """subroutine.aluasm in the spec profile: `routine` runs natively (call stack window),
+    `inc` (a spec override) in the interpreter; the records still equal the interpreter's."""
+    from aluvm.asm import assemble_file
+    lib = assemble_file(ROOT / "examples" / "subroutine.aluasm", profile="spec")
+
+    def regs() -> Registers:
+        r = Registers()
+        r.a[3][2] = 3
+        return r
+    a = traced_run(lib, regs(), 0, "spec", "interp")
+    b = traced_run(lib, regs(), 0, "spec", "jit")
+    assert first_difference(a.steps, b.steps) is None and len(a.steps) == 30   # 3 rounds
+    tiers = {s.text.split()[0]: s.tier for s in b.steps}
+    assert tiers["routine"] == "native" and tiers["inc"] == "interp"
+    assert b.stats["trace_native_steps"] + b.stats["trace_interp_steps"] == len(b.steps)
+    assert a.outcome.st0 and b.outcome.st0
