@@ -152,6 +152,7 @@ class Batch:
         self.host = host
         self._prog: Optional[Program] = None
         self._machine: Optional[Machine] = None
+        self._ray_spec: Any = None          # (spec id, Ray object ref) of the Ray engine
 
     # -- public ---------------------------------------------------------------------------
     def run(self, inputs: Inputs) -> BatchResult:

@@ -93,10 +93,17 @@ def _worker_batch(spec: dict) -> tuple[Batch, Any]:
     return hit
 
 
-def _run_chunk(spec: dict, n: int, cols: list[Column], offset: int) -> BatchResult:
-    """One task: a chunk of inputs through the shipped kernel (no compiler involved)."""
+def _run_chunk(spec: dict, cols: list[Column], start: int, end: int) -> BatchResult:
+    """One task: inputs ``start..end`` of the batch's columns (one object in Ray's store,
+    read in place by every task of the batch) through the shipped kernel (no compiler)."""
     batch, kernel = _worker_batch(spec)
-    return batch.run_local(n, cols, kernel=kernel, offset=offset)
+    part = [c.take(slice(start, end)) for c in cols]
+    res = batch.run_local(end - start, part, kernel=kernel, offset=start)
+    # inputs that came through untouched are not sent back: the driver has them
+    same = {c.key for c in part if (r := res.columns.get(c.key)) is not None
+            and r.values is c.values and r.defined is c.defined}
+    res.columns = {k: v for k, v in res.columns.items() if k not in same}
+    return res
 
 
 def chunk_size(n: int, workers: int) -> int:
@@ -109,14 +116,36 @@ def run_on_ray(batch: Batch, n: int, cols: list[Column]) -> BatchResult:
     connect(batch.ray_address, batch.threads)
     if n == 0:
         return batch.run_local(0, cols)
-    spec_ref = ray.put(_spec(batch, cols))
+    spec = _spec(batch, cols)
+    cached = batch._ray_spec
+    if cached is None or cached[0] != spec["id"]:
+        cached = batch._ray_spec = (spec["id"], ray.put(spec))     # once per kernel
+    spec_ref = cached[1]
+    cols_ref = ray.put(cols)            # once; tasks read their slices from the store
     workers = int(ray.cluster_resources().get("CPU", 1))
     step = chunk_size(n, workers)
     remote = _remote()
-    futures = [remote.remote(spec_ref, min(n, s + step) - s,
-                             [c.take(slice(s, s + step)) for c in cols], s)
-               for s in range(0, n, step)]
-    return BatchResult.concat(ray.get(futures))
+    spans = [(s, min(n, s + step)) for s in range(0, n, step)]
+    futures = [remote.remote(spec_ref, cols_ref, s, e) for s, e in spans]
+    return _merge(batch, cols, spans, ray.get(futures))
+
+
+def _merge(batch: Batch, cols: list[Column], spans: list[tuple[int, int]],
+           parts: list[BatchResult]) -> BatchResult:
+    """Chunk results -> one result; a column a chunk did not send back is that chunk's input
+    (passed through untouched), an input no chunk touched is shared as is, like locally."""
+    inputs = {c.key: c for c in cols
+              if batch.outputs is None or c.key in set(batch.outputs)}
+    for (s, e), part in zip(spans, parts):
+        for key, col in inputs.items():
+            touched = any(key in p.columns for p in parts)
+            if touched and key not in part.columns:
+                part.columns[key] = col.take(slice(s, e))
+    res = BatchResult.concat(parts)
+    for key, col in inputs.items():
+        if key not in res.columns:
+            res.columns[key] = col
+    return res
 
 
 __all__ = ["connect", "run_on_ray", "chunk_size"]
