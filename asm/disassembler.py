@@ -40,7 +40,6 @@ from aluvm.asm.syntax import asm_form
 
 INDENT = " " * 8
 TEXT_WIDTH = 39
-_JUMPS = ("jmp", "jif", "routine")
 
 
 def _profile(profile: Any) -> Any:
@@ -113,10 +112,9 @@ class _Disassembler:
     def _targets(self) -> dict[int, str]:
         targets: dict[int, str] = {}
         for _pos, ins in self.items:
-            if ins.form.key in _JUMPS:
-                t = ins.args[0]
-                if t in self.starts:
-                    targets[t] = f"L{t:04X}"
+            t = ins.form.target(ins.args)
+            if t is not None and t in self.starts:
+                targets[t] = f"L{t:04X}"
         return targets
 
     def _put_blob(self, ins: Instr) -> Optional[bytes]:
@@ -192,8 +190,8 @@ class _Disassembler:
             extra["site"] = f"{ins.args[0]} @ {self.aliases[ins.value]}"  # type: ignore[index]
         elif form.key == "stp":
             return step_text(ins)
-        elif form.key in _JUMPS and ins.args[0] in targets:
-            extra["h16"] = targets[ins.args[0]]
+        elif (target := form.target(ins.args)) is not None and target in targets:
+            extra["h16"] = targets[target]
         return isa.render(asm_form(form), ins.args, extra)
 
     def run(self) -> str:

@@ -15,14 +15,27 @@ from aluvm.jit.emit_arith import ArithEmitters
 from aluvm.jit.emit_bitwise import BitwiseEmitters
 from aluvm.jit.emit_compare import CompareEmitters
 from aluvm.jit.emit_move import MoveEmitters
-from aluvm.jit.lift import CFG
-from aluvm.jit.support import CONTROL, SUPPORTED, make_supports
+from aluvm.jit.lift import CFG, CTRL_KEYS
+from aluvm.jit.support import SUPPORTED, make_supports
 from aluvm.jit.terminators import Terminators
 
 
 class LibraryFunction(Terminators, MoveEmitters, CompareEmitters, ArithEmitters, BitwiseEmitters):
     """Builds the IR text of one library's function: the skeleton, with an emitter
     ``op_<key>`` for every compiled data instruction and ``term_<key>`` for every terminator."""
+
+
+def _check_emitters() -> None:
+    """Every compiled key has its emitter: ``op_<key>`` for the straight-line keys of
+    :data:`SUPPORTED`, ``term_<key>`` for the table's block terminators."""
+    missing = sorted([f"op_{k}" for k in SUPPORTED if not hasattr(LibraryFunction, f"op_{k}")]
+                     + [f"term_{k}" for k in CTRL_KEYS
+                        if not hasattr(LibraryFunction, f"term_{k}")])
+    if missing:
+        raise AssertionError(f"codegen: compiled keys without an emitter: {missing}")
+
+
+_check_emitters()
 
 
 def generate(cfg: CFG, prog: Any, name: str) -> tuple[str, list[tuple[int, int]]]:
@@ -32,4 +45,4 @@ def generate(cfg: CFG, prog: Any, name: str) -> tuple[str, list[tuple[int, int]]
     return ir, sorted(g.regs)
 
 
-__all__ = ["generate", "make_supports", "SUPPORTED", "CONTROL", "LibraryFunction"]
+__all__ = ["generate", "make_supports", "SUPPORTED", "LibraryFunction"]

@@ -7,10 +7,11 @@ jump targets (which may land inside an instruction: decoding simply restarts the
 fall-through of ``jif``/``test``, return addresses (``spec`` profile) and the instruction after
 every instruction that is not compiled (the interpreter runs it, then native code resumes there).
 
-A block is a run of compiled straight-line instructions ending in one of
+Every control decision reads the instruction table's flow facts (:class:`aluvm.isa.table.Flow`),
+never key names.  A block is a run of compiled straight-line instructions ending in one of
 
-* ``ctrl``: a compiled control instruction (``fail test jmp jif routine ret`` or a reserved
-  opcode) - anything that may stop execution or jump;
+* ``ctrl``: a compiled control instruction (:data:`CTRL_KEYS`: ``fail test jmp jif routine ret``
+  and the reserved opcodes) - anything that may stop execution or jump;
 * ``fall``: the next instruction starts another block (a leader);
 * ``exit``: the next instruction is not compiled (or is truncated, or lies past the end of the
   code): the interpreter takes over at that offset.
@@ -22,11 +23,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
+from aluvm.isa import table as isa
 from aluvm.isa.codec import Instr
+from aluvm.isa.table import Flow
 from aluvm.machine.registers import U64_MAX
 
-#: control keys compiled as block terminators
-CTRL_KEYS = frozenset({"fail", "test", "jmp", "jif", "routine", "ret", "reserved"})
+
+def is_terminator(flow: Flow) -> bool:
+    """Compiled as a block terminator: any control flow that stays inside this library and
+    advances (``call``/``exec`` go through the machine's library loop and the reference's
+    non-advancing ``nop`` through the interpreter)."""
+    return flow.control and not flow.leaves and not flow.stays
+
+
+#: control keys compiled as block terminators (derived from the table's flows)
+CTRL_KEYS = frozenset(f.key for forms in isa.REFERENCE_TABLE + isa.SPEC_TABLE for f in forms
+                      if is_terminator(f.flow))
 #: straight-line instructions per block at most (bounds the exact slow path and IR size)
 MAX_BODY = 256
 
@@ -47,6 +59,15 @@ class LInstr:
     @property
     def cx(self) -> int:
         return self.ins.form.cx
+
+    @property
+    def flow(self) -> Flow:
+        return self.ins.form.flow
+
+    @property
+    def target(self) -> Optional[int]:
+        """The in-library jump target (None: the instruction does not jump)."""
+        return self.ins.form.target(self.ins.args)
 
 
 @dataclass
@@ -84,24 +105,26 @@ class CFG:
     blocks: dict[int, Block]
     roots: tuple[int, ...]
     limit: int
-    fixed_control: bool = False
+    call_stack: bool = False          # the profile's working call stack (S5/S6)
     n_compiled: int = 0
     n_fallback: int = 0
     fallback_keys: dict[str, int] = field(default_factory=dict)
 
     @property
     def has_loop(self) -> bool:
-        """Some jump goes backwards, or (spec profile) a ``routine``'s ``ret`` may return
-        anywhere: code may run more than once.  (A reference ``ret`` never jumps: cp0 stays.)"""
-        keys = set()
+        """Some jump goes backwards, or (working call stack) a ``ret`` may return to a compiled
+        call: code may run more than once.  (A reference ``ret`` never jumps: cp0 stays.)"""
+        calls = returns = False
         for b in self.blocks.values():
             li = b.ctrl
             if li is None:
                 continue
-            keys.add(li.key)
-            if li.key in ("jmp", "jif", "routine") and li.ins.args[0] <= li.pos:
+            calls |= li.flow.calls
+            returns |= li.flow.returns
+            target = li.target
+            if target is not None and target <= li.pos:
                 return True
-        return self.fixed_control and {"routine", "ret"} <= keys
+        return self.call_stack and calls and returns
 
     @property
     def entries(self) -> frozenset[int]:
@@ -109,19 +132,17 @@ class CFG:
         return frozenset(p for p, b in self.blocks.items() if b.native)
 
     def native_successors(self, blk: Block, entries: frozenset[int]) -> list[int]:
+        """Blocks native code may continue in directly (a ``ret`` goes through dispatch)."""
         li = blk.ctrl
         if blk.term == "fall":
             out = [blk.target]
         elif li is None:
             out = []
-        elif li.key in ("jmp", "routine"):
-            out = [li.ins.args[0]]
-        elif li.key == "jif":
-            out = [li.ins.args[0], li.nxt]
-        elif li.key == "test":
-            out = [li.nxt]
         else:
-            out = []
+            target = li.target
+            out = [] if target is None else [target]
+            if li.flow.falls:
+                out.append(li.nxt)
         return [p for p in out if p in entries]
 
     def run_lengths(self) -> dict[int, float]:
@@ -178,29 +199,23 @@ class CFG:
 Supports = Callable[[Instr], bool]
 
 
-def successors(li: LInstr, fixed_control: bool) -> list[int]:
-    """Statically known next offsets of an instruction that ends a linear decode."""
-    key, nxt = li.key, li.nxt
-    if key in ("jmp", "jif", "routine"):
-        out = [li.ins.args[0]]
-        if key == "jif" or (key == "routine" and fixed_control):
-            out.append(nxt)  # fall-through / the return address pushed by the spec profile
-        return out
-    if key == "test":
-        return [nxt]
-    if key in ("fail", "ret", "reserved", "exec"):
-        return []
-    if key == "call":
-        return [nxt] if fixed_control else []
-    if li.ins.size == 0:      # the reference's non-advancing nop
-        return []
-    return [nxt]              # not compiled: the interpreter runs it and native code resumes
+def successors(li: LInstr, call_stack: bool) -> list[int]:
+    """Statically known next offsets of an instruction that ends a linear decode: its jump
+    target, its fall-through (for an instruction that is not compiled: where native code resumes
+    after the interpreter ran it) and, with a working call stack, the return address a call
+    pushes."""
+    flow = li.flow
+    target = li.target
+    out = [] if target is None else [target]
+    if flow.falls or (flow.calls and call_stack):
+        out.append(li.nxt)
+    return out
 
 
 def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
     """Lift ``prog`` (an :class:`aluvm.interp.Program`) from ``roots``."""
     limit = prog.limit
-    fixed = prog.profile.fixed_control
+    call_stack = prog.profile.call_stack
     cache: dict[int, Optional[Instr]] = {}
 
     def decode(p: int) -> Optional[Instr]:
@@ -211,7 +226,7 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
         return ins
 
     def ends_linear(ins: Instr) -> bool:     # (call/exec are never compiled)
-        return ins.form.key in CTRL_KEYS or not supports(ins)
+        return is_terminator(ins.form.flow) or not supports(ins)
 
     roots = tuple(sorted({r for r in roots if 0 <= r < limit}))
     leaders: set[int] = set(roots)
@@ -240,7 +255,7 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
             if ins is None:
                 break
             if ends_linear(ins):
-                for s in successors(LInstr(p, ins), fixed):
+                for s in successors(LInstr(p, ins), call_stack):
                     add_leader(s)
                 break
             p += ins.size
@@ -260,7 +275,7 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
                 blk = Block(start, body, "exit", target=p)
                 break
             li = LInstr(p, ins)
-            if ins.form.key in CTRL_KEYS:
+            if is_terminator(ins.form.flow):
                 blk = Block(start, body, "ctrl", ctrl=li)
                 break
             body.append(li)
@@ -275,7 +290,7 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
                 break
         blocks[start] = blk
 
-    cfg = CFG(blocks, roots, limit, fixed)
+    cfg = CFG(blocks, roots, limit, call_stack)
     exits = set()
     for b in blocks.values():
         cfg.n_compiled += len(b.body) + (1 if b.ctrl is not None else 0)

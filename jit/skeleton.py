@@ -42,7 +42,6 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from aluvm.isa.table import RESERVED
 from aluvm.machine.registers import A_BITS
 
 from aluvm.jit import layout
@@ -67,7 +66,7 @@ class FunctionSkeleton(IRBuilder):
         self.cfg = cfg
         self.prog = prog
         self.name = name
-        self.fixed = prog.profile.fixed_control
+        self.call_stack = prog.profile.call_stack
         self.regs: dict[tuple[int, int], tuple[str, str]] = {}
         self.entries = cfg.entries
         self.scratch: dict[int, int] = {}     # width -> scratch slots used for helper calls
@@ -305,8 +304,7 @@ class FunctionSkeleton(IRBuilder):
             li = blk.ctrl
             self.cur, self.cur_prefix = li, prefix[-1]
             self.args = dict(zip(li.ins.form.args, li.ins.args))
-            key = "reserved" if li.ins.form.special == RESERVED else li.key
-            getattr(self, "term_" + key)(li, total)
+            getattr(self, "term_" + li.key)(li, total)
         else:
             self.emit(f"store i64 {total}, ptr %ca0p")
             self.goto(blk.target)

@@ -7,9 +7,8 @@ from typing import Callable, Optional
 
 from aluvm.semantics import core as ops_core
 from aluvm.isa.codec import Instr
-from aluvm.isa.table import NOP, RESERVED
 
-from aluvm.jit.lift import CTRL_KEYS
+from aluvm.jit.lift import is_terminator
 
 def _a_reg(a: dict) -> bool:
     return a["reg"] < 8          # RegAR/RegAF code 0..7 = an A register
@@ -25,8 +24,8 @@ SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
     "neg": _a_reg, "abs": _a_reg, "rem": None, "stp": None,
     "and": _a_reg, "or": _a_reg, "xor": _a_reg, "not": _a_reg,
     "shl": _a_reg, "shr_a": None, "scl": _a_reg, "scr": _a_reg, "rev_a": None,
+    "nop_spec": None,
 }
-CONTROL = CTRL_KEYS - {"reserved"}
 
 
 def make_supports(profile) -> Callable[[Instr], bool]:
@@ -43,12 +42,8 @@ def make_supports(profile) -> Callable[[Instr], bool]:
     def supports(ins: Instr) -> bool:
         form = ins.form
         key = form.key
-        if key in CONTROL:
+        if is_terminator(form.flow):
             return True
-        if form.special == RESERVED:
-            return True
-        if form.special == NOP:
-            return key == "nop_spec"          # the reference's nop never advances: interpreter
         if key in same:
             pred = SUPPORTED[key]
             return pred is None or pred(dict(zip(form.args, ins.args)))
@@ -63,4 +58,4 @@ def make_supports(profile) -> Callable[[Instr], bool]:
     return supports
 
 
-__all__ = ["SUPPORTED", "CONTROL", "make_supports"]
+__all__ = ["SUPPORTED", "make_supports"]

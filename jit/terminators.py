@@ -71,11 +71,11 @@ class Terminators(FunctionSkeleton):
         self.bail_if(self.value(f"icmp uge i32 {k}, {CS_WINDOW}"))   # window full (or cp0 < bp)
         self.emit(f"store i64 {total}, ptr %ca0p")
         self.jump_edge()
-        site = li.nxt if self.fixed else li.pos   # reference pushes the routine's own site (S6)
+        site = li.nxt if self.call_stack else li.pos   # reference pushes the routine's own site (S6)
         self.emit(f"store i16 {site}, ptr {self.cs_ptr('cs_pos', 'i16', k)}")
         self.emit(f"store i8 1, ptr {self.cs_ptr('cs_state', 'i8', k)}")
         self.bump_cs_hi(k)
-        if self.fixed:
+        if self.call_stack:
             full = self.value(f"icmp uge i32 {cp}, {CALL_DEPTH}")
             stop, cont = self.label("cpfull"), self.label("cpok")
             self.cbr(full, stop, cont)

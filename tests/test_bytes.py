@@ -843,7 +843,7 @@ def test_vectors_spec_byte_ops_keep_non_panicking_results() -> None:
     from aluvm.tools.service import do_run
     ops = dict(interp.REFERENCE.ops)
     ops.update(ob.SPEC_OVERRIDES)
-    profile = interp.Profile("reference+spec-bytes", interp.REFERENCE.table, ops, False)
+    profile = interp.Profile("reference+spec-bytes", interp.REFERENCE.table, ops)
 
     def runner(lib, regs, entry, _profile):
         m = interp.Machine(profile)

@@ -1,6 +1,7 @@
 """The instruction table and the bytecode codec."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from aluvm.isa import table as isa
@@ -106,3 +107,26 @@ def test_decode_encode_decode_roundtrip(code: bytes) -> None:
         assert (again.form, again.args, again.size) == (ins.form, ins.args, len(raw))
         if ins.form.special != isa.RESERVED:
             assert len(raw) == ins.size
+
+
+def test_control_flow_is_in_the_table() -> None:
+    flows = {k: isa.BY_KEY[k].flow for k in ("fail", "test", "jmp", "jif", "routine", "call",
+                                             "exec", "ret", "nop", "add_a")}
+    assert [k for k, f in flows.items() if f.jumps] == ["jmp", "jif", "routine"]
+    assert [k for k, f in flows.items() if f.falls] == ["test", "jif", "add_a"]
+    assert [k for k, f in flows.items() if f.calls] == ["routine", "call"]
+    assert [k for k, f in flows.items() if f.leaves] == ["call", "exec"]
+    assert [k for k, f in flows.items() if f.returns] == ["ret"]
+    assert not flows["add_a"].control and isa.SPEC_TABLE[0xFF][0].flow == isa.FALLS
+    assert isa.REFERENCE_TABLE[0x40][0].flow.stops and isa.BY_KEY["nop"].size == 0
+    assert isa.BY_KEY["jif"].target((0x1234,)) == 0x1234 and isa.BY_KEY["call"].target((1, 2)) is None
+
+
+def test_a_profile_without_an_op_for_a_decodable_key_is_refused() -> None:
+    from dataclasses import replace
+
+    from aluvm.machine.interp import REFERENCE, check_profile
+    ops = dict(REFERENCE.ops)
+    del ops["add_a"]
+    with pytest.raises(AssertionError, match="add_a"):
+        check_profile(replace(REFERENCE, name="broken", ops=ops))

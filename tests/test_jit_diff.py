@@ -22,7 +22,7 @@ from aluvm.machine.registers import A_BITS, F_BYTES, F_NAMES, R_BITS, U64_MAX, L
 from aluvm.tools.service import handle, interp_runner, state_dict
 
 from conftest import LOCAL_VECTORS, shared_vectors
-from aluvm.jit import codegen
+from aluvm.jit import codegen, lift
 from aluvm.jit.engine import jit_runner, last_stats
 
 PROFILES = ("reference", "spec")
@@ -32,12 +32,12 @@ pytestmark = pytest.mark.usefixtures("jit_eager")
 
 # ---- program generation from the instruction table ------------------------------------------
 
-COMPILED = set(codegen.SUPPORTED) | codegen.CONTROL
+COMPILED = set(codegen.SUPPORTED) | lift.CTRL_KEYS
 ALL_FORMS = [f for f in isa.FORMS if f.key != "nop"]
 
 
 def _form_weight(form: isa.Form) -> int:
-    if form.key in ("jmp", "jif", "routine", "ret", "test", "fail"):
+    if form.key in lift.CTRL_KEYS:
         return 6
     if form.key in COMPILED:
         return 10

@@ -129,11 +129,9 @@ def _bound(execute: ExtExecute) -> Callable[..., Step]:
 
 
 def _form(ext: Extension, op: ExtOp) -> isa.Form:
-    fields = isa._fields(op.fields) if op.fields else ()
-    args = tuple(f.name for f in fields if f.fixed is None and f.kind != "pad")
-    display = op.display or (f"{op.mnemonic:<8}" + ",".join(f"{{d:{a}}}" for a in args)).rstrip()
-    return isa.Form(op.opcode, f"ext:{ext.isae}:{op.mnemonic}", fields, op.cx, display,
-                    isa.PLAIN, "extension", args)
+    form = isa.make_form(op.opcode, f"ext:{ext.isae}:{op.mnemonic}", op.fields, op.cx, "")
+    display = op.display or (f"{op.mnemonic:<8}" + ",".join(f"{{d:{a}}}" for a in form.args)).rstrip()
+    return replace(form, display=display)
 
 
 def claimable(base: Profile) -> frozenset:
@@ -181,7 +179,9 @@ def extend(base: Profile, *exts: Extension) -> Profile:
                 overlay[code] = (replace(isa.reserved_form(code), display=ext.unclaimed(code)),)
         overlays[ext.isae] = overlay
     name = base.name + "+" + "+".join(f"{e.isae}#{definition_digest(e)}" for e in exts)
-    return replace(base, name=name, ops=ops, extensions=overlays)
+    profile = replace(base, name=name, ops=ops, extensions=overlays)
+    interp.check_profile(profile)
+    return profile
 
 
 def definition_digest(ext: Extension) -> str:

@@ -24,7 +24,7 @@ from aluvm.semantics import crypto as ops_crypto
 from aluvm.semantics.floats import spec as ops_float_spec
 from aluvm.isa.codec import Instr, decode
 from aluvm.errors import Panic
-from aluvm.isa.table import NOP, PUT, PUT_S, RESERVED
+from aluvm.isa.table import PUT, PUT_S
 from aluvm.machine.registers import U64_MAX, LibSite, Registers
 
 STOP = -1
@@ -38,12 +38,20 @@ Entry = tuple[Callable[[Registers], Action], int, int]
 
 @dataclass(frozen=True)
 class Profile:
-    """A decode table plus an op table plus the control-flow fixes that go with them."""
+    """A decode table plus an op table plus the machine fixes that go with them (each fix is
+    its own flag, named for what it changes; the reference has none of them)."""
 
     name: str
     table: tuple
     ops: Mapping[str, Callable[..., None]]
-    fixed_control: bool   # S5/S6 call stack, S11 zero-extended code, S12 missing lib fails
+    #: S5/S6: ``routine``/``call`` push the return address and grow the stack (depth 65535)
+    call_stack: bool = False
+    #: S7: ``put s`` past the data segment loads what is there and clears st0 (no panic)
+    put_s_truncates: bool = False
+    #: S11: code reads as zero-extended to 64 KiB (past the end: ``fail``)
+    zero_extended_code: bool = False
+    #: S12: a call into a library the machine does not have fails (clears st0)
+    missing_lib_fails: bool = False
     #: where ops differ from the reference's (key -> regions); see :mod:`aluvm.semantics.differs`
     differs: Mapping[str, tuple] = field(default_factory=dict)
     #: host ISA extensions: ISAE id -> {opcode: forms}; see :mod:`aluvm.host.extensions`
@@ -80,12 +88,14 @@ def _ops(*tables: Mapping[str, Callable[..., None]]) -> dict[str, Callable[..., 
 
 
 REFERENCE = Profile("reference", isa.REFERENCE_TABLE,
-                    _ops(ops_core.OPS, ops_bytes.REFERENCE_OPS, ops_crypto.REFERENCE_OPS), False)
+                    _ops(ops_core.OPS, ops_bytes.REFERENCE_OPS, ops_crypto.REFERENCE_OPS))
 SPEC = Profile("spec", isa.SPEC_TABLE,
                _ops(REFERENCE.ops, ops_core.SPEC_OVERRIDES, ops_bytes.SPEC_OVERRIDES,
-                    ops_crypto.SPEC_OVERRIDES, ops_float_spec.SPEC_OVERRIDES), True,
-               {**ops_core.SPEC_DIFFERS, **ops_bytes.SPEC_DIFFERS, **ops_crypto.SPEC_DIFFERS,
-                **ops_float_spec.SPEC_DIFFERS})
+                    ops_crypto.SPEC_OVERRIDES, ops_float_spec.SPEC_OVERRIDES),
+               call_stack=True, put_s_truncates=True, zero_extended_code=True,
+               missing_lib_fails=True,
+               differs={**ops_core.SPEC_DIFFERS, **ops_bytes.SPEC_DIFFERS, **ops_crypto.SPEC_DIFFERS,
+                        **ops_float_spec.SPEC_DIFFERS})
 PROFILES = {"reference": REFERENCE, "spec": SPEC}
 
 
@@ -121,7 +131,7 @@ class Program:
         self.id = lib_id
         self.profile = profile
         self.table = profile.table_for(isae)
-        if profile.fixed_control:
+        if profile.zero_extended_code:
             # S11 fixed: code is conceptually extended to 2^16 bytes with zeros (= fail)
             self.limit = 0x10000
             self._dcode = self.code + bytes(0x10000 + 8 - len(self.code))
@@ -147,22 +157,16 @@ class Program:
 
     def _bind(self, ins: Instr, pos: int) -> Callable[[Registers], Action]:
         form = ins.form
-        key = form.key
-        builder = _CONTROL.get(key)
-        if builder is not None:
-            return builder(self, ins, pos)
-        if form.special == RESERVED:
-            return _reserved
-        if form.special == NOP:
-            return _nop_spin if key == "nop" else _nothing
-        fn = self.profile.ops[key]
+        if form.flow.control:
+            return _CONTROL[form.key](self, ins, pos)
+        fn = self.profile.ops[form.key]
         if form.special == PUT:
             reg, idx, _off = ins.args
             value = ins.value
             return lambda regs: fn(regs, reg, idx, value)
         if form.special == PUT_S:
             if ins.value is None:
-                if not self.profile.fixed_control:
+                if not self.profile.put_s_truncates:
                     return _put_s_panic
                 # spec: truncate to the data present and report it through st0 (S7 fixed)
                 s, off, ln = ins.args
@@ -316,24 +320,13 @@ def _stop_reason(regs: Registers) -> str:
     return "stopped" if regs.st0 else "failed"
 
 
-def _nothing(regs: Registers) -> None:
-    return None
-
-
-def _nop_spin(regs: Registers) -> int:
-    return NOP_SPIN
-
-
-def _reserved(regs: Registers) -> int:
-    regs.st0 = False
-    return STOP
-
-
 def _put_s_panic(regs: Registers) -> None:
     raise Panic("put s16: data slice out of range of the data segment (reference S7)")
 
 
 # ---- control flow builders -------------------------------------------------------------------
+# One builder per control key (a form whose table flow is not plain fall-through): it binds the
+# operands and returns the closure the run loop calls.
 
 def _jump(regs: Registers) -> bool:
     """Count a jump in cy0; at the 65535 limit fail instead (spec §4.3)."""
@@ -344,11 +337,23 @@ def _jump(regs: Registers) -> bool:
     return True
 
 
+def _fail(regs: Registers) -> int:
+    regs.st0 = False
+    return STOP
+
+
 def _b_fail(prog: Program, ins: Instr, pos: int):
-    def fail(regs: Registers) -> int:
-        regs.st0 = False
-        return STOP
-    return fail
+    """``fail`` and the reserved opcodes (whose complexity is 2^64-1)."""
+    return _fail
+
+
+def _nop_spin(regs: Registers) -> int:
+    return NOP_SPIN
+
+
+def _b_nop(prog: Program, ins: Instr, pos: int):
+    """The reference's ``nop`` never advances (S2)."""
+    return _nop_spin
 
 
 def _b_test(prog: Program, ins: Instr, pos: int):
@@ -393,7 +398,7 @@ def _push(regs: Registers, site: LibSite, fixed: bool) -> bool:
 
 
 def _b_routine(prog: Program, ins: Instr, pos: int):
-    target, fixed = ins.args[0], prog.profile.fixed_control
+    target, fixed = ins.args[0], prog.profile.call_stack
     # reference stores the routine's own site (S6); spec stores the return address
     site = LibSite(prog.id, pos + ins.size if fixed else pos)
 
@@ -403,7 +408,7 @@ def _b_routine(prog: Program, ins: Instr, pos: int):
 
 
 def _b_call(prog: Program, ins: Instr, pos: int):
-    fixed = prog.profile.fixed_control
+    fixed = prog.profile.call_stack
     target = LibSite(ins.value, ins.args[0])  # type: ignore[arg-type]
     pushed = LibSite(prog.id, pos + ins.size) if fixed else target  # S6: reference pushes target
 
@@ -430,8 +435,27 @@ def _b_ret(prog: Program, ins: Instr, pos: int):
     return ret
 
 
-_CONTROL = {"fail": _b_fail, "test": _b_test, "jmp": _b_jmp, "jif": _b_jif,
-            "routine": _b_routine, "call": _b_call, "exec": _b_exec, "ret": _b_ret}
+_CONTROL = {"fail": _b_fail, "reserved": _b_fail, "nop": _b_nop, "test": _b_test,
+            "jmp": _b_jmp, "jif": _b_jif, "routine": _b_routine, "call": _b_call,
+            "exec": _b_exec, "ret": _b_ret}
+
+
+def check_profile(profile: Profile) -> None:
+    """Every form the profile decodes has its behaviour: a control builder when its table flow
+    is control, an op otherwise (raises ``AssertionError`` naming the gaps)."""
+    tables = [profile.table] + [profile.table_for([n]) for n in profile.extensions]
+    forms = {f for t in tables for forms in t for f in forms}
+    missing = sorted(f.key for f in forms
+                     if (f.flow.control and f.key not in _CONTROL)
+                     or (not f.flow.control and f.key not in profile.ops))
+    stray = sorted(k for k in _CONTROL if k in profile.ops)
+    if missing or stray:
+        raise AssertionError(f"profile {profile.name}: no behaviour for {missing}, "
+                             f"control keys also in the op table: {stray}")
+
+
+for _profile in PROFILES.values():
+    check_profile(_profile)
 
 
 # ---- the machine ------------------------------------------------------------------------------
@@ -464,7 +488,7 @@ class Machine:
                 prog = self.programs.get(site.lib)
                 if prog is None:
                     # S12: the reference retries pos+1 up to 65535 and returns st0 unchanged
-                    if self.profile.fixed_control:
+                    if self.profile.missing_lib_fails:
                         regs.st0 = False
                     reason = "library not found"
                     break

@@ -621,9 +621,9 @@ def rev_r(regs: Registers, reg: int, idx: int) -> None:
         regs.r[reg][idx] = reverse_bits(x, R_BITS[reg])
 
 
-def reserved(regs: Registers) -> None:
-    """Reserved/extension opcode: behaves like ``fail`` (the loop stops; cx = u64::MAX)."""
-    regs.st0 = False
+def nop(regs: Registers) -> None:
+    """The ``spec`` profile's ``nop`` advances and does nothing (S2 fixed); the reference's
+    ``nop`` is a control instruction that never advances (see the interpreter)."""
 
 
 OPS: dict[str, Op] = {
@@ -641,6 +641,7 @@ OPS: dict[str, Op] = {
     "stp": stp, "neg": neg, "abs": abs_, "rem": rem,
     "and": and_, "or": or_, "xor": xor_, "not": not_, "shl": shl, "shr_a": shr_a,
     "shr_r": shr_r, "scl": scl, "scr": scr, "rev_a": rev_a, "rev_r": rev_r,
+    "nop_spec": nop,
 }
 
 # ---- spec profile: the reference's panics replaced by their documented behaviour ----------
