@@ -189,7 +189,7 @@ class _Disassembler:
         elif form.special == isa.CALL:
             extra["site"] = f"{ins.args[0]} @ {self.aliases[ins.value]}"  # type: ignore[index]
         elif form.key == "stp":
-            return step_text(ins)
+            return step_text(ins, exact=True)
         elif (target := form.target(ins.args)) is not None and target in targets:
             extra["h16"] = targets[target]
         return isa.render(asm_form(form), ins.args, extra)
@@ -245,4 +245,6 @@ def asm_text(ins: Instr) -> str:
         return isa.render(form, ins.args, {"bytes": bytes_exact_text(ins.value[0])})  # type: ignore[index]
     if form.key == "ins":
         return isa.render(asm_form(form), ins.args, {})
+    if form.key == "stp":
+        return step_text(ins, exact=True)
     return instr_text(ins)

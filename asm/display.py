@@ -36,8 +36,12 @@ def put_value_display(form: isa.Form, reg: int, value: Optional[int]) -> str:
     return numfmt.int_display(value, nbytes)
 
 
-def step_text(ins: Instr) -> str:
-    """``stp`` is shown as ``inc``/``dec``/``add``/``sub`` (reference ``Step`` display)."""
+def step_text(ins: Instr, exact: bool = False) -> str:
+    """``stp`` is shown as ``inc``/``dec``/``add``/``sub`` (reference ``Step`` display).
+
+    The reference prints the amount only when ``i8::abs(step) > 1``; in its release build the
+    absolute value of -128 wraps to -128, so that step shows as a bare ``sub     aN[i],``.
+    ``exact`` gives the text that assembles back instead (``sub     aN[i],128,``)."""
     reg, idx, step = ins.args
     name = f"{isa.A_NAMES[reg]}[{idx}]"
     if step == 1:
@@ -46,7 +50,8 @@ def step_text(ins: Instr) -> str:
         mn = "dec"
     else:
         mn = "sub" if step < 0 else "add"
-    amount = f"{abs(step)}," if abs(step) > 1 else ""
+    shown = abs(step) if exact or step != -128 else -128     # i8::abs wraps for -128
+    amount = f"{shown}," if shown > 1 else ""
     return f"{mn}     {name},{amount}"
 
 

@@ -259,6 +259,17 @@ def test_stp_forms() -> None:
         assert ins.form.key == "stp" and ins.args[2] == step, text
 
 
+def test_stp_most_negative_step_is_shown_like_the_reference() -> None:
+    # the reference's Step display takes i8::abs(-128), which wraps in its release build
+    ins = decode(bytes([0x24, 0x08, 0x80]), 0)
+    assert ins.form.key == "stp" and ins.args == (0, 1, -128)
+    assert instr_text(ins) == "sub     a8[1],"
+    assert asm_text(ins) == "sub     a8[1],128,"
+    lib = Lib.with_(DEFAULT_ISAE, bytes([0x24, 0x08, 0x80]), b"")
+    assert disassemble(lib, raw=True) == "sub     a8[1],\n"
+    assert assemble(disassemble(lib)).code == lib.code
+
+
 def test_ins_syntax_and_s19() -> None:
     ins = decode(assemble("ins.x s16[1],s16[6],a16[3]").code, 0)
     assert ins.form.key == "ins" and ins.args == (5, 3, 1, 6)
