@@ -25,12 +25,11 @@ with optional sign and ``_`` separators; decimal floats (``1.5``, ``-2e-3``, ``1
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterator, Optional
 
 import pyparsing as pp
-
-pp.ParserElement.set_default_whitespace_chars(" \t")
 
 IDENT_RE = r"[A-Za-z_][A-Za-z0-9_]*"
 
@@ -54,45 +53,59 @@ def _tok(expr: pp.ParserElement, strip: bool = False) -> pp.ParserElement:
     return expr.add_parse_action(action)
 
 
-COMMENT = pp.Regex(r";.*")
-_END = pp.Optional(pp.Suppress(COMMENT)) + pp.StringEnd()
-STRING = pp.Regex(r'"(?:[^"\\]|\\.)*"')
-PIECE = STRING | pp.Regex(r'[^,;"\s]+')
+@contextmanager
+def _blanks_only() -> Iterator[None]:
+    """Build elements that skip only blanks (space, tab) - newlines end a line here - without
+    changing pyparsing's process-wide default for anyone else: the default is restored on
+    exit, and elements keep the whitespace they were built with."""
+    saved = pp.ParserElement.DEFAULT_WHITE_CHARS
+    pp.ParserElement.set_default_whitespace_chars(" \t")
+    try:
+        yield
+    finally:
+        pp.ParserElement.set_default_whitespace_chars(saved)
 
-LABEL = _tok(pp.Regex(rf"{IDENT_RE}(?=:(?:[ \t;]|$))"))("label") + pp.Suppress(":")
-DIRECTIVE = _tok(pp.Regex(r"\.[A-Za-z]+(?![\w.:])"))
-REST = _tok(pp.Regex(r"[^;]*"), strip=True)
-MNEMONIC = _tok(pp.Regex(rf"rsrv:[0-9A-Fa-f]{{2}}(?![\w.:])|{IDENT_RE}(?![\w:])"))
-FLAG = pp.Suppress(pp.Literal(".").leave_whitespace()) + _tok(pp.Regex(r"[A-Za-z0-9_]+(?![\w.:])")
-                                                             .leave_whitespace())("flag")
-OPERAND = pp.original_text_for(pp.OneOrMore(PIECE)).add_parse_action(lambda s, loc, t: Tok(t[0], loc + 1))
-EMPTY = pp.Empty().set_parse_action(lambda s, loc, t: Tok("", loc + 1))
-OPERANDS = (OPERAND | EMPTY) + pp.ZeroOrMore(pp.Suppress(",") + (OPERAND | EMPTY))
 
-INSTRUCTION = (MNEMONIC("mnemonic") + pp.Optional(FLAG)
-               + pp.Group(pp.Optional(OPERANDS))("operands"))
-CODE_DIRECTIVE = DIRECTIVE("directive") + REST("rest")
-CODE_LINE = (pp.Optional(LABEL) + pp.Optional(CODE_DIRECTIVE | INSTRUCTION) + _END)
+with _blanks_only():
+    COMMENT = pp.Regex(r";.*")
+    _END = pp.Optional(pp.Suppress(COMMENT)) + pp.StringEnd()
+    STRING = pp.Regex(r'"(?:[^"\\]|\\.)*"')
+    PIECE = STRING | pp.Regex(r'[^,;"\s]+')
 
-# Section bodies (lines outside .MAIN/.ROUTINE)
-SYMBOL = _tok(pp.Regex(rf"\${IDENT_RE}"))
-REGISTER = _tok(pp.Regex(r"[a-z][a-z0-9]*\[[ \t]*[0-9]+[ \t]*\]"))
-DIRECTIVE_LINE = DIRECTIVE("directive") + REST("rest") + _END
-ISAE_LINE = pp.Group(pp.ZeroOrMore(_tok(pp.Regex(r"[A-Za-z0-9_]+"))))("names") + _END
-LIBS_LINE = pp.Optional(_tok(pp.Regex(IDENT_RE))("alias") + _tok(pp.Regex(r"[^\s;]+"))("lib")) + _END
-CONST_LINE = pp.Optional(SYMBOL("name") + pp.Optional(pp.Suppress("="))
-                         + pp.original_text_for(pp.OneOrMore(PIECE))
-                         .add_parse_action(lambda s, loc, t: Tok(t[0], loc + 1))("value")) + _END
-INPUT_LINE = pp.Optional(SYMBOL("name") + REGISTER("reg") + pp.Optional(_tok(STRING.copy())("desc"))) + _END
-DATA_LINE = pp.Group(pp.ZeroOrMore(_tok(STRING.copy() | pp.Regex(r"(?:0x)?[0-9A-Fa-f]+(?![\w.])"))))("items") + _END
+    LABEL = _tok(pp.Regex(rf"{IDENT_RE}(?=:(?:[ \t;]|$))"))("label") + pp.Suppress(":")
+    DIRECTIVE = _tok(pp.Regex(r"\.[A-Za-z]+(?![\w.:])"))
+    REST = _tok(pp.Regex(r"[^;]*"), strip=True)
+    MNEMONIC = _tok(pp.Regex(rf"rsrv:[0-9A-Fa-f]{{2}}(?![\w.:])|{IDENT_RE}(?![\w:])"))
+    FLAG = pp.Suppress(pp.Literal(".").leave_whitespace()) + _tok(pp.Regex(r"[A-Za-z0-9_]+(?![\w.:])")
+                                                                 .leave_whitespace())("flag")
+    OPERAND = pp.original_text_for(pp.OneOrMore(PIECE)).add_parse_action(lambda s, loc, t: Tok(t[0], loc + 1))
+    EMPTY = pp.Empty().set_parse_action(lambda s, loc, t: Tok("", loc + 1))
+    OPERANDS = (OPERAND | EMPTY) + pp.ZeroOrMore(pp.Suppress(",") + (OPERAND | EMPTY))
 
-# Literals
-INT_LIT = pp.Regex(r"[+-]?(?:0[xX][0-9A-Fa-f_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)")
-FLOAT_LIT = pp.Regex(r"[+-]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][+-]?[0-9]+)?|[0-9][0-9_]*[eE][+-]?[0-9]+"
-                     r"|\.[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?)")
-SPECIAL_LIT = pp.Regex(r"[+-]?(?:[Ii]nf|INF|NaN|nan|NAN)")
-HEX_BYTES = pp.Regex(r"(?:0[xX])?(?:[0-9A-Fa-f]{2})+")
-LITERAL = (STRING.copy()("string") | FLOAT_LIT("float") | INT_LIT("int") | SPECIAL_LIT("special")) + pp.StringEnd()
+    INSTRUCTION = (MNEMONIC("mnemonic") + pp.Optional(FLAG)
+                   + pp.Group(pp.Optional(OPERANDS))("operands"))
+    CODE_DIRECTIVE = DIRECTIVE("directive") + REST("rest")
+    CODE_LINE = (pp.Optional(LABEL) + pp.Optional(CODE_DIRECTIVE | INSTRUCTION) + _END)
+
+    # Section bodies (lines outside .MAIN/.ROUTINE)
+    SYMBOL = _tok(pp.Regex(rf"\${IDENT_RE}"))
+    REGISTER = _tok(pp.Regex(r"[a-z][a-z0-9]*\[[ \t]*[0-9]+[ \t]*\]"))
+    DIRECTIVE_LINE = DIRECTIVE("directive") + REST("rest") + _END
+    ISAE_LINE = pp.Group(pp.ZeroOrMore(_tok(pp.Regex(r"[A-Za-z0-9_]+"))))("names") + _END
+    LIBS_LINE = pp.Optional(_tok(pp.Regex(IDENT_RE))("alias") + _tok(pp.Regex(r"[^\s;]+"))("lib")) + _END
+    CONST_LINE = pp.Optional(SYMBOL("name") + pp.Optional(pp.Suppress("="))
+                             + pp.original_text_for(pp.OneOrMore(PIECE))
+                             .add_parse_action(lambda s, loc, t: Tok(t[0], loc + 1))("value")) + _END
+    INPUT_LINE = pp.Optional(SYMBOL("name") + REGISTER("reg") + pp.Optional(_tok(STRING.copy())("desc"))) + _END
+    DATA_LINE = pp.Group(pp.ZeroOrMore(_tok(STRING.copy() | pp.Regex(r"(?:0x)?[0-9A-Fa-f]+(?![\w.])"))))("items") + _END
+
+    # Literals
+    INT_LIT = pp.Regex(r"[+-]?(?:0[xX][0-9A-Fa-f_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)")
+    FLOAT_LIT = pp.Regex(r"[+-]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][+-]?[0-9]+)?|[0-9][0-9_]*[eE][+-]?[0-9]+"
+                         r"|\.[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?)")
+    SPECIAL_LIT = pp.Regex(r"[+-]?(?:[Ii]nf|INF|NaN|nan|NAN)")
+    HEX_BYTES = pp.Regex(r"(?:0[xX])?(?:[0-9A-Fa-f]{2})+")
+    LITERAL = (STRING.copy()("string") | FLOAT_LIT("float") | INT_LIT("int") | SPECIAL_LIT("special")) + pp.StringEnd()
 
 
 def literal_kind(text: str) -> Optional[str]:

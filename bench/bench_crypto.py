@@ -60,15 +60,14 @@ def main(argv=None) -> int:
     res["op sha256 (regs)"] = rate(ops_crypto.sha256, [(regs, 0, 1)], t)
 
     ks = [rnd.randrange(1, secp256k1.N) for _ in range(64)]
-    pts = [secp256k1.BACKENDS["gmpy2"][0](k) for k in ks]
-    for name in sorted(secp256k1.BACKENDS):
-        gen, mul, add, _neg = secp256k1.BACKENDS[name]
-        res[f"secp gen [{name}]"] = rate(gen, [(k,) for k in ks], t)
-        res[f"secp mul [{name}]"] = rate(mul, list(zip(ks[::-1], pts)), t)
-        res[f"secp add [{name}]"] = rate(add, list(zip(pts, pts[1:])), t)
+    pts = [secp256k1.BACKENDS["gmpy2"].gen(k) for k in ks]
+    for name, curve in sorted(secp256k1.BACKENDS.items()):
+        res[f"secp gen [{name}]"] = rate(curve.gen, [(k,) for k in ks], t)
+        res[f"secp mul [{name}]"] = rate(curve.mul, list(zip(ks[::-1], pts)), t)
+        res[f"secp add [{name}]"] = rate(curve.add, list(zip(pts, pts[1:])), t)
 
     regs.r[2][0] = ks[0]
-    res[f"op secp_gen [{secp256k1.backend}]"] = rate(ops_crypto.secp_gen, [(regs, 0, 1)], t)
+    res[f"op secp_gen [{secp256k1.DEFAULT.name}]"] = rate(ops_crypto.secp_gen, [(regs, 0, 1)], t)
 
     eks = [rnd.randrange(1, ed25519.L) for _ in range(16)]
     epts = [ed25519.gen(k) for k in eks]

@@ -259,6 +259,15 @@ def test_stp_forms() -> None:
         assert ins.form.key == "stp" and ins.args[2] == step, text
 
 
+def test_the_assembler_leaves_pyparsing_defaults_alone() -> None:
+    import pyparsing as pp
+    from aluvm.asm import grammar
+    assert pp.ParserElement.DEFAULT_WHITE_CHARS == " \n\t\r"
+    assert pp.Word(pp.alphas)[1, ...].parse_string("ab\ncd").as_list() == ["ab", "cd"]
+    with pytest.raises(grammar.GrammarError):       # its own elements still stop at a newline
+        grammar.parse_line("jmp 0\nret", 1)
+
+
 def test_stp_most_negative_step_is_shown_like_the_reference() -> None:
     # the reference's Step display takes i8::abs(-128), which wraps in its release build
     ins = decode(bytes([0x24, 0x08, 0x80]), 0)

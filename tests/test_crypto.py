@@ -161,11 +161,8 @@ SECP_BACKENDS = sorted(secp256k1.BACKENDS)
 
 
 @pytest.fixture(params=SECP_BACKENDS)
-def backend(request):
-    old = secp256k1.backend
-    secp256k1.set_backend(request.param)
-    yield request.param
-    secp256k1.set_backend(old)
+def backend(request) -> secp256k1.Backend:
+    return secp256k1.BACKENDS[request.param]
 
 
 def test_both_backends_present():
@@ -177,14 +174,14 @@ def test_both_backends_present():
 def test_secp_known_answers(backend):
     g = bytes.fromhex(G_HEX)
     g2 = bytes.fromhex(G2_HEX)
-    assert secp256k1.gen(1) == g
-    assert secp256k1.gen(2) == g2
-    assert secp256k1.mul(2, g) == g2
-    assert secp256k1.add(g, g) == g2          # doubling works
-    assert secp256k1.add(g2, secp256k1.neg(g)) == g
-    assert secp256k1.gen(N - 1) == secp256k1.neg(g)
-    assert secp256k1.mul(N - 1, g2) == secp256k1.neg(g2)
-    assert secp256k1.mul(3, g) == secp256k1.add(g, g2) == secp256k1.gen(3)
+    assert backend.gen(1) == g
+    assert backend.gen(2) == g2
+    assert backend.mul(2, g) == g2
+    assert backend.add(g, g) == g2          # doubling works
+    assert backend.add(g2, backend.neg(g)) == g
+    assert backend.gen(N - 1) == backend.neg(g)
+    assert backend.mul(N - 1, g2) == backend.neg(g2)
+    assert backend.mul(3, g) == backend.add(g, g2) == backend.gen(3)
 
 
 Y1 = 0x4218F20AE6C646B363DB68605822FB14264CA8D2587FDD6FBC750D587E76A7EE
@@ -214,15 +211,15 @@ INVALID_POINTS = [
 def test_secp_failures(backend):
     g = bytes.fromhex(G_HEX)
     for k in (0, N, N + 1, 2**256 - 1):
-        assert secp256k1.gen(k) is None
-        assert secp256k1.mul(k, g) is None
+        assert backend.gen(k) is None
+        assert backend.mul(k, g) is None
     for bad in INVALID_POINTS:
-        assert secp256k1.mul(5, bad) is None
-        assert secp256k1.add(bad, g) is None
-        assert secp256k1.add(g, bad) is None
-        assert secp256k1.neg(bad) is None
-    assert secp256k1.add(g, secp256k1.neg(g)) is None   # sum at infinity
-    assert secp256k1.add(bytes.fromhex(G2_HEX), secp256k1.gen(N - 2)) is None
+        assert backend.mul(5, bad) is None
+        assert backend.add(bad, g) is None
+        assert backend.add(g, bad) is None
+        assert backend.neg(bad) is None
+    assert backend.add(g, backend.neg(g)) is None   # sum at infinity
+    assert backend.add(bytes.fromhex(G2_HEX), backend.gen(N - 2)) is None
 
 
 _scalars = st.one_of(
@@ -237,7 +234,7 @@ def _points(draw):
     kind = draw(st.integers(0, 3))
     if kind == 0:
         return bytes(draw(st.binary(min_size=64, max_size=64)))
-    pt = secp256k1._gen_gmpy2(draw(st.integers(1, N - 1)))
+    pt = secp256k1.BACKENDS["gmpy2"].gen(draw(st.integers(1, N - 1)))
     if kind == 3:  # corrupt one byte
         i = draw(st.integers(0, 63))
         b = bytearray(pt)
@@ -246,24 +243,24 @@ def _points(draw):
     return pt
 
 
-def _cc():
+def _cc() -> secp256k1.Backend:
     return secp256k1.BACKENDS["coincurve"]
 
 
-def _gm():
+def _gm() -> secp256k1.Backend:
     return secp256k1.BACKENDS["gmpy2"]
 
 
 @HSET
 @given(_scalars)
 def test_secp_gen_backends_agree(k):
-    assert _gm()[0](k) == _cc()[0](k)
+    assert _gm().gen(k) == _cc().gen(k)
 
 
 @HSET
 @given(_scalars, _points())
 def test_secp_mul_backends_agree(k, pt):
-    assert _gm()[1](k, pt) == _cc()[1](k, pt)
+    assert _gm().mul(k, pt) == _cc().mul(k, pt)
 
 
 @HSET
@@ -273,7 +270,7 @@ def test_secp_add_backends_agree(p1, p2, same, negated):
         p2 = p1
     if negated and secp256k1.is_valid(p1):
         p2 = secp256k1.neg(p1)
-    assert _gm()[2](p1, p2) == _cc()[2](p1, p2)
+    assert _gm().add(p1, p2) == _cc().add(p1, p2)
 
 
 @HSET
@@ -296,42 +293,43 @@ def _r512(pt: bytes) -> int:
 
 @pytest.mark.parametrize("st0", [True, False])
 def test_secp_ops(backend, st0):
+    ops = ops_crypto.secp_ops(backend)
     regs = Registers()
     regs.st0 = st0
     regs.r[2][31] = 1          # r256 little-endian scalar 1
-    ops_crypto.secp_gen(regs, 31, 7)
+    ops["secp_gen"](regs, 31, 7)
     assert regs.get_named("r512[7]").hex() == G_HEX
     regs.r[2][0] = 0
     regs.r[3][1] = 99
-    ops_crypto.secp_gen(regs, 0, 1)           # k = 0
+    ops["secp_gen"](regs, 0, 1)           # k = 0
     assert regs.r[3][1] is None
     regs.r[3][1] = 99
-    ops_crypto.secp_gen(regs, 5, 1)           # undefined source
+    ops["secp_gen"](regs, 5, 1)           # undefined source
     assert regs.r[3][1] is None
     # secpmul with a256 scalar (value) and with r256 scalar (little-endian register)
     regs.a[5][3] = 2
-    ops_crypto.secp_mul(regs, 1, 3, 7, 20)
+    ops["secp_mul"](regs, 1, 3, 7, 20)
     assert regs.get_named("r512[20]").hex() == G2_HEX
     regs.r[2][4] = 2
-    ops_crypto.secp_mul(regs, 0, 4, 7, 21)
+    ops["secp_mul"](regs, 0, 4, 7, 21)
     assert regs.get_named("r512[21]").hex() == G2_HEX
     regs.r[2][4] = int.from_bytes(b"\x02" + bytes(31), "big")  # big-endian 2 read LE != 2
-    ops_crypto.secp_mul(regs, 0, 4, 7, 22)
-    assert regs.get_named("r512[22]") == secp256k1.gen(2 << 248)
-    ops_crypto.secp_mul(regs, 1, 4, 7, 23)    # a256[4] undefined
+    ops["secp_mul"](regs, 0, 4, 7, 22)
+    assert regs.get_named("r512[22]") == backend.gen(2 << 248)
+    ops["secp_mul"](regs, 1, 4, 7, 23)    # a256[4] undefined
     assert regs.r[3][23] is None
     # secpadd: r512[j] <- P_i + P_j ; doubling ; P + (-P)
     regs.r[3][2] = _r512(bytes.fromhex(G_HEX))
-    ops_crypto.secp_add(regs, 7, 2)
+    ops["secp_add"](regs, 7, 2)
     assert regs.get_named("r512[2]").hex() == G2_HEX
     regs.r[3][3] = regs.r[3][7]
-    ops_crypto.secp_add(regs, 3, 3)
+    ops["secp_add"](regs, 3, 3)
     assert regs.get_named("r512[3]").hex() == G2_HEX
-    ops_crypto.secp_neg(regs, 7, 4)
-    ops_crypto.secp_add(regs, 7, 4)
+    ops["secp_neg"](regs, 7, 4)
+    ops["secp_add"](regs, 7, 4)
     assert regs.r[3][4] is None
     regs.r[3][5] = 0                           # all-zero register is invalid
-    ops_crypto.secp_neg(regs, 5, 6)
+    ops["secp_neg"](regs, 5, 6)
     assert regs.r[3][6] is None
     assert regs.st0 is st0                     # no secp op touches st0
 

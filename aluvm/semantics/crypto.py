@@ -20,7 +20,7 @@ Reference semantics (spec part B §8; rust-aluvm v0.11.0-beta.6):
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Literal
 
 from aluvm.semantics import digests
 from aluvm.semantics.curves import ed25519
@@ -36,41 +36,26 @@ _A256 = 5
 # ---------------------------------------------------------------------------------------------
 
 
-def ripemd(regs, s: int, dst: int) -> None:
-    data = regs.s[s]
-    if data is None:
-        regs.r[_R160][dst] = None
-        regs.st0 = False
-        return
-    # register bytes = reversed digest; read little-endian that is the digest read big-endian
-    regs.r[_R160][dst] = int.from_bytes(digests.ripemd160(data), "big")
+def _digest_op(name: str, fn: Callable[[bytes], bytes], bank: int,
+               order: Literal["little", "big"]) -> Callable[..., None]:
+    """The op hashing ``s[s]`` into register ``bank[dst]``, its digest read as ``order``;
+    an undefined string clears the destination and st0."""
+    def op(regs, s: int, dst: int) -> None:
+        data = regs.s[s]
+        if data is None:
+            regs.r[bank][dst] = None
+            regs.st0 = False
+            return
+        regs.r[bank][dst] = int.from_bytes(fn(data), order)
+    op.__name__ = op.__qualname__ = name
+    return op
 
 
-def sha256(regs, s: int, dst: int) -> None:
-    data = regs.s[s]
-    if data is None:
-        regs.r[_R256][dst] = None
-        regs.st0 = False
-        return
-    regs.r[_R256][dst] = int.from_bytes(digests.sha256(data), "little")
-
-
-def sha512(regs, s: int, dst: int) -> None:
-    data = regs.s[s]
-    if data is None:
-        regs.r[_R512][dst] = None
-        regs.st0 = False
-        return
-    regs.r[_R512][dst] = int.from_bytes(digests.sha512(data), "little")
-
-
-def blake3(regs, s: int, dst: int) -> None:
-    data = regs.s[s]
-    if data is None:
-        regs.r[_R256][dst] = None
-        regs.st0 = False
-        return
-    regs.r[_R256][dst] = int.from_bytes(digests.blake3(data), "little")
+# RIPEMD: register bytes = reversed digest; read little-endian that is the digest read big-endian
+ripemd = _digest_op("ripemd", digests.ripemd160, _R160, "big")
+sha256 = _digest_op("sha256", digests.sha256, _R256, "little")
+sha512 = _digest_op("sha512", digests.sha512, _R512, "little")
+blake3 = _digest_op("blake3", digests.blake3, _R256, "little")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,32 +73,42 @@ def _pt_reg(pt):
     return None if pt is None else int.from_bytes(pt, "little")
 
 
-def secp_gen(regs, src: int, dst: int) -> None:
-    k = regs.r[_R256][src]
-    regs.r[_R512][dst] = None if k is None else _pt_reg(secp256k1.gen(k))
+def secp_ops(curve: secp256k1.Backend) -> dict[str, Callable[..., None]]:
+    """The four secp256k1 ops computed by ``curve`` (a :class:`~secp256k1.Backend`)."""
+    gen, mul, add, neg = curve.gen, curve.mul, curve.add, curve.neg
+
+    def secp_gen(regs, src: int, dst: int) -> None:
+        k = regs.r[_R256][src]
+        regs.r[_R512][dst] = None if k is None else _pt_reg(gen(k))
+
+    def secp_mul(regs, block: int, scalar: int, src: int, dst: int) -> None:
+        k = regs.a[_A256][scalar] if block else regs.r[_R256][scalar]
+        pt = regs.r[_R512][src]
+        if k is None or pt is None:
+            regs.r[_R512][dst] = None
+            return
+        regs.r[_R512][dst] = _pt_reg(mul(k, _pt_bytes(pt)))
+
+    def secp_add(regs, src: int, srcdst: int) -> None:
+        p1 = regs.r[_R512][src]
+        p2 = regs.r[_R512][srcdst]
+        if p1 is None or p2 is None:
+            regs.r[_R512][srcdst] = None
+            return
+        regs.r[_R512][srcdst] = _pt_reg(add(_pt_bytes(p1), _pt_bytes(p2)))
+
+    def secp_neg(regs, src: int, dst: int) -> None:
+        pt = regs.r[_R512][src]
+        regs.r[_R512][dst] = None if pt is None else _pt_reg(neg(_pt_bytes(pt)))
+
+    return {"secp_gen": secp_gen, "secp_mul": secp_mul, "secp_add": secp_add,
+            "secp_neg": secp_neg}
 
 
-def secp_mul(regs, block: int, scalar: int, src: int, dst: int) -> None:
-    k = regs.a[_A256][scalar] if block else regs.r[_R256][scalar]
-    pt = regs.r[_R512][src]
-    if k is None or pt is None:
-        regs.r[_R512][dst] = None
-        return
-    regs.r[_R512][dst] = _pt_reg(secp256k1.mul(k, _pt_bytes(pt)))
-
-
-def secp_add(regs, src: int, srcdst: int) -> None:
-    p1 = regs.r[_R512][src]
-    p2 = regs.r[_R512][srcdst]
-    if p1 is None or p2 is None:
-        regs.r[_R512][srcdst] = None
-        return
-    regs.r[_R512][srcdst] = _pt_reg(secp256k1.add(_pt_bytes(p1), _pt_bytes(p2)))
-
-
-def secp_neg(regs, src: int, dst: int) -> None:
-    pt = regs.r[_R512][src]
-    regs.r[_R512][dst] = None if pt is None else _pt_reg(secp256k1.neg(_pt_bytes(pt)))
+#: the ops on the default backend (the profiles' ops)
+SECP_OPS = secp_ops(secp256k1.DEFAULT)
+secp_gen, secp_mul = SECP_OPS["secp_gen"], SECP_OPS["secp_mul"]
+secp_add, secp_neg = SECP_OPS["secp_add"], SECP_OPS["secp_neg"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ clamped into ``[2^254, 2^255)`` and must be reduced mod ``L`` before ``edgen``.)
 **st0.** Only the ``edadd`` overflow without the flag writes st0 (false).  Every other case,
 failure included, leaves st0 untouched, as the reference's secp256k1 instructions do.
 
-Implementation: pure Python on ``gmpy2`` integers (plain ints if gmpy2 is missing), extended
+Implementation: pure Python on ``gmpy2`` integers, extended
 twisted-Edwards coordinates with the complete RFC 8032 formulas, a fixed-base comb for ``k*B``.
 PyNaCl/libsodium is used only in the tests, as a cross-check.
 """
@@ -55,13 +55,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-try:  # pragma: no cover - depends on the environment
-    from gmpy2 import invert as _invert, mpz as _mpz
-except ImportError:  # pragma: no cover
-    _mpz = int  # type: ignore[assignment,misc]
-
-    def _invert(a, m):  # type: ignore[misc]
-        return pow(a, -1, m)
+from gmpy2 import invert as _invert, mpz as _mpz
 
 P = 2**255 - 19
 L = 2**252 + 27742317777372353535851937790883648493

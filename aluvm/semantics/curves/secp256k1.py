@@ -21,23 +21,19 @@ Two interchangeable backends compute these:
 
 * ``"coincurve"``: libsecp256k1 through the ``coincurve`` package, i.e. the very library the
   reference uses.  Fastest; the default when importable.
-* ``"gmpy2"``: pure Python on ``gmpy2`` integers (plain ints if gmpy2 is missing) in Jacobian
+* ``"gmpy2"``: pure Python on ``gmpy2`` integers in Jacobian
   coordinates, with a fixed-base comb table for ``gen`` and width-5 wNAF for ``mul``.
 
 Both produce identical results (checked by ``tests/test_crypto.py``; measured speeds are in
-``bench/bench_crypto.py``).  :func:`set_backend` switches the module-level functions.
+``bench/bench_crypto.py``).  Each is a :class:`Backend` object in :data:`BACKENDS`; the module-level
+functions are those of :data:`DEFAULT` (chosen once, at import) and are never rebound.  A caller
+that wants the other one asks for it: ``BACKENDS["gmpy2"].mul(k, point)``.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
-try:  # pragma: no cover - depends on the environment
-    from gmpy2 import invert as _invert, mpz as _mpz
-except ImportError:  # pragma: no cover
-    _mpz = int  # type: ignore[assignment,misc]
-
-    def _invert(a, m):  # type: ignore[misc]
-        return pow(a, -1, m)
+from gmpy2 import invert as _invert, mpz as _mpz
 
 P = 2**256 - 2**32 - 977
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -390,32 +386,30 @@ def _add_cc(p1: bytes, p2: bytes) -> Optional[Point]:
 # Backend selection
 # ---------------------------------------------------------------------------------------------
 
-BACKENDS: dict[str, tuple[Callable, Callable, Callable, Callable]] = {
-    "gmpy2": (_gen_gmpy2, _mul_gmpy2, _add_gmpy2, _neg_common),
+class Backend(NamedTuple):
+    """One implementation of the four point operations."""
+
+    name: str
+    gen: Callable[[int], Optional[Point]]
+    mul: Callable[[int, bytes], Optional[Point]]
+    add: Callable[[bytes, bytes], Optional[Point]]
+    neg: Callable[[bytes], Optional[Point]]
+
+
+BACKENDS: dict[str, Backend] = {
+    "gmpy2": Backend("gmpy2", _gen_gmpy2, _mul_gmpy2, _add_gmpy2, _neg_common),
 }
 if HAVE_COINCURVE:
-    BACKENDS["coincurve"] = (_gen_cc, _mul_cc, _add_cc, _neg_common)
+    BACKENDS["coincurve"] = Backend("coincurve", _gen_cc, _mul_cc, _add_cc, _neg_common)
 
 # Measured with bench/bench_crypto.py (ops/s, coincurve vs gmpy2): gen ~80k vs ~19k, mul ~47k vs
 # ~3.4k, add ~290k vs ~240k.  Results are identical (tests/test_crypto.py and all 1500 secp
 # vectors with either backend), so coincurve is the default whenever it is installed.
 DEFAULT_BACKEND = "coincurve" if HAVE_COINCURVE else "gmpy2"
+DEFAULT: Backend = BACKENDS[DEFAULT_BACKEND]
 
-gen: Callable[[int], Optional[Point]]
-mul: Callable[[int, bytes], Optional[Point]]
-add: Callable[[bytes, bytes], Optional[Point]]
-neg: Callable[[bytes], Optional[Point]]
-backend: str
-
-
-def set_backend(name: str) -> None:
-    """Switch the module-level ``gen/mul/add/neg`` to backend ``name``."""
-    global gen, mul, add, neg, backend
-    gen, mul, add, neg = BACKENDS[name]
-    backend = name
-
-
-set_backend(DEFAULT_BACKEND)
+#: the default backend's operations
+gen, mul, add, neg = DEFAULT.gen, DEFAULT.mul, DEFAULT.add, DEFAULT.neg
 
 __all__ = ["P", "N", "GX", "GY", "gen", "mul", "add", "neg", "decode", "encode", "is_valid",
-           "set_backend", "BACKENDS", "DEFAULT_BACKEND", "HAVE_COINCURVE"]
+           "Backend", "BACKENDS", "DEFAULT", "DEFAULT_BACKEND", "HAVE_COINCURVE"]
