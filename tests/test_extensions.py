@@ -50,15 +50,33 @@ def test_two_extensions_cannot_share_an_opcode() -> None:
         extend(REFERENCE, a, b)
 
 
+@pytest.mark.usefixtures("jit_eager")
 def test_extensions_and_multi_library_in_the_jit_tier() -> None:
+    """The extension op runs in the interpreter between compiled code; a call into another
+    library crosses from one compiled unit to another.  Both tiers leave the same state, and
+    the JIT tier really ran native code."""
     import aluvm
+    from aluvm.jit.engine import JitMachine, jit_runner, last_stats
     from aluvm.machine.registers import Registers
-    lib = Lib.with_("ALU POPCNT", bytes([0x90, 0x03, 0x02]))
-    for tier in ("interp", "jit"):
+    from aluvm.isa.codec import encode
+    from aluvm.isa.table import BY_KEY
+    # popcnt a64[0] -> a8[2]; 12 x stinv; add.uc a8[2],a8[2]: the extension op runs in the
+    # interpreter, then native code (long enough to be worth entering, see aluvm.jit.tiering)
+    add = encode(BY_KEY["add_a"], [0, 2, 2, 0])
+    lib = Lib.with_("ALU POPCNT", bytes([0x90, 0x03, 0x02]) + b"\x1f" * 12 + add)
+    states = []
+    for runner in (aluvm.run, jit_runner):
         regs = Registers()
         regs.a[3][0] = 0xF0F0
-        aluvm.run(lib, regs, profile=host_extension.PROFILE, tier=tier)
-        assert regs.a[0][2] == 8 and regs.st0 is True
+        if runner is aluvm.run:
+            aluvm.run(lib, regs, profile=host_extension.PROFILE, tier="interp")
+        else:
+            jit_runner(lib, regs, 0, host_extension.PROFILE)
+        states.append((regs.a[0][2], regs.st0, regs.ca0))
+    stats = last_stats()
+    assert states[0] == states[1] == (16, True, 14)
+    assert stats["compiled_instrs"] == 13 and stats["native_calls"] == 1, stats
+    assert stats["fallback_keys"] == {"ext:POPCNT:popcnt": 1}, stats
     callee = aluvm.Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("1f1f1f"))
     caller = aluvm.Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("0601000000"), b"", [callee.id])
     states = []
@@ -67,3 +85,6 @@ def test_extensions_and_multi_library_in_the_jit_tier() -> None:
         aluvm.run(caller, regs, libs=[callee], tier=tier)
         states.append((regs.st0, regs.cy0, regs.ca0))
     assert states[0] == states[1] == (True, 1, 4)
+    machine = JitMachine(REFERENCE)
+    unit = machine.add(callee.code, callee.data, callee.libs, callee.id)
+    assert unit.fn is not None and unit.meta["compiled_instrs"] == 3

@@ -70,5 +70,12 @@ def test_garbage_library_blobs_raise_library_error(blob: bytes) -> None:
                                  st.lists(st.integers(), max_size=2),
                                  st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2))))
 def test_malformed_requests_get_an_error_reply(req: dict) -> None:
+    """Any JSON object gets a reply: a result, or exactly ``{"ok": false, "error": ...}`` with a
+    one-line message (never an exception, never an empty or multi-line error)."""
     out = handle(req)
-    assert isinstance(out, dict) and "ok" in out
+    assert isinstance(out, dict) and out.get("ok") in (True, False), out
+    if out["ok"] is False:
+        assert set(out) == {"ok", "error"}, out
+        assert isinstance(out["error"], str) and out["error"].strip() and "\n" not in out["error"], out
+    else:
+        assert req.get("op", "run") in ("run", "disasm", "reencode", "info"), out

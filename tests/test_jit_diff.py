@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from aluvm.isa import table as isa
-from aluvm.isa.codec import encode
+from aluvm.isa.codec import decode, encode
+from aluvm.machine import interp
 from aluvm.tools.conform import iter_vectors, run_vectors
 from aluvm.library.lib import DEFAULT_ISAE, Lib
 from aluvm.machine.registers import A_BITS, F_BYTES, F_NAMES, R_BITS, U64_MAX, LibSite, Registers
@@ -267,11 +268,23 @@ def test_vectors_through_the_jit(path) -> None:
     """Every run vector passes with the JIT runner, as it does with the interpreter
     (tests/test_vectors.py); and under the ``spec`` profile, for which the vectors have no
     expectations, a sample of the same requests leaves identical states in both tiers."""
-    jit = run_vectors(_run_requests_only(path), lambda req: handle(req, "reference", jit_runner),
+    supports = codegen.make_supports(interp.REFERENCE)
+    entered: list[bool] = []          # per vector whose entry instruction compiles: ran natively
+
+    def runner(lib, regs, entry, profile):
+        ins = decode(lib.code, entry, lib.data, lib.libs)
+        outcome = jit_runner(lib, regs, entry, profile)
+        if ins is not None and supports(ins):
+            entered.append(last_stats()["native_calls"] > 0)
+        return outcome
+
+    jit = run_vectors(_run_requests_only(path), lambda req: handle(req, "reference", runner),
                       strict_panics=True)     # panics: the recorded state must match too
     for name, r in jit.items():
         assert r.failed == 0 and r.flagged_failed == 0, f"{name}: {r.failures[:5]}"
         assert r.passed + r.flagged_passed > 0
+    # (eager compilation: a library whose entry instruction compiles is entered natively)
+    assert all(entered), f"{entered.count(False)} of {len(entered)} vectors never ran native code"
     for k, vec in enumerate(_run_requests_only(path)):
         if k % SPEC_SAMPLE:
             continue
