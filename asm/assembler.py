@@ -54,6 +54,7 @@ from aluvm.machine.registers import F_BYTES, parse_name
 
 from aluvm.asm import grammar
 from aluvm.asm import numfmt
+from aluvm.semantics.floats.formats import F512
 from aluvm.asm.grammar import GrammarError, Line, Tok
 from aluvm.asm.syntax import Syntax, field_limit, letters, syntax_index, table_forms
 
@@ -686,7 +687,7 @@ def _float_operand(fc: int, text: str, col: int) -> int:
             raise _Err(col, f"`{text}`: a hex/binary literal for {name} is its {width}-bit pattern "
                             "and must fit it")
         return v
-    if fc == numfmt.F512:
+    if fc == F512:
         raise _Err(col, f"`{text}`: f512 has no float format; give its 512-bit pattern as 0x...")
     bits = numfmt.float_literal_bits(fc, text) if kind in ("int", "float", "special") else None
     if bits is None:

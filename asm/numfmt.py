@@ -1,5 +1,9 @@
 """Numbers as text: the reference's display of put values, and literal parsing for the assembler.
 
+Floats are printed and rounded by the float semantics themselves
+(:mod:`aluvm.semantics.floats.decimal_text`, the same code the ``cnv`` instruction uses); this
+module adds the integer and byte-string display and the assembler's literal syntax.
+
 Display (what ``Number``'s ``Display`` prints in rust-aluvm v0.11.0-beta.6, observed in the
 disasm vectors and described in shared/spec):
 
@@ -8,14 +12,8 @@ disasm vectors and described in shared/spec):
   decimal, up to 32 bytes ``0x`` + 64 lower-case hex digits, then ``0x`` + 128 digits while the
   value is below 2**512, else ``0x`` + 256 digits;
 * IEEE half/single/double/quad and x87 floats print through the soft-float library's decimal
-  printer (an APFloat port): ``2 + P*59/196`` significant digits taken from the exact binary
-  expansion (truncated first, then rounded half-up on one digit), trailing zeros dropped,
-  scientific notation (``1.5E+27``) when the exponent is far from the digits; zero is ``0`` /
-  ``-0``, infinities ``+Inf`` / ``-Inf``, NaN ``NaN``.  The x87 object of that library keeps only
-  the 63 fraction bits (the explicit integer bit is dropped), so an f80 prints the value *without*
-  its integer bit, and an all-ones exponent is always NaN;
-* bfloat16 prints as Rust prints the equal f32: the shortest round-trip digits, never in
-  scientific notation (``inf``/``-inf``/``NaN``);
+  printer, bfloat16 as Rust prints the equal f32 (see the float module); an f80 power of two,
+  where the library's printer panics, shows its bit pattern;
 * f256 and f512 print ``<not supported float layout for display>``;
 * byte strings that are valid UTF-8 print quoted, every character outside 0x20..0x7E replaced by
   its code point in upper-case hex (2, 4 or 8 digits, no delimiter); other byte strings print as
@@ -29,248 +27,13 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import NamedTuple, Optional
+from typing import Optional
+
+from aluvm.semantics.floats import bf16
+from aluvm.semantics.floats.decimal_text import apfloat_text, bf16_text, round_decimal, value_text
+from aluvm.semantics.floats.formats import BF16, F32, F256, F512, FORMATS, inf_bits, nan_bits
 
 NOT_SUPPORTED = "<not supported float layout for display>"
-
-BF16, F16, F32, F64, F80, F128, F256, F512 = range(8)
-
-
-class FloatFormat(NamedTuple):
-    width: int        # storage bits
-    ebits: int        # exponent field bits
-    fbits: int        # stored fraction bits (f80: 63, the integer bit is separate)
-    explicit: bool    # x87: explicit integer bit at bit 63
-
-    @property
-    def prec(self) -> int:
-        """Significand precision including the integer bit."""
-        return self.fbits + 1
-
-    @property
-    def bias(self) -> int:
-        return (1 << (self.ebits - 1)) - 1
-
-    @property
-    def emax(self) -> int:
-        return (1 << self.ebits) - 1
-
-    @property
-    def digits(self) -> int:
-        """Significant digits of the library's decimal printer."""
-        return 2 + self.prec * 59 // 196
-
-
-FORMATS = (
-    FloatFormat(16, 8, 7, False),      # bf16
-    FloatFormat(16, 5, 10, False),     # f16
-    FloatFormat(32, 8, 23, False),     # f32
-    FloatFormat(64, 11, 52, False),    # f64
-    FloatFormat(80, 15, 63, True),     # f80 (x87 extended)
-    FloatFormat(128, 15, 112, False),  # f128
-    FloatFormat(256, 19, 236, False),  # f256
-    None,                              # f512: no float semantics (64 bytes of storage)
-)
-F_WIDTH_BYTES = (2, 2, 4, 8, 10, 16, 32, 64)
-
-# Categories of a decoded float.
-ZERO, FINITE, INF, NAN = "zero", "finite", "inf", "nan"
-
-
-class Decoded(NamedTuple):
-    cat: str
-    neg: bool
-    mant: int = 0     # value = mant * 2**exp (finite only)
-    exp: int = 0
-
-
-def decode_float(fc: int, bits: int, library: bool = False) -> Decoded:
-    """Split a bit pattern into its value.
-
-    ``library=True`` decodes f80 the way the reference's soft-float library does (integer bit
-    dropped, any all-ones exponent NaN); otherwise f80 follows the x87 hardware rules (pseudo
-    denormals/unnormals taken at face value, pseudo-infinities and pseudo-NaNs as NaN).
-    """
-    fmt = FORMATS[fc]
-    assert fmt is not None
-    neg = bool(bits >> (fmt.width - 1) & 1)
-    if fmt.explicit:
-        field = (bits >> 64) & 0x7FFF
-        frac = bits & ((1 << 63) - 1)
-        ibit = bits >> 63 & 1
-        if library:
-            if field == 0x7FFF:
-                return Decoded(NAN, neg)
-            if field == 0 and frac == 0:
-                return Decoded(ZERO, neg)
-            e = max(field, 1) - fmt.bias - 63
-            return Decoded(FINITE, neg, frac, e)
-        if field == 0x7FFF:
-            if ibit and frac == 0:
-                return Decoded(INF, neg)
-            return Decoded(NAN, neg)
-        mant = frac | (ibit << 63)
-        if mant == 0:
-            return Decoded(ZERO, neg)
-        if field != 0 and not ibit:
-            return Decoded(NAN, neg)  # unnormal: invalid operand on x87
-        return Decoded(FINITE, neg, mant, max(field, 1) - fmt.bias - 63)
-    field = (bits >> fmt.fbits) & fmt.emax
-    frac = bits & ((1 << fmt.fbits) - 1)
-    if field == fmt.emax:
-        return Decoded(INF if frac == 0 else NAN, neg)
-    if field == 0:
-        if frac == 0:
-            return Decoded(ZERO, neg)
-        return Decoded(FINITE, neg, frac, 1 - fmt.bias - fmt.fbits)
-    return Decoded(FINITE, neg, frac | (1 << fmt.fbits), field - fmt.bias - fmt.fbits)
-
-
-# ---------------------------------------------------------------------------------------------
-# Display
-
-
-def _apfloat_digits(mant: int, exp: int, precision: int) -> tuple[str, int]:
-    """Decimal digits D and exponent E (value = D * 10**E) as the APFloat printer makes them."""
-    tz = (mant & -mant).bit_length() - 1
-    mant >>= tz
-    exp += tz
-    if exp >= 0:
-        sig, dexp = mant << exp, 0
-    else:
-        sig, dexp = mant * 5 ** -exp, exp
-    # Drop the digits the printer never looks at (a truncation, no rounding).
-    required = (precision * 196 + 58) // 59
-    discard = max(0, sig.bit_length() - required) * 59 // 196
-    if discard:
-        sig //= 10 ** discard
-        dexp += discard
-    while sig % 10 == 0:
-        sig //= 10
-        dexp += 1
-    text = str(sig)
-    if len(text) > precision:
-        drop = len(text) - precision
-        kept = int(text[:precision])
-        if text[precision] >= "5":
-            kept += 1
-        dexp += drop
-        while kept % 10 == 0:
-            kept //= 10
-            dexp += 1
-        text = str(kept)
-    return text, dexp
-
-
-def _apfloat_layout(neg: bool, digits: str, dexp: int, precision: int, width: int = 3) -> str:
-    sign = "-" if neg else ""
-    n = len(digits)
-    if dexp >= 0:
-        scientific = dexp > width or n + dexp > precision
-    else:
-        msd = dexp + n - 1
-        scientific = msd < 0 and -msd > width
-    if scientific:
-        e10 = dexp + n - 1
-        frac = digits[1:] or "0"
-        return f"{sign}{digits[0]}.{frac}E{e10:+d}"
-    if dexp >= 0:
-        return sign + digits + "0" * dexp
-    unit = -dexp
-    if unit < n:
-        return f"{sign}{digits[:n - unit]}.{digits[n - unit:]}"
-    return f"{sign}0.{'0' * (unit - n)}{digits}"
-
-
-def apfloat_text(fc: int, d: Decoded) -> Optional[str]:
-    """The soft-float library's ``Display`` of a decoded value (``None``: the printer panics)."""
-    if d.cat == NAN:
-        return "NaN"
-    if d.cat == INF:
-        return "-Inf" if d.neg else "+Inf"
-    if d.cat == ZERO:
-        return "-0" if d.neg else "0"
-    if d.mant == 0:
-        return None   # f80 power of two in the library's view: `no characters in buffer` panic
-    fmt = FORMATS[fc]
-    assert fmt is not None  # decode_float (which made ``d``) already asserted it
-    prec = fmt.digits
-    digits, dexp = _apfloat_digits(d.mant, d.exp, prec)
-    return _apfloat_layout(d.neg, digits, dexp, prec)
-
-
-def _f32_shortest(mant: int, exp: int) -> tuple[str, int]:
-    """Shortest decimal (digits, exponent) that reads back as the same f32 (Rust's `{}`)."""
-    value = Fraction(mant) * Fraction(2) ** exp
-    # rounding interval of this f32
-    if mant == 1 << 23 and exp > -149:
-        lo_gap = Fraction(2) ** (exp - 2)
-    else:
-        lo_gap = Fraction(2) ** (exp - 1)
-    hi_gap = Fraction(2) ** (exp - 1)
-    inclusive = mant % 2 == 0
-    lo, hi = value - lo_gap, value + hi_gap
-
-    def inside(x: Fraction) -> bool:
-        if inclusive:
-            return lo <= x <= hi
-        return lo < x < hi
-
-    top = _decimal_exponent(value)
-    for n in range(1, 18):
-        k = top - n + 1
-        scale = Fraction(10) ** k
-        base = value / scale
-        fl = base.numerator // base.denominator
-        best = None
-        for c in (fl, fl + 1):
-            if c <= 0:
-                continue
-            x = c * scale
-            if inside(x):
-                dist = abs(x - value)
-                if best is None or dist < best[0] or (dist == best[0] and c % 2 == 0):
-                    best = (dist, c)
-        if best is not None:
-            c = best[1]
-            while c % 10 == 0:
-                c //= 10
-                k += 1
-            return str(c), k
-    raise AssertionError("no shortest representation")  # pragma: no cover
-
-
-def _decimal_exponent(x: Fraction) -> int:
-    """floor(log10(x)) for x > 0."""
-    e = len(str(x.numerator)) - len(str(x.denominator))
-    while Fraction(10) ** e > x:
-        e -= 1
-    while Fraction(10) ** (e + 1) <= x:
-        e += 1
-    return e
-
-
-def _plain_layout(neg: bool, digits: str, dexp: int) -> str:
-    sign = "-" if neg else ""
-    if dexp >= 0:
-        return sign + digits + "0" * dexp
-    n, unit = len(digits), -dexp
-    if unit < n:
-        return f"{sign}{digits[:n - unit]}.{digits[n - unit:]}"
-    return f"{sign}0.{'0' * (unit - n)}{digits}"
-
-
-def bf16_text(bits: int) -> str:
-    """Rust's ``Display`` of the f32 equal to a bfloat16."""
-    d = decode_float(F32, bits << 16)
-    if d.cat == NAN:
-        return "NaN"
-    if d.cat == INF:
-        return "-inf" if d.neg else "inf"
-    if d.cat == ZERO:
-        return "-0" if d.neg else "0"
-    digits, dexp = _f32_shortest(d.mant, d.exp)
-    return _plain_layout(d.neg, digits, dexp)
 
 
 def float_display(fc: int, bits: int) -> str:
@@ -279,18 +42,16 @@ def float_display(fc: int, bits: int) -> str:
         return bf16_text(bits)
     if fc in (F256, F512):
         return NOT_SUPPORTED
-    text = apfloat_text(fc, decode_float(fc, bits, library=True))
-    return text if text is not None else f"0x{bits:0{F_WIDTH_BYTES[fc] * 2}x}"
+    text = apfloat_text(fc, bits)
+    return text if text is not None else f"0x{bits:0{FORMATS[fc].width // 4}x}"
 
 
 def float_value_text(fc: int, bits: int) -> Optional[str]:
     """A decimal text of the *true* value (f80 with its integer bit, f256 too), in the same
     style as the reference; ``None`` for f512."""
-    if fc == BF16:
-        return bf16_text(bits)
     if fc == F512:
         return None
-    return apfloat_text(fc, decode_float(fc, bits))
+    return value_text(fc, bits)
 
 
 def int_display(value: int, nbytes: int) -> str:
@@ -384,87 +145,21 @@ def parse_decimal(text: str) -> Optional[tuple[bool, Fraction]]:
     return m.group(1) == "-", value
 
 
-SPECIAL_FLOATS = {"inf": (False, INF), "+inf": (False, INF), "-inf": (True, INF),
-                  "nan": (False, NAN), "+nan": (False, NAN), "-nan": (True, NAN)}
-
-
-def encode_float(fc: int, neg: bool, value: Fraction) -> int:
-    """Round ``value`` (>= 0) to format ``fc`` to nearest-even; overflow gives infinity."""
-    fmt = FORMATS[fc]
-    assert fmt is not None
-    sign = (1 << (fmt.width - 1)) if neg else 0
-    if value == 0:
-        return sign
-    prec = fmt.prec
-    emin = 1 - fmt.bias                      # exponent of the smallest normal
-    # e: exponent of the leading bit, value in [2**e, 2**(e+1))
-    num, den = value.numerator, value.denominator
-    e = num.bit_length() - den.bit_length()
-    if Fraction(2) ** e > value:
-        e -= 1
-    e = max(e, emin)
-    shift = e - (prec - 1)                  # weight of the last significand bit
-    scaled = value / (Fraction(2) ** shift)
-    q, r = divmod(scaled.numerator, scaled.denominator)
-    twice = 2 * r
-    if twice > scaled.denominator or (twice == scaled.denominator and q & 1):
-        q += 1
-        if q >> prec:
-            q >>= 1
-            e += 1
-    if e > fmt.bias:
-        return inf_bits(fc, neg)
-    if q >> (prec - 1):
-        field = e + fmt.bias
-    else:
-        field = 0                           # subnormal
-    if fmt.explicit:
-        return sign | (field << 64) | q     # q carries the integer bit
-    return sign | (field << fmt.fbits) | (q & ((1 << fmt.fbits) - 1))
-
-
-def inf_bits(fc: int, neg: bool) -> int:
-    fmt = FORMATS[fc]
-    assert fmt is not None
-    sign = (1 << (fmt.width - 1)) if neg else 0
-    if fmt.explicit:
-        return sign | (0x7FFF << 64) | (1 << 63)
-    return sign | (fmt.emax << fmt.fbits)
-
-
-def nan_bits(fc: int, neg: bool = False) -> int:
-    """The default quiet NaN."""
-    fmt = FORMATS[fc]
-    assert fmt is not None
-    sign = (1 << (fmt.width - 1)) if neg else 0
-    if fmt.explicit:
-        return sign | (0x7FFF << 64) | (3 << 62)
-    return sign | (fmt.emax << fmt.fbits) | (1 << (fmt.fbits - 1))
+SPECIAL_FLOATS = {"inf": (False, "inf"), "+inf": (False, "inf"), "-inf": (True, "inf"),
+                  "nan": (False, "nan"), "+nan": (False, "nan"), "-nan": (True, "nan")}
 
 
 def float_literal_bits(fc: int, text: str) -> Optional[int]:
     """Bits of a decimal/special float literal in format ``fc`` (bf16 via f32, as `half` does:
     the value rounded to f32 first, then to bfloat16, both to nearest-even)."""
     special = SPECIAL_FLOATS.get(text.lower())
-    if fc == BF16:
-        b32 = float_literal_bits(F32, text)
-        if b32 is None:
-            return None
-        return _bf16_from_f32(b32)
     if special is not None:
         neg, cat = special
-        return inf_bits(fc, neg) if cat == INF else nan_bits(fc, neg)
+        if fc == BF16:      # as `half` converts the f32 infinity / NaN
+            return bf16.from_f32(inf_bits(F32, neg) if cat == "inf" else nan_bits(F32, neg))
+        return inf_bits(fc, neg) if cat == "inf" else nan_bits(fc, neg)
     parsed = parse_decimal(text)
     if parsed is None:
         return None
-    return encode_float(fc, *parsed)
-
-
-def _bf16_from_f32(bits: int) -> int:
-    if (bits >> 23) & 0xFF == 0xFF and bits & 0x7FFFFF:
-        return (bits >> 16) | 0x40          # quiet NaN
-    lower = bits & 0xFFFF
-    upper = bits >> 16
-    if lower > 0x8000 or (lower == 0x8000 and upper & 1):
-        upper += 1
-    return upper & 0xFFFF
+    neg, value = parsed
+    return round_decimal(fc, neg, value.numerator, value.denominator)

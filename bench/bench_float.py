@@ -1,4 +1,4 @@
-"""Time per call of aluvm.floats operations, in ns/op.
+"""Time per call of aluvm.semantics.floats operations, in ns/op.
 
 Usage: python bench/bench_float.py [iterations]
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aluvm import floats  # noqa: E402
+from aluvm.semantics import floats  # noqa: E402
 
 
 def _operands(fc: int, count: int) -> list[tuple[int, int]]:

@@ -5,12 +5,11 @@ charged (or exits before charging it when it must leave to the interpreter).
 """
 from __future__ import annotations
 
+from aluvm.machine.registers import CALL_DEPTH, JUMP_LIMIT
+
 from aluvm.jit.layout import CS_WINDOW, EXIT_STOP, OFF
 from aluvm.jit.lift import LInstr
 from aluvm.jit.skeleton import FunctionSkeleton
-
-JUMP_LIMIT = 0xFFFF
-CALL_DEPTH = 0xFFFF
 
 
 class Terminators(FunctionSkeleton):

@@ -1,4 +1,4 @@
-"""Spec-profile float instructions (aluvm.ops_float_spec): the reference panics P7-P11, P22.
+"""Spec-profile float instructions (aluvm.semantics.floats.spec): the reference panics P7-P11, P22.
 
 * known answers worked out by hand for every fixed panic (the reference panics on each of them);
 * independent oracles (MPFR via gmpy2, exact ``Fraction`` ordering) for the new rules;
@@ -21,7 +21,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from aluvm.semantics.floats import core as F
+from aluvm.semantics import floats as F
+from aluvm.semantics.floats import reference, spec
+from aluvm.semantics.floats.formats import RND_NEAREST
 from aluvm.machine import interp
 from aluvm.isa import table as isa
 from aluvm.semantics import core as ops_core
@@ -99,7 +101,7 @@ def f80_restored(bits: int) -> Fraction:
     return value(F80, bits | (1 << 63) if field else bits)
 
 
-def mpfr_ctx(fc: int, rnd: int = F.RND_NEAREST) -> gmpy2.context:
+def mpfr_ctx(fc: int, rnd: int = RND_NEAREST) -> gmpy2.context:
     """Destination contexts from semantics.md §5.1 (MPFR convention emin/emax)."""
     if fc == F80:
         ctx = gmpy2.context(precision=64, emax=16384, emin=-16444, subnormalize=True)
@@ -218,7 +220,7 @@ def test_cnv_af_undefined_source_unchanged() -> None:
 @given(reg=any_a, dst=any_fc, data=st.data())
 def test_cnv_af_matches_mpfr(reg: int, dst: int, data) -> None:
     x = data.draw(a_value(reg))
-    bits, st0 = F.cnv_af_spec(A_BITS[reg], x, dst)
+    bits, st0 = spec.cnv_af_spec(A_BITS[reg], x, dst)
     if dst == F512:
         assert (bits, st0) == (x & ((1 << 512) - 1), x < (1 << 512))
         return
@@ -264,14 +266,14 @@ def test_cnv_ff_known_answers(src: int, dst: int, a: int, bits: int) -> None:
 
 
 def test_cnv_ff_f512_overflow_and_f512_destination() -> None:
-    assert F.cnv_ff_spec(F512, F32, (1 << 512) - 1) == (None, False)   # like cnv A->F: overflow
-    assert F.cnv_ff_spec(F512, F64, (1 << 512) - 1) == ((1023 + 512) << 52, False)  # 2^512
-    assert F.cnv_ff_spec(F512, F32, (1 << 24) + 1) == (0x4B800000, False)
-    assert F.cnv_ff_spec(F32, F512, 0x40200000) == (2, False)          # 2.5 -> 2 (toward zero)
-    assert F.cnv_ff_spec(F32, F512, 0xC0800000) == ((1 << 256) - 4, True)  # -4: i256, 0-extended
-    assert F.cnv_ff_spec(F256, F512, ONE[F256]) == (1, True)
-    assert F.cnv_ff_spec(BF16, F512, 0x4060) == (3, False)             # bf16 3.5
-    assert F.cnv_ff_spec(F64, F512, 0x7FF0000000000000) == ((1 << 255) - 1, False)
+    assert spec.cnv_ff_spec(F512, F32, (1 << 512) - 1) == (None, False)   # like cnv A->F: overflow
+    assert spec.cnv_ff_spec(F512, F64, (1 << 512) - 1) == ((1023 + 512) << 52, False)  # 2^512
+    assert spec.cnv_ff_spec(F512, F32, (1 << 24) + 1) == (0x4B800000, False)
+    assert spec.cnv_ff_spec(F32, F512, 0x40200000) == (2, False)          # 2.5 -> 2 (toward zero)
+    assert spec.cnv_ff_spec(F32, F512, 0xC0800000) == ((1 << 256) - 4, True)  # -4: i256, 0-extended
+    assert spec.cnv_ff_spec(F256, F512, ONE[F256]) == (1, True)
+    assert spec.cnv_ff_spec(BF16, F512, 0x4060) == (3, False)             # bf16 3.5
+    assert spec.cnv_ff_spec(F64, F512, 0x7FF0000000000000) == ((1 << 255) - 1, False)
 
 
 @SETTINGS
@@ -282,16 +284,16 @@ def test_cnv_ff_f256_matches_mpfr(other: int, to_f256: bool, data) -> None:
     src, dst = (other, F256) if to_f256 else (F256, other)
     a = F.read(src, F.store(src, data.draw(float_bits(src))))
     assume(a is not None)
-    bits, st0 = F.cnv_ff_spec(src, dst, a)
+    bits, st0 = spec.cnv_ff_spec(src, dst, a)
     assert st0 is False
     q = f80_model_value(a) if src == F80 else value(src, a)
     if q is None:                                     # infinity
         neg = bool(a >> (LAYOUT[src][0] - 1))
-        assert bits == F._inf_bits(dst, neg)
+        assert bits == reference.stored_inf(dst, neg)
         return
     r = to_mpfr(q, mpfr_ctx(dst))
     if r.is_infinite():
-        assert bits == F._inf_bits(dst, r < 0)
+        assert bits == reference.stored_inf(dst, r < 0)
     elif r == 0:
         assert bits == 0
     else:
@@ -321,7 +323,7 @@ def test_cnv_fa_bf16_known_answers(a: int, dst: int, out: int, st0: bool) -> Non
 def test_cnv_fa_bf16_is_truncating_i256(a: int, dst: int) -> None:
     x = F.read(BF16, a)
     assume(x is not None)
-    out, st0 = F.cnv_fa_spec(BF16, x, A_BITS[dst])
+    out, st0 = spec.cnv_fa_spec(BF16, x, A_BITS[dst])
     q = value(BF16, x)
     if q is None:
         i = (1 << 255) - 1 if not x >> 15 else -(1 << 255)
@@ -345,10 +347,10 @@ def test_f256_ordering_known_answers() -> None:
     assert spec_and_ref(code(("lt_f", 0, 1, 0, F256)), setup).st0 is True    # 1.0 < 2.0
     for x, y, gt in [(neg_one, one, False), (inf, max_, True), (1, 0, True),
                      (neg_one | 1, neg_one, False), (1 << 255, 0, False)]:
-        assert F.gt_spec(F256, 0, F.read(F256, x), F.read(F256, y)) is gt
+        assert spec.gt_spec(F256, 0, F.read(F256, x), F.read(F256, y)) is gt
     # -0 reads as +0: neither greater nor less
-    assert not F.gt_spec(F256, 0, F.read(F256, 1 << 255), 0)
-    assert not F.lt_spec(F256, 0, F.read(F256, 1 << 255), 0)
+    assert not spec.gt_spec(F256, 0, F.read(F256, 1 << 255), 0)
+    assert not spec.lt_spec(F256, 0, F.read(F256, 1 << 255), 0)
 
 
 @SETTINGS
@@ -362,8 +364,8 @@ def test_f256_ordering_is_ieee(a: int, b: int) -> None:
         if q is None:
             return Fraction(-1 if v >> 255 else 1) * 10 ** 100000
         return q
-    assert F.gt_spec(F256, 0, x, y) is (key(x) > key(y))
-    assert F.lt_spec(F256, 0, x, y) is (key(x) < key(y))
+    assert spec.gt_spec(F256, 0, x, y) is (key(x) > key(y))
+    assert spec.lt_spec(F256, 0, x, y) is (key(x) < key(y))
 
 
 # ---- P11: f512 arithmetic -------------------------------------------------------------------
@@ -385,23 +387,23 @@ def test_f80_add_known_answer() -> None:
     #   -> sign 1, field 0x3FFE, significand 0xBFFFFFFFFFFFFFFC, stored without bit 63
     setup = lambda r: (r.f[F80].__setitem__(0, F.store(F80, 0x4000_0000000000000001)),
                        r.f[F80].__setitem__(1, F.store(F80, 0xBFFF_6000000000000000)), r)[-1]
-    regs = spec_and_ref(code(("add_f", F.RND_NEAREST, 0, 1, F80)), setup)
+    regs = spec_and_ref(code(("add_f", RND_NEAREST, 0, 1, F80)), setup)
     assert regs.f[F80][1] == 0xBFFE_3FFFFFFFFFFFFFFC and regs.st0 is True
     # sub with the sign of b flipped is the same computation
     setup2 = lambda r: (r.f[F80].__setitem__(0, F.store(F80, 0x4000_0000000000000001)),
                         r.f[F80].__setitem__(1, F.store(F80, 0x3FFF_6000000000000000)), r)[-1]
-    regs = spec_and_ref(code(("sub_f", F.RND_NEAREST, 0, 1, F80)), setup2)
+    regs = spec_and_ref(code(("sub_f", RND_NEAREST, 0, 1, F80)), setup2)
     assert regs.f[F80][1] == 0xBFFE_3FFFFFFFFFFFFFFC and regs.st0 is True
 
 
 def test_f80_zero_fraction_operands() -> None:
     # 1.0 (3FFF 8000...) stores fraction 0: value 0 under the model; 1.5 stores 0.5
     one, half = F.store(F80, 0x3FFF_8000000000000000), F.store(F80, 0x3FFF_C000000000000000)
-    assert F._f80_value_arith("div", F.RND_NEAREST, half, one) is None    # x / 0
-    assert F._f80_value_arith("div", F.RND_NEAREST, one, half) == 0       # 0 / x
+    assert spec.f80_value_arith("div", RND_NEAREST, half, one) is None    # x / 0
+    assert spec.f80_value_arith("div", RND_NEAREST, one, half) == 0       # 0 / x
     # 0 + 0.5 = 0.5, normalised to 3FFE 8000... and stored without the integer bit
-    assert F._f80_value_arith("add", F.RND_NEAREST, one, half) == 0x3FFE_0000000000000000
-    assert F._f80_value_arith("sub", F.RND_NEAREST, half, half) == 0      # exact cancellation
+    assert spec.f80_value_arith("add", RND_NEAREST, one, half) == 0x3FFE_0000000000000000
+    assert spec.f80_value_arith("sub", RND_NEAREST, half, half) == 0      # exact cancellation
 
 
 def f80_oracle(op: str, rnd: int, a: int, b: int) -> Optional[int]:
@@ -447,11 +449,11 @@ def f80_operand() -> st.SearchStrategy[int]:
 def test_f80_fallback_matches_mpfr_value_model(op: str, rnd: int, a: int, b: int) -> None:
     x, y = F.read(F80, a), F.read(F80, b)
     assume(x is not None and y is not None)
-    assert F._f80_value_arith(op, rnd, x, y) == f80_oracle(op, rnd, x, y)
+    assert spec.f80_value_arith(op, rnd, x, y) == f80_oracle(op, rnd, x, y)
     try:
         F.arith(op, F80, rnd, x, y)
     except Panic:
-        assert F.arith_spec(op, F80, rnd, x, y) == f80_oracle(op, rnd, x, y)
+        assert spec.arith_spec(op, F80, rnd, x, y) == f80_oracle(op, rnd, x, y)
 
 
 # ---- equivalence with the reference wherever it finishes -------------------------------------

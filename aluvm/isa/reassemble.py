@@ -12,10 +12,8 @@ from typing import Sequence, cast
 from aluvm.isa import table as isa
 from aluvm.isa.codec import Instr, encode, encode_instr, put_width
 from aluvm.errors import AluError
-from aluvm.library.lib import DEFAULT_ISAE, Lib
+from aluvm.library.lib import CODE_SEGMENT_MAX_LEN, DATA_SEGMENT_MAX_LEN, DEFAULT_ISAE, Lib
 
-CODE_MAX = 0xFFFF
-DATA_MAX = 0xFFFF
 
 
 class AssembleError(AluError):
@@ -34,7 +32,7 @@ class DataWriter:
         found = bytes(self.data).find(blob)
         if found >= 0:
             return found
-        if len(self.data) + len(blob) > DATA_MAX:
+        if len(self.data) + len(blob) > DATA_SEGMENT_MAX_LEN:
             raise AssembleError("data does not fit the data segment (65535 bytes)")
         off = len(self.data)
         self.data += blob
@@ -51,7 +49,7 @@ def reassemble(instrs: Sequence[Instr], reference: bool = True, isae: str = DEFA
     code = bytearray()
     for ins in instrs:
         code += _encode_one(ins, writer, index, reference)
-        if len(code) > CODE_MAX:
+        if len(code) > CODE_SEGMENT_MAX_LEN:
             raise AssembleError("code does not fit the code segment (65535 bytes)")
     return Lib.with_(isae, bytes(code), bytes(writer.data), libs)
 

@@ -25,12 +25,10 @@ from aluvm.semantics.floats import spec as ops_float_spec
 from aluvm.isa.codec import Instr, decode
 from aluvm.errors import Panic
 from aluvm.isa.table import PUT, PUT_S
-from aluvm.machine.registers import U64_MAX, LibSite, Registers
+from aluvm.machine.registers import CALL_DEPTH, JUMP_LIMIT, U64_MAX, LibSite, Registers
 
 STOP = -1
 NOP_SPIN = -2
-JUMP_LIMIT = 0xFFFF
-CALL_DEPTH = 0xFFFF
 
 Action = Optional[object]
 Entry = tuple[Callable[[Registers], Action], int, int]

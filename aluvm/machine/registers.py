@@ -5,7 +5,7 @@ Representation (chosen for interpreter speed; every instruction module relies on
 * ``a[code][i]``: A registers, ``code`` 0..7 = a8..a1024.  An ``int`` in ``[0, 2**W)`` or ``None``.
 * ``f[code][i]``: F registers, ``code`` 0..7 = f16b, f16, f32, f64, f80, f128, f256, f512.  The
   *stored* IEEE bit pattern as an ``int`` (already normalised the way the reference stores it, see
-  :func:`aluvm.floats.store`) or ``None``.
+  :func:`aluvm.semantics.floats.store`) or ``None``.
 * ``r[code][i]``: R registers, ``code`` 0..7 = r128..r8192.  The bytes read as a little-endian
   ``int`` (byte 0 least significant) or ``None``.
 * ``s[i]``: the 16 byte-string registers, ``bytes`` (0..65535 long) or ``None``.
@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from aluvm.semantics.floats.formats import store as float_store
+
 A_BITS = (8, 16, 32, 64, 128, 256, 512, 1024)
 A_NAMES = tuple(f"a{w}" for w in A_BITS)
 F_NAMES = ("f16b", "f16", "f32", "f64", "f80", "f128", "f256", "f512")
@@ -26,8 +28,12 @@ F_BYTES = (2, 2, 4, 8, 10, 16, 32, 64)
 R_BITS = (128, 160, 256, 512, 1024, 2048, 4096, 8192)
 R_NAMES = tuple(f"r{w}" for w in R_BITS)
 S_COUNT = 16
-S_MAX = 0xFFFF
+S_MAX = 0xFFFF                 # an s16 register holds at most 65535 bytes
 CALL_STACK_SIZE = 1 << 16
+#: cy0 stops counting (the jump fails) at this many jumps (spec §4.3)
+JUMP_LIMIT = 0xFFFF
+#: the deepest call stack (cp0) of the ``spec`` profile's working call stack (S5)
+CALL_DEPTH = 0xFFFF
 U64_MAX = (1 << 64) - 1
 
 A_MASK = tuple((1 << w) - 1 for w in A_BITS)
@@ -103,8 +109,7 @@ class Registers:
         if fam == "a":
             self.a[code][idx] = int.from_bytes(raw, "big")
         elif fam == "f":
-            from aluvm.semantics.floats import core as floats
-            self.f[code][idx] = floats.store(code, int.from_bytes(raw, "big"))
+            self.f[code][idx] = float_store(code, int.from_bytes(raw, "big"))
         else:
             self.r[code][idx] = int.from_bytes(raw, "little")
 

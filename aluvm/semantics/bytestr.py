@@ -23,11 +23,10 @@ from typing import Callable, Optional
 
 from aluvm.errors import Panic
 from aluvm.semantics.differs import AT_PANICS, Differs
-from aluvm.machine.registers import A_BITS, R_BITS, Registers
+from aluvm.machine.registers import A_BITS, R_BITS, S_MAX, Registers
 
 Op = Callable[..., None]
 
-S_MAX = 0xFFFF      # an s16 register holds at most 65535 bytes
 A16 = 1             # family code of a16
 
 

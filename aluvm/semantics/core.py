@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from typing import Callable, Optional
 
-from aluvm.semantics.floats import core as floats
+from aluvm.semantics import floats
 from aluvm.errors import Panic
 from aluvm.semantics.differs import AT_PANICS, EVERYWHERE, Differs, on
 from aluvm.semantics.intmath import (add1024_sw, div_sw, mul1024_sw, reverse_bits, shr_signed,

@@ -2,7 +2,7 @@
 
 Each function takes ``bytes`` and returns the standard digest bytes, in the standard order.  The
 register byte orders the reference applies (RIPEMD-160 reversed, the others as is) belong to
-:mod:`aluvm.ops_crypto`, not here.
+:mod:`aluvm.semantics.crypto`, not here.
 
 RIPEMD-160 is taken from :mod:`hashlib` when the linked OpenSSL provides it (OpenSSL 3 moved it
 to the "legacy" provider, which many builds do not load); otherwise a pure-Python implementation

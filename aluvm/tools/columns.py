@@ -72,7 +72,7 @@ class RegKey:
             return int.from_bytes(raw, "little")
         val = int.from_bytes(raw, "big")
         if self.fam == "f":
-            from aluvm.semantics.floats import core as floats
+            from aluvm.semantics import floats
             return floats.store(self.code, val)
         return val
 
@@ -228,7 +228,7 @@ def _check_wide(key: RegKey, v: Any) -> Any:
         if not 0 <= v < 1 << bits:
             raise ValueError(f"{key.name}: value does not fit in {bits} bits")
         if key.fam == "f":
-            from aluvm.semantics.floats import core as floats
+            from aluvm.semantics import floats
             return floats.store(key.code, v)
         return v
     raise TypeError(f"{key.name}: expected an int or vector-format bytes, got {type(v).__name__}")
