@@ -35,7 +35,7 @@ from typing import Any, Optional
 
 from aluvm.errors import Panic
 from aluvm.isa.codec import Instr
-from aluvm.isa.table import NOP, PUT_S, RESERVED
+from aluvm.isa.table import PUT_S, RESERVED
 from aluvm.machine.interp import JUMP_LIMIT, Profile, Program, get_profile
 from aluvm.machine.registers import U64_MAX, Registers
 
@@ -111,25 +111,14 @@ class Analysis:
 # ---- the control-flow facts of one instruction -----------------------------------------------
 
 def _flow(ins: Instr, pos: int, prog: Program) -> tuple[list[tuple[int, str]], int, bool]:
-    """(edges, exit jumps, may stop) of a decoded instruction (``ret`` edges are added later)."""
-    key, nxt = ins.form.key, pos + ins.size
-    if key == "fail" or ins.form.special == RESERVED:
-        return [], 0, True
-    if key == "test":
-        return [(nxt, FALL)], 0, True
-    if key == "jmp":
-        return [(ins.args[0], JUMP)], 0, True
-    if key == "jif":
-        return [(ins.args[0], JUMP), (nxt, FALL)], 0, True
-    if key == "routine":
-        return [(ins.args[0], JUMP)], 0, True
-    if key in ("call", "exec"):
-        return [], 1, True
-    if key == "ret":
-        return [], 0, True
-    if ins.form.special == NOP and ins.size == 0:
-        return [], 0, True
-    return [(nxt, FALL)], 0, False
+    """(edges, exit jumps, may stop) of a decoded instruction, from its table flow (``ret``
+    edges are added later)."""
+    flow = ins.form.flow
+    target = ins.form.target(ins.args)
+    edges = [] if target is None else [(target, JUMP)]
+    if flow.falls:
+        edges.append((pos + ins.size, FALL))
+    return edges, int(flow.leaves), flow.stops
 
 
 def _probe_panics(prog: Program, ins: Instr) -> bool:
@@ -181,21 +170,21 @@ def build(prog: Program, entry: int, supports: Any = None) -> dict[int, Node]:
         node = Node(pos, display(ins), ins.form.cx, edges, exits, stops, key=ins.form.key)
         if ins.form.special == RESERVED:
             node.fate = "reserved"
-        elif ins.form.special == NOP and ins.size == 0:
+        elif ins.form.flow.stays:
             node.fate = "hang"
-        elif ins.form.special == PUT_S and ins.value is None and not prog.profile.fixed_control:
+        elif ins.form.special == PUT_S and ins.value is None and not prog.profile.put_s_truncates:
             node.fate, node.cx, node.edges, node.stops = "panic", 0, [], True
         elif _probe_panics(prog, ins):
             node.fate, node.cx, node.edges, node.stops = "panic", 0, [], True
         if supports is not None:
             node.compiled = bool(supports(ins))
         nodes[pos] = node
-        if node.key == "routine" and prog.profile.fixed_control:
+        if ins.form.flow.calls and ins.form.flow.jumps and prog.profile.call_stack:
             returns.add(pos + ins.size)
             for r in rets:
                 nodes[r].edges.append((pos + ins.size, RETURN))
             work.append(pos + ins.size)
-        if node.key == "ret" and prog.profile.fixed_control:
+        if ins.form.flow.returns and prog.profile.call_stack:
             rets.add(pos)
             node.edges.extend((r, RETURN) for r in sorted(returns))
         work.extend(t for t, _ in node.edges)

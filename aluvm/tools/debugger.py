@@ -52,7 +52,7 @@ class Session:
         while self.done is None:
             prog = self.prog
             if prog is None:            # S12, as Machine.run
-                if self.machine.profile.fixed_control:
+                if self.machine.profile.missing_lib_fails:
                     regs.st0 = False
                 self.done = Outcome(regs.st0, "library not found")
                 return
@@ -90,7 +90,7 @@ class Session:
         """Over a ``routine``/``call``: stop at the instruction after it (or a breakpoint)."""
         prog = self.prog
         ins = prog.decode_at(self.site.pos) if prog is not None and self.site.pos < prog.limit else None
-        if ins is None or ins.form.key not in ("routine", "call"):
+        if ins is None or not ins.form.flow.calls:
             self.step()
             return
         home = LibSite(self.site.lib, self.site.pos + ins.size)

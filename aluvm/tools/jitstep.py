@@ -79,18 +79,18 @@ class JitStepper:
         from aluvm.jit.backend import backend
         from aluvm.jit.cache import code_cache
         from aluvm.jit.compiled import CompiledLib
-        from aluvm.jit.lift import CFG, CTRL_KEYS, Block, LInstr
+        from aluvm.jit.lift import CFG, Block, LInstr, is_terminator
         from aluvm.jit.loader import loader
         if not codegen.make_supports(prog.profile)(ins):
             return None
         li = LInstr(pos, ins)
-        if li.key in CTRL_KEYS:
-            if li.key in ("jmp", "jif", "routine") and ins.args[0] == pos:
+        if is_terminator(li.flow):
+            if li.target == pos:
                 return None
             blk = Block(pos, [], "ctrl", ctrl=li)
         else:
             blk = Block(pos, [li], "exit", target=li.nxt)
-        cfg = CFG({pos: blk}, (pos,), prog.limit, prog.profile.fixed_control)
+        cfg = CFG({pos: blk}, (pos,), prog.limit, prog.profile.call_stack)
         cfg.n_compiled = 1
         symbol = f"aluvm_step_{os.getpid()}_{next(_SERIAL)}"
         ir, aset = codegen.generate(cfg, prog, symbol)
