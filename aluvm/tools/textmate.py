@@ -22,6 +22,13 @@ def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
 
+def _is_control(form: Any) -> bool:
+    """A control-flow instruction (fail test jmp jif routine call exec ret), by its table flow
+    (the reference's spinning nop and the reserved opcodes are not)."""
+    from aluvm.isa.table import RESERVED
+    return form.flow.control and not form.flow.stays and form.special != RESERVED
+
+
 def mnemonics() -> dict[str, list[str]]:
     """``{"control": [...], "instruction": [...]}``: every assemblable mnemonic by role."""
     from aluvm.asm.syntax import syntax_index, table_forms
@@ -29,7 +36,7 @@ def mnemonics() -> dict[str, list[str]]:
     forms = table_forms(isa.REFERENCE_TABLE) + table_forms(isa.SPEC_TABLE)
     out: dict[str, set[str]] = {"control": set(), "instruction": set()}
     for mnemonic, syntaxes in syntax_index(forms).items():
-        role = "control" if any(s.form.family == "ctrl" for s in syntaxes) else "instruction"
+        role = "control" if any(_is_control(s.form) for s in syntaxes) else "instruction"
         out[role].add(mnemonic)
     out["instruction"] -= out["control"]
     return {k: sorted(v) for k, v in out.items()}
