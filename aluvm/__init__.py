@@ -16,7 +16,9 @@ from typing import Iterable, Optional
 
 from aluvm.errors import AluError, AsmError, DecodeError, LibraryError, Panic
 from aluvm.machine.interp import PROFILES, REFERENCE, SPEC, Machine, Outcome, Profile, get_profile
-from aluvm.library.lib import DEFAULT_ISAE, Lib, lib_id, lib_id_display, load_file, save_file
+from aluvm.library.files import load_file, save_file
+from aluvm.library.ids import lib_id_display
+from aluvm.library.lib import DEFAULT_ISAE, Lib, lib_id
 from aluvm.machine.registers import Registers
 
 __all__ = [

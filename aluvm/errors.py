@@ -7,6 +7,17 @@ it never escapes to a caller of :func:`aluvm.run`.
 from __future__ import annotations
 
 
+def one_line(text: str) -> str:
+    """Make user text safe inside a one-line message: escape control and unprintable characters.
+
+    Printable text is left untouched so that messages equal the reference's for ordinary input.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+
 class AluError(Exception):
     """Base class of every error the package raises on bad input."""
 

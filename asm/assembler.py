@@ -267,6 +267,13 @@ class _Assembler:
             self._section_line(name, " " * (rest.col - 1) + rest.text)
         return name, block
 
+    def _new_symbol(self, tok: Tok) -> str:
+        """The name of a ``$name`` being defined (a .CONST or .INPUT); each is defined once."""
+        name = tok.text[1:]
+        if name in self.consts or name in self.inputs:
+            raise _Err(tok.col, f"`${name}` defined twice")
+        return name
+
     def _section_line(self, section: str, raw: str) -> None:
         if section == "ISAE":
             res = grammar.parse_with(grammar.ISAE_LINE, raw, "ISA extension names such as ALU")
@@ -286,20 +293,14 @@ class _Assembler:
         elif section == "CONST":
             res = grammar.parse_with(grammar.CONST_LINE, raw, "`$name = literal`")
             if "name" in res:
-                tok = res["name"]
-                name = tok.text[1:]
-                if name in self.consts or name in self.inputs:
-                    raise _Err(tok.col, f"`${name}` defined twice")
+                name = self._new_symbol(res["name"])
                 value: Tok = res["value"]
                 # constants may use the constants defined before them
                 self.consts[name] = self._substitute(value).text
         elif section == "INPUT":
             res = grammar.parse_with(grammar.INPUT_LINE, raw, '`$name register ["description"]`')
             if "name" in res:
-                tok = res["name"]
-                name = tok.text[1:]
-                if name in self.consts or name in self.inputs:
-                    raise _Err(tok.col, f"`${name}` defined twice")
+                name = self._new_symbol(res["name"])
                 desc = ""
                 if "desc" in res:
                     try:
@@ -699,7 +700,7 @@ def _float_operand(fc: int, text: str, col: int) -> int:
 def _lib_id(text: str, col: int) -> bytes:
     if re.fullmatch(r"[0-9A-Fa-f]{64}", text):
         return bytes.fromhex(text)
-    from aluvm.library.lib import parse_lib_id
+    from aluvm.library.ids import parse_lib_id
     try:
         return parse_lib_id(text)
     except AluError as e:

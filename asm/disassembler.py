@@ -33,6 +33,7 @@ from typing import Any, Optional
 from aluvm.isa import table as isa
 from aluvm.isa.reassemble import AssembleError, DataWriter
 from aluvm.isa.codec import Instr, decode, encode, put_width
+from aluvm.machine.interp import get_profile
 
 from aluvm.asm import numfmt
 from aluvm.asm.display import bytes_exact_text, float_exact_text, instr_text, lib_text, step_text
@@ -44,7 +45,6 @@ TEXT_WIDTH = 39
 
 def _profile(profile: Any) -> Any:
     if isinstance(profile, str):
-        from aluvm.machine.interp import get_profile
         return get_profile(profile)
     return profile
 

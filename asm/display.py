@@ -22,7 +22,7 @@ from aluvm.asm import numfmt
 
 
 def lib_text(lib: bytes) -> str:
-    from aluvm.library.lib import lib_id_display
+    from aluvm.library.ids import lib_id_display
     return lib_id_display(lib)
 
 

@@ -19,7 +19,8 @@ import threading
 from typing import Optional
 
 from aluvm.machine.interp import Program
-from aluvm.machine.registers import LibSite, Registers
+from aluvm.library.ids import LibSite
+from aluvm.machine.registers import Registers
 
 from aluvm.jit import layout
 from aluvm.jit.layout import CS_WINDOW, EXIT_END, EXIT_STOP, RegFile
@@ -122,12 +123,10 @@ class CompiledLib:
                     if reentry:
                         self.heat.count_reentry(start, regs.ca0 - ca0)
                 # the interpreter: at least one instruction, then until a hot native entry
-                where, reason = interp.run(regs, pos, until=self.heat.hot, steps=steps)
-                if where is None:
-                    return None, reason
-                if where.__class__ is not int:
-                    return where, None          # a transfer to another library
-                pos = where
+                site, reason, reached = interp.run_until(regs, pos, self.heat.hot, steps)
+                if reached is None:
+                    return site, reason         # stopped, or a transfer to another library
+                pos = reached
                 reentry = True
         finally:
             stats[2] += steps[0]

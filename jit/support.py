@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from aluvm.semantics import core as ops_core
+from aluvm.semantics import numeric
 from aluvm.isa.codec import Instr
 
 from aluvm.jit.lift import is_terminator
@@ -35,7 +35,7 @@ def make_supports(profile) -> Callable[[Instr], bool]:
     differs from it only where the reference panics - native code leaves every reference panic
     to the interpreter, which then runs the profile's own op.  An override without a
     declaration never compiles."""
-    same = {k for k in SUPPORTED if profile.ops.get(k) is ops_core.OPS.get(k)}
+    same = {k for k in SUPPORTED if profile.ops.get(k) is numeric.OPS.get(k)}
     declared = {k: profile.differs[k] for k in SUPPORTED
                 if k not in same and k in getattr(profile, "differs", {})}
 

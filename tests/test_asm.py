@@ -14,7 +14,8 @@ from aluvm.isa import table as isa
 from aluvm.isa.reassemble import reassemble
 from aluvm.isa.codec import Instr, decode
 from aluvm.errors import AsmError
-from aluvm.library.lib import DEFAULT_ISAE, Lib, lib_id_display
+from aluvm.library.ids import lib_id_display
+from aluvm.library.lib import DEFAULT_ISAE, Lib
 from aluvm.machine.registers import A_BITS, F_BYTES, R_BITS
 
 from aluvm.asm import assemble, assemble_program, disassemble

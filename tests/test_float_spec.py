@@ -26,7 +26,7 @@ from aluvm.semantics.floats import reference, spec
 from aluvm.semantics.floats.formats import RND_NEAREST
 from aluvm.machine import interp
 from aluvm.isa import table as isa
-from aluvm.semantics import core as ops_core
+from aluvm.semantics import numeric
 from aluvm.errors import Panic
 from aluvm.semantics.floats.spec import SPEC_OVERRIDES
 from aluvm.machine.registers import A_BITS, A_MASK, Registers
@@ -128,7 +128,7 @@ def ref_spec_ops(key: str, setup, args: tuple) -> Optional[tuple[Registers, Regi
     r1 = setup(Registers())
     r2 = r1.copy()
     try:
-        ops_core.OPS[key](r1, *args)
+        numeric.OPS[key](r1, *args)
     except Panic:
         return None
     SPEC_OVERRIDES[key](r2, *args)
@@ -536,7 +536,7 @@ def test_arith_equivalence(fc: int, rnd: int, op: str, data) -> None:
 def test_overrides_cover_exactly_the_panicking_float_ops() -> None:
     assert set(SPEC_OVERRIDES) == set(KEYS)
     for key, fn in SPEC_OVERRIDES.items():
-        assert key in ops_core.OPS and fn is not ops_core.OPS[key]
+        assert key in numeric.OPS and fn is not numeric.OPS[key]
 
 
 # ---- the shared vectors: no float panic left -------------------------------------------------

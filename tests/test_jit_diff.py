@@ -19,7 +19,8 @@ from aluvm.isa.codec import decode, encode
 from aluvm.machine import interp
 from aluvm.tools.conform import iter_vectors, run_vectors
 from aluvm.library.lib import DEFAULT_ISAE, Lib
-from aluvm.machine.registers import A_BITS, F_BYTES, F_NAMES, R_BITS, U64_MAX, LibSite, Registers
+from aluvm.library.ids import LibSite
+from aluvm.machine.registers import A_BITS, F_BYTES, F_NAMES, R_BITS, U64_MAX, Registers
 from aluvm.tools.service import handle, interp_runner, state_dict
 
 from conftest import LOCAL_VECTORS, shared_vectors

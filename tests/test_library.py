@@ -14,21 +14,11 @@ from hypothesis import strategies as st
 from aluvm.library import baid64
 from aluvm.library import mnemonic
 from aluvm.errors import LibraryError
-from aluvm.library.lib import (
-    DEFAULT_ISAE,
-    ZERO_LIB_ID,
-    Lib,
-    LibSite,
-    from_armored,
-    info,
-    lib_id,
-    lib_id_display,
-    load_file,
-    parse_isae,
-    parse_lib_id,
-    save_file,
-    to_armored,
-)
+from aluvm.library.armor import from_armored, to_armored
+from aluvm.library.files import load_file, save_file
+from aluvm.library.ids import ZERO_LIB_ID, LibSite, lib_id_display, parse_lib_id
+from aluvm.library.lib import DEFAULT_ISAE, Lib, lib_id, parse_isae
+from aluvm.tools.service import info
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_LIBID = ROOT / "tests" / "vectors" / "libid.jsonl.gz"

@@ -13,7 +13,8 @@ import aluvm
 from aluvm.asm import assemble, assemble_file, disassemble
 from aluvm.host.rgb import OpContext, load_context, pedersen, profile, validate
 from aluvm.host.rgb.context import ContextError
-from aluvm.library.lib import Lib, lib_id_display
+from aluvm.library.ids import lib_id_display
+from aluvm.library.lib import Lib
 from aluvm.machine.registers import Registers
 from aluvm.semantics.curves.secp256k1 import N
 
@@ -118,7 +119,7 @@ def test_cli_flow_disasm_asm_round_trip(tmp_path: Path, capsys: Any) -> None:
     from aluvm.tools.cli import main
     lib = _lib("".join(c for c, _ in OPS))
     src = tmp_path / "x.alu"
-    from aluvm.library.lib import save_file
+    from aluvm.library.files import save_file
     save_file(lib, str(src))
     assert main(["info", str(src), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["id"] == lib_id_display(lib.id)

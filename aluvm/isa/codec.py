@@ -18,7 +18,8 @@ from typing import NamedTuple, Optional, Sequence
 from aluvm.isa import table as isa
 from aluvm.errors import DecodeError
 from aluvm.isa.table import CALL, NOP, PUT, PUT_S, RESERVED, Form
-from aluvm.machine.registers import F_BYTES, ZERO_LIB, A_BITS, R_BITS
+from aluvm.library.ids import ZERO_LIB_ID
+from aluvm.machine.registers import F_BYTES, A_BITS, R_BITS
 
 DATA_MAX = 0xFFFF
 
@@ -88,7 +89,7 @@ def decode(code: bytes, pos: int, data: bytes = b"", libs: Sequence[bytes] = (),
         return Instr(form, args, size, _put_s_value(data, args[1], args[2]))
     if special == CALL:
         lib = args[1]
-        return Instr(form, args, size, libs[lib] if lib < len(libs) else ZERO_LIB)
+        return Instr(form, args, size, libs[lib] if lib < len(libs) else ZERO_LIB_ID)
     return Instr(form, args, size)
 
 

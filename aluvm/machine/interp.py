@@ -15,17 +15,16 @@ replaced, plus the decode-table changes of :data:`aluvm.isa.SPEC_TABLE`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import AbstractSet, Callable, Iterable, Mapping, Optional, overload
+from typing import AbstractSet, Callable, Iterable, Mapping, Optional
 
 from aluvm.isa import table as isa
-from aluvm.semantics import bytestr as ops_bytes
-from aluvm.semantics import core as ops_core
-from aluvm.semantics import crypto as ops_crypto
-from aluvm.semantics.floats import spec as ops_float_spec
+from aluvm.semantics import bytestr, crypto, numeric
+from aluvm.semantics.floats import spec as float_spec
 from aluvm.isa.codec import Instr, decode
 from aluvm.errors import Panic
 from aluvm.isa.table import PUT, PUT_S
-from aluvm.machine.registers import CALL_DEPTH, JUMP_LIMIT, U64_MAX, LibSite, Registers
+from aluvm.library.ids import ZERO_LIB_ID, LibSite
+from aluvm.machine.registers import CALL_DEPTH, JUMP_LIMIT, U64_MAX, Registers
 
 STOP = -1
 NOP_SPIN = -2
@@ -86,14 +85,14 @@ def _ops(*tables: Mapping[str, Callable[..., None]]) -> dict[str, Callable[..., 
 
 
 REFERENCE = Profile("reference", isa.REFERENCE_TABLE,
-                    _ops(ops_core.OPS, ops_bytes.REFERENCE_OPS, ops_crypto.REFERENCE_OPS))
+                    _ops(numeric.OPS, bytestr.REFERENCE_OPS, crypto.REFERENCE_OPS))
 SPEC = Profile("spec", isa.SPEC_TABLE,
-               _ops(REFERENCE.ops, ops_core.SPEC_OVERRIDES, ops_bytes.SPEC_OVERRIDES,
-                    ops_crypto.SPEC_OVERRIDES, ops_float_spec.SPEC_OVERRIDES),
+               _ops(REFERENCE.ops, numeric.SPEC_OVERRIDES, bytestr.SPEC_OVERRIDES,
+                    crypto.SPEC_OVERRIDES, float_spec.SPEC_OVERRIDES),
                call_stack=True, put_s_truncates=True, zero_extended_code=True,
                missing_lib_fails=True,
-               differs={**ops_core.SPEC_DIFFERS, **ops_bytes.SPEC_DIFFERS, **ops_crypto.SPEC_DIFFERS,
-                        **ops_float_spec.SPEC_DIFFERS})
+               differs={**numeric.SPEC_DIFFERS, **bytestr.SPEC_DIFFERS, **crypto.SPEC_DIFFERS,
+                        **float_spec.SPEC_DIFFERS})
 PROFILES = {"reference": REFERENCE, "spec": SPEC}
 
 
@@ -175,7 +174,7 @@ class Program:
             s = ins.args[0]
             return lambda regs: fn(regs, s, value, incomplete)
         args = ins.args
-        specialise = ops_core.SPECIALISED.get(fn)
+        specialise = numeric.SPECIALISED.get(fn)
         if specialise is not None:
             bound = specialise(*args)
             if bound is not None:
@@ -193,28 +192,28 @@ class Program:
 
     # ---- running ---------------------------------------------------------------------------
 
-    @overload
-    def run(self, regs: Registers, pos: int, trace: Optional[Callable] = None,
-            until: None = None, steps: Optional[list] = None
-            ) -> tuple[Optional[LibSite], Optional[str]]: ...
-
-    @overload
-    def run(self, regs: Registers, pos: int, trace: Optional[Callable] = None,
-            until: Optional[AbstractSet[int]] = None, steps: Optional[list] = None
-            ) -> tuple[object, Optional[str]]: ...
-
-    def run(self, regs: Registers, pos: int, trace: Optional[Callable] = None,
-            until: Optional[AbstractSet[int]] = None, steps: Optional[list] = None
-            ) -> tuple[object, Optional[str]]:
+    def run(self, regs: Registers, pos: int, trace: Optional[Callable] = None
+            ) -> tuple[Optional[LibSite], Optional[str]]:
         """Run from ``pos`` until this library stops (``(None, reason)``) or transfers control
-        to a library site (``(site, None)``).  Raises ``Panic``.
-
-        ``until`` (used by the JIT): after at least one instruction, return ``(pos, None)`` with
-        the integer position as soon as execution reaches a position in the set.  ``steps``:
-        a one-element list to which the number of executed instructions is added.
-        """
-        if trace is None and until is None and steps is None:
+        to a library site (``(site, None)``).  Raises ``Panic``."""
+        if trace is None:
             return self._run_plain(regs, pos)
+        site, reason, _ = self._run_full(regs, pos, trace, None, None)
+        return site, reason
+
+    def run_until(self, regs: Registers, pos: int, until: AbstractSet[int],
+                  steps: Optional[list[int]] = None, trace: Optional[Callable] = None
+                  ) -> tuple[Optional[LibSite], Optional[str], Optional[int]]:
+        """:meth:`run`, but after at least one instruction also return as soon as execution
+        reaches a position in ``until`` (the JIT's native entries, a debugger's stops):
+        ``(site, reason, reached)`` with exactly one of them set.  ``steps``: a one-element
+        list to which the number of executed instructions is added."""
+        return self._run_full(regs, pos, trace, until, steps)
+
+    def _run_full(self, regs: Registers, pos: int, trace: Optional[Callable],
+                  until: Optional[AbstractSet[int]], steps: Optional[list]
+                  ) -> tuple[Optional[LibSite], Optional[str], Optional[int]]:
+        """The run loop with tracing, ``until`` and ``steps``."""
         get = self.entries.get
         ca0, cl0 = regs.ca0, regs.cl0
         # one compare per instruction for both the limit and saturation: past ``bound``
@@ -228,7 +227,7 @@ class Program:
                     ent = self.entry(pos)
                     if ent is None:
                         return None, ("end of code" if pos >= self.limit
-                                      else f"truncated instruction at {pos:#06x}")
+                                      else f"truncated instruction at {pos:#06x}"), None
                 fn, nxt, cx = ent
                 if trace is not None:
                     trace(self, pos, regs, "before")
@@ -243,7 +242,7 @@ class Program:
                             regs.ca0 = ca0
                             trace(self, pos, regs, "after")
                         regs.st0 = False
-                        return None, "complexity limit reached"
+                        return None, "complexity limit reached", None
                 if trace is not None:
                     regs.ca0 = ca0
                     trace(self, pos, regs, "after")
@@ -253,25 +252,24 @@ class Program:
                     if r >= 0:
                         pos = r  # type: ignore[assignment]
                     elif r == STOP:
-                        return None, _stop_reason(regs)
+                        return None, _stop_reason(regs), None
                     else:  # NOP_SPIN: the reference's nop never advances (S2)
                         if cl0 is None:
                             raise Panic("nop at 0x%04x never advances: the reference hangs" % pos,
                                         hang=True)
                         ca0 = max(ca0, cl0)
                         regs.st0 = False
-                        return None, "complexity limit reached (non-advancing nop)"
+                        return None, "complexity limit reached (non-advancing nop)", None
                 else:
-                    return r, None
+                    return r, None, None  # type: ignore[return-value]  # a LibSite
                 if until is not None and pos in until:
-                    return pos, None
+                    return None, None, pos
         finally:
             regs.ca0 = ca0
             if steps is not None:
                 steps[0] += n
 
-
-    def _run_plain(self, regs: Registers, pos: int) -> tuple[object, Optional[str]]:
+    def _run_plain(self, regs: Registers, pos: int) -> tuple[Optional[LibSite], Optional[str]]:
         """:meth:`run` without tracing, ``until`` or ``steps``: the same loop with only what a
         plain run needs (the common case, and the interpreter's hot path)."""
         get = self.entries.get
@@ -309,7 +307,7 @@ class Program:
                         regs.st0 = False
                         return None, "complexity limit reached (non-advancing nop)"
                 else:
-                    return r, None
+                    return r, None  # type: ignore[return-value]  # a LibSite (call/exec/ret)
         finally:
             regs.ca0 = ca0
 
@@ -429,7 +427,7 @@ def _b_ret(prog: Program, ins: Instr, pos: int):
             return STOP
         regs.cs0.pop(regs.cp0, None)
         regs.cp0 -= 1
-        return regs.cs0.get(regs.cp0, LibSite(bytes(32), 0))
+        return regs.cs0.get(regs.cp0, LibSite(ZERO_LIB_ID, 0))
     return ret
 
 

@@ -16,9 +16,9 @@ Undefined is always ``None``, distinct from zero and from the empty string.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Optional
 
+from aluvm.library.ids import LibSite
 from aluvm.semantics.floats.formats import store as float_store
 
 A_BITS = (8, 16, 32, 64, 128, 256, 512, 1024)
@@ -39,16 +39,7 @@ U64_MAX = (1 << 64) - 1
 A_MASK = tuple((1 << w) - 1 for w in A_BITS)
 R_MASK = tuple((1 << w) - 1 for w in R_BITS)
 
-ZERO_LIB = bytes(32)
 _EMPTY_BANK: list = [None] * 32
-
-
-@dataclass(frozen=True)
-class LibSite:
-    """A position in a library: the target of ``call``/``exec`` and an entry of ``cs0``."""
-
-    lib: bytes
-    pos: int
 
 
 class Registers:

@@ -20,13 +20,15 @@ Reference semantics (spec part B §8; rust-aluvm v0.11.0-beta.6):
 """
 from __future__ import annotations
 
-from typing import Callable, Literal
+from typing import Callable, Literal, Optional
 
 from aluvm.semantics import digests
 from aluvm.semantics.curves import ed25519
 from aluvm.semantics.curves import secp256k1
 from aluvm.errors import Panic
 from aluvm.semantics.differs import EVERYWHERE, Differs
+
+Op = Callable[..., None]
 
 _R160, _R256, _R512 = 1, 2, 3
 _A256 = 5
@@ -63,31 +65,52 @@ blake3 = _digest_op("blake3", digests.blake3, _R256, "little")
 # ---------------------------------------------------------------------------------------------
 
 
-def _pt_bytes(val):
-    """r512 register value -> its 64 bytes (byte 0 first), or None."""
-    return None if val is None else val.to_bytes(64, "little")
+def _point_bytes(val: int, width: int) -> bytes:
+    """A point register's value -> its ``width`` bytes (byte 0 first)."""
+    return val.to_bytes(width, "little")
 
 
-def _pt_reg(pt):
-    """64 result bytes (or None) -> r512 register value."""
-    return None if pt is None else int.from_bytes(pt, "little")
+def _point_reg(enc: Optional[bytes]) -> Optional[int]:
+    """Result bytes (or None) -> the point register's value."""
+    return None if enc is None else int.from_bytes(enc, "little")
 
 
-def secp_ops(curve: secp256k1.Backend) -> dict[str, Callable[..., None]]:
-    """The four secp256k1 ops computed by ``curve`` (a :class:`~secp256k1.Backend`)."""
-    gen, mul, add, neg = curve.gen, curve.mul, curve.add, curve.neg
+# The register plumbing shared by both curves: scalars come from r256 (or a256 for ``mul`` with
+# the block flag), points live in ``bank`` as ``width`` little-endian bytes, an undefined input
+# or an invalid point leaves the destination undefined.
 
-    def secp_gen(regs, src: int, dst: int) -> None:
+def _gen_op(name: str, gen: Callable, bank: int) -> Op:
+    def op(regs, src: int, dst: int) -> None:
         k = regs.r[_R256][src]
-        regs.r[_R512][dst] = None if k is None else _pt_reg(gen(k))
+        regs.r[bank][dst] = None if k is None else _point_reg(gen(k))
+    op.__name__ = op.__qualname__ = name
+    return op
 
-    def secp_mul(regs, block: int, scalar: int, src: int, dst: int) -> None:
+
+def _mul_op(name: str, mul: Callable, bank: int, width: int) -> Op:
+    def op(regs, block: int, scalar: int, src: int, dst: int) -> None:
         k = regs.a[_A256][scalar] if block else regs.r[_R256][scalar]
-        pt = regs.r[_R512][src]
+        pt = regs.r[bank][src]
         if k is None or pt is None:
-            regs.r[_R512][dst] = None
+            regs.r[bank][dst] = None
             return
-        regs.r[_R512][dst] = _pt_reg(mul(k, _pt_bytes(pt)))
+        regs.r[bank][dst] = _point_reg(mul(k, _point_bytes(pt, width)))
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+def _neg_op(name: str, neg: Callable, bank: int, width: int) -> Op:
+    def op(regs, src: int, dst: int) -> None:
+        pt = regs.r[bank][src]
+        regs.r[bank][dst] = None if pt is None else _point_reg(neg(_point_bytes(pt, width)))
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+def secp_ops(curve: secp256k1.Backend) -> dict[str, Op]:
+    """The four secp256k1 ops computed by ``curve`` (a :class:`~secp256k1.Backend`); points
+    are r512 registers."""
+    add = curve.add
 
     def secp_add(regs, src: int, srcdst: int) -> None:
         p1 = regs.r[_R512][src]
@@ -95,14 +118,12 @@ def secp_ops(curve: secp256k1.Backend) -> dict[str, Callable[..., None]]:
         if p1 is None or p2 is None:
             regs.r[_R512][srcdst] = None
             return
-        regs.r[_R512][srcdst] = _pt_reg(add(_pt_bytes(p1), _pt_bytes(p2)))
+        regs.r[_R512][srcdst] = _point_reg(add(_point_bytes(p1, 64), _point_bytes(p2, 64)))
 
-    def secp_neg(regs, src: int, dst: int) -> None:
-        pt = regs.r[_R512][src]
-        regs.r[_R512][dst] = None if pt is None else _pt_reg(neg(_pt_bytes(pt)))
-
-    return {"secp_gen": secp_gen, "secp_mul": secp_mul, "secp_add": secp_add,
-            "secp_neg": secp_neg}
+    return {"secp_gen": _gen_op("secp_gen", curve.gen, _R512),
+            "secp_mul": _mul_op("secp_mul", curve.mul, _R512, 64),
+            "secp_add": secp_add,
+            "secp_neg": _neg_op("secp_neg", curve.neg, _R512, 64)}
 
 
 #: the ops on the default backend (the profiles' ops)
@@ -134,26 +155,9 @@ def ed_neg(regs, *fields) -> None:
     raise Panic(ED_PANIC)
 
 
-def _ed_bytes(val):
-    return None if val is None else val.to_bytes(32, "little")
-
-
-def _ed_reg(enc):
-    return None if enc is None else int.from_bytes(enc, "little")
-
-
-def ed_gen_spec(regs, src: int, dst: int) -> None:
-    k = regs.r[_R256][src]
-    regs.r[_R256][dst] = None if k is None else _ed_reg(ed25519.gen(k))
-
-
-def ed_mul_spec(regs, block: int, scalar: int, src: int, dst: int) -> None:
-    k = regs.a[_A256][scalar] if block else regs.r[_R256][scalar]
-    pt = regs.r[_R256][src]
-    if k is None or pt is None:
-        regs.r[_R256][dst] = None
-        return
-    regs.r[_R256][dst] = _ed_reg(ed25519.mul(k, _ed_bytes(pt)))
+ed_gen_spec = _gen_op("ed_gen_spec", ed25519.gen, _R256)
+ed_mul_spec = _mul_op("ed_mul_spec", ed25519.mul, _R256, 32)
+ed_neg_spec = _neg_op("ed_neg_spec", ed25519.neg, _R256, 32)
 
 
 _ED_IDENTITY_REG = int.from_bytes(ed25519.IDENTITY, "little")
@@ -165,17 +169,12 @@ def ed_add_spec(regs, src1: int, src2: int, dst: int, overflow: int) -> None:
     if p1 is None or p2 is None:
         regs.r[_R256][dst] = None
         return
-    res = _ed_reg(ed25519.add(_ed_bytes(p1), _ed_bytes(p2)))
+    res = _point_reg(ed25519.add(_point_bytes(p1, 32), _point_bytes(p2, 32)))
     if res == _ED_IDENTITY_REG and not overflow:
         regs.r[_R256][dst] = None
         regs.st0 = False
         return
     regs.r[_R256][dst] = res
-
-
-def ed_neg_spec(regs, src: int, dst: int) -> None:
-    pt = regs.r[_R256][src]
-    regs.r[_R256][dst] = None if pt is None else _ed_reg(ed25519.neg(_ed_bytes(pt)))
 
 
 REFERENCE_OPS: dict[str, Callable[..., None]] = {

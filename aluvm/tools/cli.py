@@ -26,7 +26,8 @@ class CliError(Exception):
 
 def load_lib(args: argparse.Namespace):
     """A Lib from ``LIB`` (library file or .aluasm) or ``--code/--data``."""
-    from aluvm.library.lib import Lib, load_file
+    from aluvm.library.files import load_file
+    from aluvm.library.lib import Lib
     from aluvm.machine.features import default_isae
     from aluvm.machine.interp import get_profile
     profile = getattr(args, "profile", "reference")
@@ -301,7 +302,7 @@ def cmd_disasm(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from aluvm.library.lib import lib_id_display
+    from aluvm.library.ids import lib_id_display
     lib = load_lib(args)
     info = {"id": lib_id_display(lib.id), "id_hex": lib.id.hex(), "isae": lib.isae_string(),
             "code_len": len(lib.code), "data_len": len(lib.data),
@@ -316,7 +317,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_asm(args: argparse.Namespace) -> int:
     from aluvm.asm import assemble, assemble_file
-    from aluvm.library.lib import save_file
+    from aluvm.library.files import save_file
     if args.file == "-":   # e.g. `aluvm disasm X | aluvm asm - -o Y`
         if not args.output:
             raise CliError("asm -: give the output file with -o")

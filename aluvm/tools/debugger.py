@@ -58,7 +58,8 @@ class Session:
                 return
             steps = [0]
             try:
-                where, why = prog.run(regs, self.site.pos, until=until, steps=steps)
+                where, why, reached = prog.run_until(
+                    regs, self.site.pos, frozenset() if until is None else until, steps)
             except Panic as p:
                 regs.st0 = False
                 self.done = (Outcome(False, f"aborted: {p.reason}", panicked=True, hang=True)
@@ -70,13 +71,12 @@ class Session:
                 return
             finally:
                 self.steps += steps[0]
+            if reached is not None:
+                self.site = LibSite(self.site.lib, reached)
+                return
             if where is None:
                 self.done = Outcome(regs.st0, why or "stopped")
                 return
-            if where.__class__ is int:
-                self.site = LibSite(self.site.lib, where)  # type: ignore[arg-type]
-                return
-            assert isinstance(where, LibSite)
             self.site = where
             # a transfer (call, ret) counts as a step; it may also land on a stop
             if until is EVERYWHERE or (until is not None and where.lib == self.lib.id

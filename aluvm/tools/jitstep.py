@@ -166,14 +166,11 @@ class _Stepped:
                     pos = nxt
                     continue
             st.interp_steps += 1
-            where, reason = prog.run(regs, pos, trace, until=EVERYWHERE)
-            if where is None:
-                return None, reason
-            if where.__class__ is int:
-                pos = where  # type: ignore[assignment]
+            site, reason, reached = prog.run_until(regs, pos, EVERYWHERE, trace=trace)
+            if reached is not None:
+                pos = reached
                 continue
-            assert isinstance(where, LibSite)
-            return where, None
+            return site, reason
 
 
 def _set_tier(trace: Any, tier: str) -> None:

@@ -12,9 +12,10 @@ from aluvm.isa import codec as bytecode
 from aluvm.isa import table as isa
 from aluvm.isa.reassemble import reassemble
 from aluvm.isa.codec import Instr
-from aluvm.errors import AluError
+from aluvm.errors import AluError, LibraryError
 from aluvm.machine.interp import Machine, Outcome, get_profile
-from aluvm.library.lib import DEFAULT_ISAE, Lib, hex_field, lib_id_display
+from aluvm.library.ids import lib_id_display
+from aluvm.library.lib import DEFAULT_ISAE, Lib
 from aluvm.machine.registers import U64_MAX, Registers
 
 Runner = Callable[[Lib, Registers, int, str], Outcome]
@@ -164,6 +165,53 @@ def do_reencode(req: dict, profile: str) -> dict[str, Any]:
             "n_instrs": len(listing), "decode_error": error}
 
 
+# ---- the vectors' `info` request ---------------------------------------------------------
+
+def hex_field(request: dict, key: str) -> bytes:
+    """A hex-string field of a JSON request (absent or null = empty); LibraryError if malformed."""
+    value = request.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise LibraryError(f"{key} must be a hex string")
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise LibraryError(f"{key} is not valid hex") from None
+
+
+def info(request: dict) -> dict:
+    """The ``info`` op of the vectors: build ``Lib::with(isae, code, data, libs)`` and report
+    its id.  ``isae`` defaults to :data:`DEFAULT_ISAE`; optional ``libs`` is a list of hex ids."""
+    try:
+        if not isinstance(request, dict):
+            raise LibraryError("request must be an object")
+        code = hex_field(request, "code")
+        data = hex_field(request, "data")
+        isae = request.get("isae")
+        if isae is None:
+            isae = DEFAULT_ISAE
+        libs_hex = request.get("libs") or []
+        if not isinstance(libs_hex, list) or not all(isinstance(x, str) for x in libs_hex):
+            raise LibraryError("libs must be a list of hex strings")
+        libs = []
+        for x in libs_hex:
+            try:
+                libs.append(bytes.fromhex(x))
+            except ValueError:
+                raise LibraryError("libs entry is not valid hex") from None
+        lib = Lib.with_(isae, code, data, libs)
+    except LibraryError as exc:
+        return {"ok": False, "error": str(exc)}
+    return {
+        "ok": True,
+        "lib_id": lib.id.hex(),
+        "lib_id_display": lib_id_display(lib.id),
+        "isae": lib.isae_string(),
+        "default_isae": DEFAULT_ISAE,
+    }
+
+
 def handle(req: Any, profile: str = "reference", runner: Runner = interp_runner) -> dict[str, Any]:
     """Answer one request; never raises for bad input."""
     try:
@@ -177,7 +225,6 @@ def handle(req: Any, profile: str = "reference", runner: Runner = interp_runner)
         if op == "reencode":
             return do_reencode(req, profile)
         if op == "info":
-            from aluvm.library.lib import info
             return info(req)
         raise RequestError(f"unknown op {op!r}")
     except AluError as e:

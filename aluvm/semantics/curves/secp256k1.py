@@ -43,6 +43,7 @@ GY = 0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8
 Point = bytes  # 64 bytes: X (32, big-endian) || Y (32, big-endian)
 
 _Pm = _mpz(P)
+_ONE = _mpz(1)
 
 
 def _inv(a):
@@ -106,31 +107,12 @@ def _jdouble(pt):
 
 
 def _jadd_affine(pt, x2, y2):
-    """Jacobian + affine (mixed addition)."""
-    X1, Y1, Z1 = pt
-    if not Z1:
-        return (x2, y2, _mpz(1))
-    p = _Pm
-    Z1Z1 = Z1 * Z1 % p
-    U2 = x2 * Z1Z1 % p
-    S2 = y2 * Z1 * Z1Z1 % p
-    H = (U2 - X1) % p
-    R = (S2 - Y1) % p
-    if not H:
-        if not R:
-            return _jdouble(pt)
-        return _INF
-    HH = H * H % p
-    HHH = H * HH % p
-    V = X1 * HH % p
-    X3 = (R * R - HHH - 2 * V) % p
-    Y3 = (R * (V - X3) - Y1 * HHH) % p
-    Z3 = Z1 * H % p
-    return (X3, Y3, Z3)
+    """Jacobian + affine (Z2 = 1)."""
+    return _jadd(pt, (x2, y2, _ONE))
 
 
 def _jadd(pt, qt):
-    """Jacobian + Jacobian."""
+    """Jacobian + Jacobian; a ``Z2`` of 1 (an affine point) skips its four products."""
     X1, Y1, Z1 = pt
     X2, Y2, Z2 = qt
     if not Z1:
@@ -139,10 +121,13 @@ def _jadd(pt, qt):
         return pt
     p = _Pm
     Z1Z1 = Z1 * Z1 % p
-    Z2Z2 = Z2 * Z2 % p
-    U1 = X1 * Z2Z2 % p
+    if Z2 == 1:
+        U1, S1 = X1, Y1
+    else:
+        Z2Z2 = Z2 * Z2 % p
+        U1 = X1 * Z2Z2 % p
+        S1 = Y1 * Z2 * Z2Z2 % p
     U2 = X2 * Z1Z1 % p
-    S1 = Y1 * Z2 * Z2Z2 % p
     S2 = Y2 * Z1 * Z1Z1 % p
     H = (U2 - U1) % p
     R = (S2 - S1) % p
@@ -155,7 +140,7 @@ def _jadd(pt, qt):
     V = U1 * HH % p
     X3 = (R * R - HHH - 2 * V) % p
     Y3 = (R * (V - X3) - S1 * HHH) % p
-    Z3 = Z1 * Z2 * H % p
+    Z3 = Z1 * H % p if Z2 == 1 else Z1 * Z2 * H % p
     return (X3, Y3, Z3)
 
 

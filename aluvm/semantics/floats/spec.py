@@ -15,7 +15,7 @@ add_f ...  0x20-0x23 on F         P11 (f512), P22 (f80 add/sub assertions) and t
                                   divider's zero-fraction assertion
 =========  =====================  ==========================================================
 
-Every function has the signature of its reference op (:mod:`aluvm.semantics.core`) and the same
+Every function has the signature of its reference op (:mod:`aluvm.semantics.numeric`) and the same
 register plumbing (reads through ``get_n``: NaN -> undefined, -0 -> +0; an undefined source
 clears the destination with the reference's st0 rule).  Only the value function differs: each
 ``*_spec`` value function below calls the reference value function first and replaces nothing but a
@@ -36,7 +36,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from aluvm.errors import Panic
-from aluvm.semantics.core import make_arith_f, make_cmp_f, make_cnv_af, make_cnv_f, make_cnv_fa
+from aluvm.semantics.numeric import make_arith_f, make_cmp_f, make_cnv_af, make_cnv_f, make_cnv_fa
 from aluvm.semantics.differs import EVERYWHERE, Differs
 from aluvm.semantics.floats import apfloat, reference
 from aluvm.semantics.floats.formats import BF16, F32, F80, F256, F512, F512_MASK, FORMATS, store

@@ -1,4 +1,5 @@
-"""Semantics of the core instruction families: put/clear, move, compare, arithmetic, bitwise.
+"""Semantics of the instruction families on the numeric registers (A, F, R): put/clear, move,
+compare, arithmetic, bitwise.
 
 Each function is ``op(regs, *args)`` with ``args`` in the table's field order (see
 :mod:`aluvm.isa`); it mutates the register file and returns ``None``.  Control flow lives in
@@ -162,40 +163,39 @@ def spy(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
     regs.a[reg1][idx1] = None if r is None else r & amask
 
 
-def make_cnv_f(conv: Callable) -> Op:
-    """``cnv fN[i],fM[j]`` with the value conversion ``conv(src, dst, bits) -> (bits, st0)``."""
-    def cnv_f(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-        x = _fread(regs, reg1, idx1)
+def _areg(regs: Registers, reg: int, idx: int) -> Optional[int]:
+    return regs.a[reg][idx]
+
+
+def _make_cnv(name: str, read: Callable[[Registers, int, int], Optional[int]], dst_bank: str,
+              convert: Callable[[int, int, int], tuple]) -> Op:
+    """``cnv`` from the register ``read`` gives into bank ``dst_bank``: an undefined source
+    clears the destination with st0 true, else ``convert(reg1, value, reg2) -> (value, st0)``."""
+    def op(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
+        x = read(regs, reg1, idx1)
+        bank = getattr(regs, dst_bank)[reg2]
         if x is None:
-            regs.f[reg2][idx2] = None
+            bank[idx2] = None
             regs.st0 = True
             return
-        regs.f[reg2][idx2], regs.st0 = conv(reg1, reg2, x)
-    return cnv_f
+        bank[idx2], regs.st0 = convert(reg1, x, reg2)
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+def make_cnv_f(conv: Callable) -> Op:
+    """``cnv fN[i],fM[j]`` with the value conversion ``conv(src, dst, bits) -> (bits, st0)``."""
+    return _make_cnv("cnv_f", _fread, "f", lambda r1, x, r2: conv(r1, r2, x))
 
 
 def make_cnv_af(conv: Callable) -> Op:
     """``cnv aN[i],fM[j]`` with ``conv(src_bits, value, dst) -> (bits, st0)``."""
-    def cnv_af(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-        x = regs.a[reg1][idx1]
-        if x is None:
-            regs.f[reg2][idx2] = None
-            regs.st0 = True
-            return
-        regs.f[reg2][idx2], regs.st0 = conv(A_BITS[reg1], x, reg2)
-    return cnv_af
+    return _make_cnv("cnv_af", _areg, "f", lambda r1, x, r2: conv(A_BITS[r1], x, r2))
 
 
 def make_cnv_fa(conv: Callable) -> Op:
     """``cnv fN[i],aM[j]`` with ``conv(src, bits, dst_bits) -> (value, st0)``."""
-    def cnv_fa(regs: Registers, reg1: int, idx1: int, reg2: int, idx2: int) -> None:
-        x = _fread(regs, reg1, idx1)
-        if x is None:
-            regs.a[reg2][idx2] = None
-            regs.st0 = True
-            return
-        regs.a[reg2][idx2], regs.st0 = conv(reg1, x, A_BITS[reg2])
-    return cnv_fa
+    return _make_cnv("cnv_fa", _fread, "a", lambda r1, x, r2: conv(r1, x, A_BITS[r2]))
 
 
 cnv_f = make_cnv_f(floats.cnv_ff)
