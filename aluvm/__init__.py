@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
-from aluvm.errors import AluError, AsmError, DecodeError, LibraryError, Panic
+from aluvm.errors import AluError, AsmError, DecodeError, HostError, LibraryError, Panic, RegisterError
 from aluvm.machine.interp import PROFILES, REFERENCE, SPEC, Machine, Outcome, Profile, get_profile
 from aluvm.library.files import load_file, save_file
 from aluvm.library.ids import lib_id_display
@@ -22,7 +22,7 @@ from aluvm.library.lib import DEFAULT_ISAE, Lib, lib_id
 from aluvm.machine.registers import Registers
 
 __all__ = [
-    "AluError", "AsmError", "DecodeError", "LibraryError", "Panic",
+    "AluError", "AsmError", "DecodeError", "HostError", "LibraryError", "Panic", "RegisterError",
     "Lib", "Registers", "Machine", "Outcome", "Profile", "PROFILES", "REFERENCE", "SPEC",
     "DEFAULT_ISAE", "lib_id", "lib_id_display", "load_file", "save_file", "run", "Batch",
     "BatchResult",
@@ -43,8 +43,14 @@ def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
     """Run ``lib`` from ``entry`` on ``regs`` (mutated in place; a fresh file if ``None``).
 
     ``host`` is the host context that extension ops of ``profile`` receive (for example an
-    :class:`aluvm.host.rgb.OpContext`); it is stored in ``regs.host`` for this run only."""
+    :class:`aluvm.host.rgb.OpContext`); it is stored in ``regs.host`` for this run only.
+
+    Raises :class:`RegisterError` (an :class:`AluError`) if ``regs`` holds a value its register
+    cannot hold or ``entry`` is not a u16; every other ending is an :class:`Outcome`."""
     regs = regs if regs is not None else Registers()
+    regs.check()
+    if entry.__class__ is not int or not 0 <= entry <= 0xFFFF:
+        raise RegisterError(f"entry {entry!r}: not an offset in [0, 65535]")
     if host is not None:
         regs.host = host
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -58,10 +64,10 @@ def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
     elif tier == "interp":
         if not others and prof in (REFERENCE, SPEC):
             from aluvm.tools.service import machine_for   # decoded once per library
-            return machine_for(lib, prof.name).run(lib.id, entry, regs)
+            return machine_for(lib, prof.name).run(lib.id, entry, regs, check=False)
         machine = Machine(prof)
     else:
         raise ValueError(f"unknown tier {tier!r}")
     for item in [lib, *others]:
         machine.add(item.code, item.data, item.libs, item.id, item.isae)
-    return machine.run(lib.id, entry, regs)
+    return machine.run(lib.id, entry, regs, check=False)

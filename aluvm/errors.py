@@ -41,3 +41,16 @@ class Panic(Exception):
         super().__init__(reason)
         self.reason = reason
         self.hang = hang   # the reference never terminates here (rather than panicking)
+
+
+class HostError(Exception):
+    """A host extension's own code raised while executing one of its opcodes: neither a
+    reference behaviour nor a bug of this package; the run ends with the ``host`` outcome."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RegisterError(AluError, ValueError):
+    """A register file handed to a run holds a value its register cannot hold."""

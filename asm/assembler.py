@@ -697,6 +697,21 @@ def _float_operand(fc: int, text: str, col: int) -> int:
     return bits
 
 
+def float_bits(fc: int, text: str) -> int:
+    """The bits a ``put`` of the literal ``text`` stores in an F register of format ``fc``
+    (decimal or special literal: the value; 0x/0b literal: the bit pattern); ValueError
+    (an :class:`AsmError`) if it is neither."""
+    text = text.strip()
+    try:
+        return _float_operand(fc, text, 1)
+    except _Err as e:
+        raise LiteralError(e.message) from None
+
+
+class LiteralError(AsmError, ValueError):
+    """A literal outside a source file (e.g. ``--reg f32[0]=x``) is malformed."""
+
+
 def _lib_id(text: str, col: int) -> bytes:
     if re.fullmatch(r"[0-9A-Fa-f]{64}", text):
         return bytes.fromhex(text)

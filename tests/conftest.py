@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# an unexpected exception inside a run, or a JIT compile error, fails the test instead of
+# becoming an "internal" outcome or a silent interpreter fallback
+os.environ.setdefault("ALUVM_STRICT", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_VECTORS = ROOT / "tests" / "vectors"
 SHARED_VECTORS = ROOT.parent / "shared" / "vectors"

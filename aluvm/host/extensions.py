@@ -60,6 +60,7 @@ import inspect
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional, Sequence, Union
 
+from aluvm.errors import HostError, Panic
 from aluvm.isa import table as isa
 from aluvm.machine import interp
 from aluvm.machine.features import absent_opcodes
@@ -119,7 +120,13 @@ class Extension:
 def _bound(execute: ExtExecute) -> Callable[..., Step]:
     """The interpreter-side callable: passes the run's host context and maps FAIL."""
     def run(regs: Registers, *fields: int) -> Step:
-        step = execute(regs, regs.host, *fields)
+        try:
+            step = execute(regs, regs.host, *fields)
+        except Panic:
+            raise
+        except Exception as e:   # the host's code: a ``host`` outcome, not a panic or a bug here
+            raise HostError(f"{getattr(execute, '__qualname__', 'extension op')}: "
+                            f"{type(e).__name__}: {e}") from e
         if step.__class__ is int and step == FAIL:
             regs.st0 = False
             return STOP

@@ -10,11 +10,15 @@ from aluvm.library.lib import Lib
 def load_file(path: str | os.PathLike) -> Lib:
     """Read a library file: the strict serialization, raw or ASCII-armored (detected by the
     ``-----BEGIN`` line; a raw library can never start with ``-`` followed by ``-``)."""
+    from aluvm.limits import LIBRARY_FILE_MAX
     try:
         with open(path, "rb") as fh:
-            blob = fh.read()
+            blob = fh.read(LIBRARY_FILE_MAX + 1)
     except OSError as exc:
         raise LibraryError(f"cannot read library file {os.fspath(path)!r}: {exc.strerror or exc}") from None
+    if len(blob) > LIBRARY_FILE_MAX:
+        raise LibraryError(f"library file {os.fspath(path)!r} is larger than {LIBRARY_FILE_MAX} "
+                           "bytes (no valid library is)")
     head = blob.lstrip(b"\xef\xbb\xbf")
     if head.startswith(b"-----BEGIN "):
         try:

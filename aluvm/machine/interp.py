@@ -14,6 +14,7 @@ replaced, plus the decode-table changes of :data:`aluvm.isa.SPEC_TABLE`.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import AbstractSet, Callable, Iterable, Mapping, Optional
 
@@ -21,10 +22,14 @@ from aluvm.isa import table as isa
 from aluvm.semantics import bytestr, crypto, numeric
 from aluvm.semantics.floats import spec as float_spec
 from aluvm.isa.codec import Instr, decode
-from aluvm.errors import Panic
+from aluvm.errors import HostError, Panic, RegisterError
 from aluvm.isa.table import PUT, PUT_S
 from aluvm.library.ids import ZERO_LIB_ID, LibSite
 from aluvm.machine.registers import CALL_DEPTH, JUMP_LIMIT, U64_MAX, Registers
+
+#: tests set ``ALUVM_STRICT=1``: an unexpected exception inside a run (or a JIT compile error)
+#: propagates instead of becoming an ``internal`` outcome (or a silent interpreter fallback)
+STRICT = os.environ.get("ALUVM_STRICT", "") not in ("", "0")
 
 STOP = -1
 NOP_SPIN = -2
@@ -106,14 +111,36 @@ def get_profile(name: "str | Profile") -> Profile:
         raise ValueError(f"unknown profile {name!r} (choose from {', '.join(PROFILES)})") from None
 
 
+#: the four ways a run can end besides finishing: a reference behaviour (the reference panics,
+#: or never terminates), a bug of this package, or an exception in a host extension's code
+OUTCOME_KINDS = ("finished", "panic", "hang", "internal", "host")
+
+
 @dataclass
 class Outcome:
-    """How a run ended; ``reason`` is human-readable and stable."""
+    """How a run ended; ``reason`` is human-readable and stable.
+
+    ``panicked`` is only ever set for a *reference* behaviour (with ``hang`` when the reference
+    never terminates); ``internal`` (a bug here) and ``host_error`` (a host extension raised)
+    are reported as what they are, never as a reference panic."""
 
     st0: bool
     reason: str
     panicked: bool = False   # the reference panics (or, with ``hang``, never terminates) here
     hang: bool = False
+    internal: bool = False   # an unexpected exception inside this package
+    host_error: bool = False  # a host extension's execute() raised
+
+    @property
+    def kind(self) -> str:
+        """One of :data:`OUTCOME_KINDS`."""
+        if self.internal:
+            return "internal"
+        if self.host_error:
+            return "host"
+        if self.panicked:
+            return "hang" if self.hang else "panic"
+        return "finished"
 
 
 class Program:
@@ -472,9 +499,16 @@ class Machine:
         return prog
 
     def run(self, lib_id: bytes, pos: int, regs: Registers,
-            trace: Optional[Callable] = None, host: object = None) -> Outcome:
+            trace: Optional[Callable] = None, host: object = None, check: bool = True) -> Outcome:
         """Run from ``pos`` of ``lib_id``; ``host`` (when given) becomes ``regs.host``, the
-        context host extension ops receive (see :mod:`aluvm.host.extensions`)."""
+        context host extension ops receive (see :mod:`aluvm.host.extensions`).  Raises
+        :class:`RegisterError` if ``regs`` holds a value no register can hold, or ``pos`` is not
+        a u16 (``check=False``: the caller built them from validated input, as the service
+        does); otherwise never raises."""
+        if check:
+            regs.check()
+            if pos.__class__ is not int or not 0 <= pos <= 0xFFFF:
+                raise RegisterError(f"entry {pos!r}: not an offset in [0, 65535]")
         if host is not None:
             regs.host = host
         site: Optional[LibSite] = LibSite(lib_id, pos)
@@ -496,7 +530,12 @@ class Machine:
             if p.hang:
                 return Outcome(False, f"aborted: {p.reason}", panicked=True, hang=True)
             return Outcome(False, f"panic: {p.reason}", panicked=True)
-        except Exception as e:  # an interpreter bug must never crash a validating host
+        except HostError as e:
             regs.st0 = False
-            return Outcome(False, f"internal error: {type(e).__name__}: {e}", panicked=True)
+            return Outcome(False, f"host extension error: {e.reason}", host_error=True)
+        except Exception as e:  # a bug here: never reported as a reference behaviour
+            if STRICT:
+                raise
+            regs.st0 = False
+            return Outcome(False, f"internal error: {type(e).__name__}: {e}", internal=True)
         return Outcome(regs.st0, reason)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from aluvm.errors import RegisterError
 from aluvm.library.ids import LibSite
 from aluvm.semantics.floats.formats import store as float_store
 
@@ -38,6 +39,7 @@ U64_MAX = (1 << 64) - 1
 
 A_MASK = tuple((1 << w) - 1 for w in A_BITS)
 R_MASK = tuple((1 << w) - 1 for w in R_BITS)
+F_MASK = tuple((1 << (8 * n)) - 1 for n in F_BYTES)
 
 _EMPTY_BANK: list = [None] * 32
 
@@ -91,12 +93,12 @@ class Registers:
             return
         if fam == "s":
             if len(raw) > S_MAX:
-                raise ValueError(f"{name}: byte string longer than {S_MAX}")
+                raise RegisterError(f"{name}: byte string longer than {S_MAX}")
             self.s[idx] = bytes(raw)
             return
         width = reg_bytes(fam, code)
         if len(raw) != width:
-            raise ValueError(f"{name}: expected {width} bytes, got {len(raw)}")
+            raise RegisterError(f"{name}: expected {width} bytes, got {len(raw)}")
         if fam == "a":
             self.a[code][idx] = int.from_bytes(raw, "big")
         elif fam == "f":
@@ -127,10 +129,61 @@ class Registers:
                 out[f"s16[{idx}]"] = sval
         return out
 
+    def check(self) -> None:
+        """Raise :class:`RegisterError` unless every register holds a value its register can
+        hold (the banks are plain lists that a caller may fill with anything; a run trusts
+        them).  Called by the public :func:`aluvm.run` and :meth:`Machine.run` before running."""
+        for fam, banks, masks, names in (("a", self.a, A_MASK, A_NAMES),
+                                         ("r", self.r, R_MASK, R_NAMES),
+                                         ("f", self.f, F_MASK, F_NAMES)):
+            if len(banks) != 8:
+                raise RegisterError(f"{fam} registers: expected 8 banks")
+            for code, bank in enumerate(banks):
+                if bank.__class__ is not list or len(bank) != 32:
+                    raise RegisterError(f"{names[code]}: expected a list of 32 slots")
+                if bank.count(None) == 32:
+                    continue
+                mask = masks[code]
+                for idx, v in enumerate(bank):
+                    if v is not None and (v.__class__ is not int or not 0 <= v <= mask
+                                          or (fam == "f" and _stored(code, v) != v)):
+                        raise RegisterError(f"{names[code]}[{idx}] = {v!r}: not an unsigned "
+                                            f"{mask.bit_length()}-bit integer or None"
+                                            + (" in stored form" if fam == "f" else ""))
+        s = self.s
+        if s.__class__ is not list or len(s) != S_COUNT:
+            raise RegisterError("s16: expected a list of 16 slots")
+        for idx, b in enumerate(s):
+            if b is not None and (b.__class__ is not bytes or len(b) > S_MAX):
+                raise RegisterError(f"s16[{idx}]: not bytes of at most {S_MAX} bytes or None")
+        if self.st0.__class__ is not bool:
+            raise RegisterError(f"st0 = {self.st0!r}: not a bool")
+        for name, v, hi in (("cy0", self.cy0, 0xFFFF), ("ca0", self.ca0, U64_MAX),
+                            ("cp0", self.cp0, CALL_STACK_SIZE - 1)):
+            if v.__class__ is not int or not 0 <= v <= hi:
+                raise RegisterError(f"{name} = {v!r}: not an integer in [0, {hi}]")
+        cl0 = self.cl0
+        if cl0 is not None and (cl0.__class__ is not int or not 0 <= cl0 <= U64_MAX):
+            raise RegisterError(f"cl0 = {cl0!r}: not None or an integer in [0, {U64_MAX}]")
+        if self.cs0.__class__ is not dict or len(self.cs0) > CALL_STACK_SIZE:
+            raise RegisterError("cs0: expected a dict of at most 65536 call-stack slots")
+        for slot, site in self.cs0.items():
+            if (slot.__class__ is not int or not 0 <= slot < CALL_STACK_SIZE
+                    or site.__class__ is not LibSite or site.lib.__class__ is not bytes
+                    or len(site.lib) != 32 or site.pos.__class__ is not int
+                    or not 0 <= site.pos <= 0xFFFF):
+                raise RegisterError(f"cs0[{slot!r}] = {site!r}: not a u16 slot holding a "
+                                    "LibSite(32-byte id, u16 pos)")
+
     def _slot(self, fam: str, code: int) -> list:
         if fam == "s":
             return self.s
         return getattr(self, fam)[code]
+
+
+def _stored(code: int, bits: int) -> int:
+    from aluvm.semantics.floats import core as floats
+    return floats.store(code, bits)
 
 
 _NAME_RE = re.compile(r"^(a|f|r|s)(16b|\d+)\[(\d+)\]$")
@@ -143,16 +196,16 @@ def parse_name(name: str) -> tuple[str, int, int]:
     """``'a64[3]'`` -> ``('a', 3, 3)``; ``'s16[2]'`` -> ``('s', 0, 2)``.  Raises ValueError."""
     m = _NAME_RE.match(name.strip())
     if not m:
-        raise ValueError(f"bad register name {name!r}")
+        raise RegisterError(f"bad register name {name!r}")
     fam, idx = m.group(1), int(m.group(3))
     full = fam + m.group(2)
     if fam == "s":
         if full != "s16" or idx >= S_COUNT:
-            raise ValueError(f"bad register name {name!r}")
+            raise RegisterError(f"bad register name {name!r}")
         return "s", 0, idx
     table = {"a": _A_CODES, "f": _F_CODES, "r": _R_CODES}[fam]
     if full not in table or idx >= 32:
-        raise ValueError(f"bad register name {name!r}")
+        raise RegisterError(f"bad register name {name!r}")
     return fam, table[full], idx
 
 

@@ -1,6 +1,9 @@
 """The ``aluvm`` command line.
 
-Every error is one line on stderr and exit status 2; no traceback reaches the user.
+Exit status: 0 done (a run's own result is in its output), 1 differences found (``compare``,
+``conform``), 2 bad input or usage (one line on stderr), 3 an internal error of this package (one
+line on stderr; a bug).  No traceback reaches the user; a closed output pipe ends quietly.
+``-`` means stdin (or stdout for ``-o``) wherever a file is read or written.
 """
 from __future__ import annotations
 
@@ -11,11 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Optional, Sequence
 
+from aluvm import limits
 from aluvm.errors import AluError
 from aluvm.machine.registers import Registers
 from aluvm.tools.hosting import add_host_args
 
+EXIT_DIFFERENT = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 
 
 class CliError(Exception):
@@ -44,12 +50,18 @@ def load_lib(args: argparse.Namespace):
     path = getattr(args, "lib", None)
     if not path:
         raise CliError("give a library file, an .aluasm file or --code HEX")
+    profile = getattr(args, "profile", "reference")
+    if path == "-":
+        _entry_label(args, None)
+        return _lib_from_bytes(_read_stdin(limits.ASM_SOURCE_MAX, "standard input"), profile)
     p = Path(path)
     if not p.exists():
         raise CliError(f"{path}: no such file")
     if p.suffix == ".aluasm":
         from aluvm.asm import assemble_program
-        prog = assemble_program(p.read_text(), str(p), profile=profile)
+        if p.stat().st_size > limits.ASM_SOURCE_MAX:
+            raise CliError(f"{path}: source larger than {limits.ASM_SOURCE_MAX} bytes")
+        prog = assemble_program(p.read_text(encoding="utf-8"), str(p), profile=profile)
         _entry_label(args, prog.labels)
         return prog.lib
     _entry_label(args, None)
@@ -75,6 +87,34 @@ def _entry(text: str) -> "int | str":
     return _ranged(0, 0xFFFF, "--entry")(text)
 
 
+def _read_stdin(limit: int, what: str) -> bytes:
+    blob = sys.stdin.buffer.read(limit + 1)
+    if len(blob) > limit:
+        raise CliError(f"{what}: more than {limit} bytes")
+    return blob
+
+
+def _lib_from_bytes(blob: bytes, profile: str):
+    """A library read from stdin: armored or binary library, else AluAsm source."""
+    from aluvm.errors import LibraryError
+    from aluvm.library.lib import Lib, from_armored
+    head = blob.lstrip(b"\xef\xbb\xbf")
+    if head.startswith(b"-----BEGIN "):
+        try:
+            return from_armored(head.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise CliError("armored library on stdin is not valid UTF-8 text") from None
+    try:
+        return Lib.deserialize(blob)
+    except LibraryError as e:
+        try:
+            text = blob.decode("utf-8")
+        except UnicodeDecodeError:
+            raise e from None
+        from aluvm.asm import assemble
+        return assemble(text, "<stdin>", profile=profile)
+
+
 def build_registers(args: argparse.Namespace) -> Registers:
     regs = Registers()
     for item in getattr(args, "reg", None) or []:
@@ -93,11 +133,17 @@ def build_registers(args: argparse.Namespace) -> Registers:
 
 
 def set_register(regs: Registers, name: str, text: str) -> None:
-    """Set a register from human text: a number (0x.., 0b.., decimal) or, for s16, hex bytes."""
+    """Set a register from human text, with the meaning the same literal has in ``put``: an
+    integer (0x.., 0b.., decimal); for F registers a decimal/special literal is the float value
+    and a 0x/0b literal its bit pattern; for s16 hex bytes."""
     from aluvm.machine.registers import parse_name, reg_bytes
     fam, code, _ = parse_name(name)
     if fam == "s":
         regs.set_named(name, bytes.fromhex(text[2:] if text.startswith("0x") else text))
+        return
+    if fam == "f":
+        from aluvm.asm.assembler import float_bits
+        regs.set_named(name, float_bits(code, text).to_bytes(reg_bytes(fam, code), "big"))
         return
     value = int(text, 0)
     width = reg_bytes(fam, code)
@@ -169,13 +215,21 @@ def _execute_traced(args: argparse.Namespace, tier: str, keep: bool = False):
     return state_dict(regs, run.outcome, lib), run
 
 
+def _run_status(state: dict[str, Any]) -> int:
+    """A run that ended in an internal error printed its state; say so and exit 3."""
+    if "internal_error" in state:
+        print(f"aluvm: internal error: {state['internal_error']}", file=sys.stderr)
+        return EXIT_INTERNAL
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if args.trace:
         state, _ = _execute_traced(args, "interp")
     else:
         state = _execute(args, "interp")
     print_state(state, args.json)
-    return 0
+    return _run_status(state)
 
 
 def cmd_jit(args: argparse.Namespace) -> int:
@@ -195,7 +249,7 @@ def cmd_jit(args: argparse.Namespace) -> int:
         return 0
     state = _execute(args, "jit")
     print_state(state, args.json, last_stats() if args.stats else None)
-    return 0
+    return _run_status(state)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -225,7 +279,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(first.describe())
         if report["identical"]:
             print("identical" + (f" (traces of {len(ta.steps)} steps)" if args.trace else ""))
-    return 0 if report["identical"] else 1
+    if not report["identical"]:
+        return EXIT_DIFFERENT
+    return max(_run_status(a), _run_status(b))
 
 
 def cmd_debug(args: argparse.Namespace) -> int:
@@ -315,49 +371,75 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def asm_output(source: str, output: Optional[str]) -> str:
+    """Where ``aluvm asm`` writes: ``-o`` (``-`` = stdout), else the source with ``.alu``;
+    never the source itself."""
+    if output is None:
+        if source == "-":
+            return "-"
+        output = str(Path(source).with_suffix(".alu"))
+        if output == source:
+            raise CliError(f"{source}: the output would overwrite the source; give -o FILE")
+    if output != "-" and source != "-" and Path(output).exists() and (
+            os.path.samefile(output, source)):
+        raise CliError(f"{output}: the output would overwrite the source; give another -o")
+    return output
+
+
 def cmd_asm(args: argparse.Namespace) -> int:
     from aluvm.asm import assemble, assemble_file
     from aluvm.library.files import save_file
-    if args.file == "-":   # e.g. `aluvm disasm X | aluvm asm - -o Y`
-        if not args.output:
-            raise CliError("asm -: give the output file with -o")
-        lib = assemble(sys.stdin.read(), "<stdin>", profile=args.profile)
+    out = asm_output(args.file, args.output)
+    if args.file == "-":
+        blob = _read_stdin(limits.ASM_SOURCE_MAX, "standard input")
+        try:
+            text = blob.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise CliError(f"<stdin>: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        lib = assemble(text, "<stdin>", profile=args.profile)
     else:
         if not Path(args.file).exists():
             raise CliError(f"{args.file}: no such file")
         lib = assemble_file(Path(args.file), profile=args.profile)
-    out = args.output or str(Path(args.file).with_suffix(".alu"))
+    if out == "-":
+        sys.stdout.buffer.write(lib.serialize())
+        sys.stdout.flush()
+        return 0
     save_file(lib, out)
     print(f"{out}: {len(lib.code)} code bytes, {len(lib.data)} data bytes")
     return 0
 
 
 def _open_input(path: Optional[str]):
+    """A binary stream of input lines (``-``/None: stdin)."""
     if path in (None, "-"):
-        return sys.stdin
+        return sys.stdin.buffer
     p = Path(path)
     if not p.exists():
         raise CliError(f"{path}: no such file")
-    return p.open()
+    return p.open("rb")
+
+
+def _answer(reply: dict[str, Any]) -> None:
+    print(json.dumps(reply, sort_keys=True), flush=True)
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
     from aluvm.machine.interp import get_profile
-    from aluvm.tools.service import handle
+    from aluvm.tools.service import RequestError, handle, json_lines
     from aluvm.tools.hosting import with_host
     get_profile(args.profile)
     runner = with_host(_runner(args.tier), args.host_context, args.host_exts)
+    internal = False
     with _open_input(args.file) as fh:
-        for line in fh:
-            if not line.strip():
+        for req in json_lines(fh):
+            if isinstance(req, RequestError):
+                _answer({"ok": False, "error": str(req)})
                 continue
-            try:
-                req = json.loads(line)
-            except json.JSONDecodeError as e:
-                print(json.dumps({"ok": False, "error": f"bad JSON: {e.msg}"}), flush=True)
-                continue
-            print(json.dumps(handle(req, args.profile, runner), sort_keys=True), flush=True)
-    return 0
+            reply = handle(req, args.profile, runner)
+            internal = internal or "internal_error" in reply
+            _answer(reply)
+    return EXIT_INTERNAL if internal else 0
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -454,6 +536,8 @@ def cmd_conform(args: argparse.Namespace) -> int:
             raise CliError(f"{p}: no such file or directory")
     jobs = [(str(f), args.tier, args.profile_name, args.features, tuple(args.ext))
             for f in vector_files(args.paths)]
+    if not jobs:
+        raise CliError(f"no vector files (*.jsonl, *.jsonl.gz) in {', '.join(args.paths)}")
     if args.jobs > 1 and len(jobs) > 1:
         import multiprocessing
         # largest files first so the workers finish together
@@ -517,6 +601,8 @@ def _program_args(p: argparse.ArgumentParser) -> None:
 
 def make_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="aluvm", description="AluVM (rust-aluvm v0.11.0-beta.6 compatible)")
+    ap.add_argument("--version", action="version", version=f"aluvm {_version()} "
+                    "(rust-aluvm v0.11.0-beta.6 compatible)")
     sub = ap.add_subparsers(dest="cmd", parser_class=_Parser)
     p = sub.add_parser("run", help="run a library in the interpreter")
     _program_args(p)
@@ -570,9 +656,9 @@ def make_parser() -> argparse.ArgumentParser:
     add_host_args(p, context=False)
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("asm", help="assemble an .aluasm file into a library file")
-    p.add_argument("file", help="source file, or - for standard input (then -o is required)")
+    p.add_argument("file", help="AluAsm source (- = stdin)")
     p.add_argument("--profile", default="reference", choices=("reference", "spec"))
-    p.add_argument("-o", "--output")
+    p.add_argument("-o", "--output", help="library file (- = stdout; default: FILE with .alu)")
     add_host_args(p, context=False)
     p.set_defaults(func=cmd_asm)
     p = sub.add_parser("exec", help="answer JSON-line requests (vector format)")
@@ -614,7 +700,27 @@ def make_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("aluvm")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def _quiet_stdout() -> None:
+    """The reader of our output went away (``| head``): send the rest to /dev/null so the
+    interpreter's final flush cannot complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - stdout is not a real file
+        pass
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from aluvm.machine.interp import STRICT
     try:
         args = make_parser().parse_args(argv)
         if not getattr(args, "func", None):
@@ -624,19 +730,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from aluvm.tools.hosting import apply
         apply(args)
         return args.func(args)
-    except CliError as e:
-        print(f"aluvm: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    except SystemExit as e:   # --version, --help
+        return int(e.code or 0)
     except BrokenPipeError:
+        _quiet_stdout()
         return 0
-    except (AluError, OSError, ValueError) as e:
-        print(f"aluvm: error: {e}", file=sys.stderr)
+    except CliError as e:
+        print(f"aluvm: error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+    except (AluError, OSError, ValueError, RecursionError, MemoryError) as e:
+        print(f"aluvm: error: {_one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # never a traceback for the user
-        print(f"aluvm: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 3
+    except Exception as e:  # a bug: never a traceback for the user (tests: ALUVM_STRICT raises)
+        if STRICT:
+            raise
+        print(f"aluvm: internal error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e) or type(e).__name__
+    return " ".join(text.split())[:2000]
 
 
 if __name__ == "__main__":

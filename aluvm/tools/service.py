@@ -5,15 +5,18 @@ the same code drives the vector runner, the CLI and batch validation.
 """
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
-from typing import Any, Callable, Optional
+from typing import Any, BinaryIO, Callable, Iterator, Optional, Union
+
+from aluvm import limits
 
 from aluvm.isa import codec as bytecode
 from aluvm.isa import table as isa
 from aluvm.isa.reassemble import reassemble
 from aluvm.isa.codec import Instr
 from aluvm.errors import AluError, LibraryError
-from aluvm.machine.interp import Machine, Outcome, get_profile
+from aluvm.machine.interp import STRICT, Machine, Outcome, get_profile
 from aluvm.library.ids import lib_id_display
 from aluvm.library.lib import DEFAULT_ISAE, Lib
 from aluvm.machine.registers import U64_MAX, Registers
@@ -23,6 +26,65 @@ Runner = Callable[[Lib, Registers, int, str], Outcome]
 
 class RequestError(AluError):
     """A request line is malformed."""
+
+
+def parse_line(raw: bytes) -> Any:
+    """One JSON line of ``exec``/``batch``; :class:`RequestError` if it is too long, not UTF-8,
+    not JSON, or nested deeper than :data:`limits.JSON_DEPTH_MAX`."""
+    if len(raw) > limits.REQUEST_LINE_MAX:
+        raise RequestError(f"line longer than {limits.REQUEST_LINE_MAX} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RequestError(f"line is not UTF-8 ({e.reason} at byte {e.start})") from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise RequestError(f"bad JSON: {e.msg}") from None
+    except RecursionError:
+        raise RequestError(f"JSON nested deeper than {limits.JSON_DEPTH_MAX} levels") from None
+    if _depth_exceeds(value, limits.JSON_DEPTH_MAX):
+        raise RequestError(f"JSON nested deeper than {limits.JSON_DEPTH_MAX} levels")
+    return value
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    level = [value]
+    for _ in range(limit):
+        nxt: list = []
+        for v in level:
+            if isinstance(v, dict):
+                nxt.extend(v.values())
+            elif isinstance(v, list):
+                nxt.extend(v)
+        if not nxt:
+            return False
+        level = nxt
+    return True
+
+
+def json_lines(fh: BinaryIO) -> Iterator[Union[Any, "RequestError"]]:
+    """The non-blank lines of a binary stream, parsed: each a JSON value or the
+    :class:`RequestError` that says why the line is not one.  A line over the size limit is
+    skipped to its end without being held in memory; one bad line never ends the stream."""
+    cap = limits.REQUEST_LINE_MAX
+    while True:
+        raw = fh.readline(cap + 1)
+        if not raw:
+            return
+        if len(raw) > cap and not raw.endswith(b"\n"):
+            while True:   # drain the rest of the oversized line
+                more = fh.readline(1 << 20)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield RequestError(f"line longer than {cap} bytes")
+            continue
+        if not raw.strip():
+            continue
+        try:
+            yield parse_line(raw)
+        except RequestError as e:
+            yield e
 
 
 def _int(req: dict, key: str, lo: int, hi: int, default: Optional[int]) -> Optional[int]:
@@ -48,6 +110,9 @@ def registers_from_request(req: dict) -> Registers:
             regs.set_named(name, bytes.fromhex(val))
         except ValueError as e:
             raise RequestError(str(e)) from None
+    for key in ("st0", "cy0", "ca0"):
+        if key in req and req[key] is None:
+            raise RequestError(f"'{key}' must not be null")
     st0 = req.get("st0", True)
     if not isinstance(st0, bool):
         raise RequestError("'st0' must be a boolean")
@@ -59,7 +124,9 @@ def registers_from_request(req: dict) -> Registers:
 
 
 def library_from_request(req: dict) -> Lib:
-    return Lib.with_(req.get("isae") or DEFAULT_ISAE, hex_field(req, "code"), hex_field(req, "data"))
+    isae = req.get("isae")
+    return Lib.with_(DEFAULT_ISAE if isae is None else isae, hex_field(req, "code"),
+                     hex_field(req, "data"))
 
 
 _MACHINES: "OrderedDict[tuple[bytes, object], Machine]" = OrderedDict()
@@ -80,7 +147,7 @@ def machine_for(lib: Lib, profile: str) -> Machine:
 
 
 def interp_runner(lib: Lib, regs: Registers, entry: int, profile: str) -> Outcome:
-    return machine_for(lib, profile).run(lib.id, entry, regs)
+    return machine_for(lib, profile).run(lib.id, entry, regs, check=False)
 
 
 def state_dict(regs: Registers, outcome: Outcome, lib: Lib) -> dict[str, Any]:
@@ -98,7 +165,11 @@ def state_dict(regs: Registers, outcome: Outcome, lib: Lib) -> dict[str, Any]:
         "lib_id": lib.id.hex(),
         "reason": outcome.reason,
     }
-    if outcome.hang:
+    if outcome.internal:
+        out["internal_error"] = outcome.reason
+    elif outcome.host_error:
+        out["host_error"] = outcome.reason
+    elif outcome.hang:
         out["aborted"] = True
     elif outcome.panicked:
         out["panic"] = outcome.reason
@@ -213,7 +284,9 @@ def info(request: dict) -> dict:
 
 
 def handle(req: Any, profile: str = "reference", runner: Runner = interp_runner) -> dict[str, Any]:
-    """Answer one request; never raises for bad input."""
+    """Answer one request; never raises.  Bad input is ``{"ok": false, "error": ...}``; a bug
+    of this package is ``{"ok": false, "internal_error": ...}`` (raised under ``ALUVM_STRICT``),
+    never dressed up as a bad request or as a reference behaviour."""
     try:
         if not isinstance(req, dict):
             raise RequestError("request must be a JSON object")
@@ -229,8 +302,10 @@ def handle(req: Any, profile: str = "reference", runner: Runner = interp_runner)
         raise RequestError(f"unknown op {op!r}")
     except AluError as e:
         return {"ok": False, "error": str(e)}
-    except (ValueError, TypeError, KeyError) as e:
-        return {"ok": False, "error": f"bad request: {e}"}
+    except Exception as e:
+        if STRICT:
+            raise
+        return {"ok": False, "internal_error": f"{type(e).__name__}: {e}"}
 
 
 __all__ = ["handle", "interp_runner", "state_dict", "lib_id_display"]

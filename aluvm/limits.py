@@ -1,0 +1,29 @@
+"""Resource limits: every input the package reads has a bound, checked before the expensive work.
+
+Each limit is far above anything a valid input needs (the segment limits of the library format
+bound what a valid input can be) and low enough that an input at the limit is answered within a
+second or two and a few hundred MiB.  Exceeding one is a one-line error (exit 2 from the CLI).
+"""
+from __future__ import annotations
+
+#: a library file (binary or armored): a library is at most ~140 KiB (64 ISAE names, 65,535 code
+#: and data bytes, 255 library ids), its armored form ~190 KiB
+LIBRARY_FILE_MAX = 1 << 20
+
+#: one JSON line of ``exec`` or ``batch``: the largest valid request (16 full s16 registers and
+#: every other register defined, plus code and data) is under 3 MiB as hex
+REQUEST_LINE_MAX = 4 << 20
+
+#: nesting of a JSON line (a request is 3 levels deep: request -> regs -> value)
+JSON_DEPTH_MAX = 16
+
+#: AluAsm source: bytes, lines, instruction statements and labels.  The code segment holds at most
+#: 65,535 bytes and every instruction takes at least one, so more statements can never assemble.
+ASM_SOURCE_MAX = 16 << 20
+ASM_LINES_MAX = 1_000_000
+ASM_STATEMENTS_MAX = 0xFFFF
+ASM_LABELS_MAX = 0x10000
+
+#: ``--trace``: instructions printed before the trace says it is truncated (a run can execute
+#: ~2^32 instructions without a complexity limit)
+TRACE_LINES_MAX = 100_000

@@ -1,0 +1,256 @@
+"""Robustness contract: four honest outcomes, validated register files, bounded inputs, and the
+CLI's one-line errors / exit codes / quiet broken pipes (issue 13; issue 8 point 4)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import aluvm
+from aluvm import Lib, Registers, RegisterError
+from aluvm.host.extensions import ExtOp, Extension, extend
+from aluvm.machine import interp
+from aluvm.machine.interp import REFERENCE, SPEC, Machine
+from aluvm.machine.registers import LibSite
+from aluvm.tools import service
+
+from conftest import ROOT
+
+
+def aluvm_cli(*args: str, stdin: bytes | None = None, timeout: int = 120
+              ) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aluvm.tools.cli", *args], input=stdin,
+                          capture_output=True, cwd=ROOT, timeout=timeout)
+
+
+# ---- four outcomes ------------------------------------------------------------------------
+
+def _boom(regs, *args):
+    raise KeyError("bug")
+
+
+@pytest.fixture
+def lenient(monkeypatch):
+    """Outside tests an unexpected exception becomes the ``internal`` outcome."""
+    monkeypatch.setattr(interp, "STRICT", False)
+    monkeypatch.setattr(service, "STRICT", False)
+
+
+def test_internal_error_is_its_own_outcome(lenient) -> None:
+    lib = Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("200261020000"))
+    ops = dict(REFERENCE.ops)
+    ops["add_a"] = _boom
+    from dataclasses import replace
+    prof = replace(REFERENCE, name="buggy", ops=ops)
+    regs = Registers()
+    regs.a[3][0], regs.a[3][1] = 1, 2
+    out = aluvm.run(lib, regs, profile=prof)
+    assert out.kind == "internal" and out.internal and not out.panicked
+    assert out.reason.startswith("internal error: KeyError") and regs.st0 is False
+    state = service.state_dict(regs, out, lib)
+    assert "internal_error" in state and "panic" not in state and "aborted" not in state
+
+
+def test_internal_error_raises_under_strict() -> None:
+    lib = Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("200261020000"))
+    ops = dict(REFERENCE.ops)
+    ops["add_a"] = _boom
+    from dataclasses import replace
+    prof = replace(REFERENCE, name="buggy", ops=ops)
+    regs = Registers()
+    regs.a[3][0], regs.a[3][1] = 1, 2
+    with pytest.raises(KeyError):
+        aluvm.run(lib, regs, profile=prof)
+
+
+def test_reference_panic_and_hang_stay_reference_outcomes() -> None:
+    regs = Registers()   # nop never advances in the reference: a hang
+    out = aluvm.run(Lib.with_(aluvm.DEFAULT_ISAE, b"\xff"), regs)
+    assert out.kind == "hang" and out.panicked and out.hang and not out.internal
+    out = aluvm.run(Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("3dd4ff")), Registers())
+    assert out.kind == "panic" and out.panicked and not out.hang and not out.internal
+
+
+def _raising(regs, reg, idx, dst):
+    raise ZeroDivisionError("host bug")
+
+
+RAISER = Extension("HOSTX", (ExtOp(0x90, "hx", "reg:3 idx:5 dst:8", 1, _raising),))
+
+
+@pytest.mark.parametrize("tier", ["interp", "jit"])
+@pytest.mark.parametrize("base", [REFERENCE, SPEC])
+def test_host_extension_error_is_its_own_outcome(tier, base, jit_eager) -> None:
+    prof = extend(base, RAISER)
+    lib = Lib.with_("ALU HOSTX", bytes([0x90, 0x03, 0x02]))
+    out = aluvm.run(lib, Registers(), profile=prof, tier=tier)
+    assert out.kind == "host" and out.host_error and not out.panicked and not out.internal
+    assert "HOSTX.hx: ZeroDivisionError: host bug" in out.reason
+    state = service.state_dict(Registers(), out, lib)
+    assert "host_error" in state and "panic" not in state
+
+
+def test_service_internal_error_is_not_a_bad_request(lenient, monkeypatch) -> None:
+    def broken(req, profile, runner):
+        raise TypeError("oops")
+    monkeypatch.setattr(service, "do_run", broken)
+    out = service.handle({"op": "run"})
+    assert out["ok"] is False and "internal_error" in out and "error" not in out
+
+
+# ---- registers handed to a run -----------------------------------------------------------
+
+LIB = Lib.with_(aluvm.DEFAULT_ISAE, bytes.fromhex("200261020000"))
+
+
+@pytest.mark.parametrize("poke", [
+    lambda r: r.a[3].__setitem__(0, -1),
+    lambda r: r.a[3].__setitem__(0, 2**64),
+    lambda r: r.a[3].__setitem__(0, 1.5),
+    lambda r: r.a[3].__setitem__(0, "5"),
+    lambda r: r.a[0].__setitem__(0, True),
+    lambda r: r.r[0].__setitem__(1, 2**128),
+    lambda r: r.f[2].__setitem__(1, 2**32),
+    lambda r: r.s.__setitem__(0, "text"),
+    lambda r: r.s.__setitem__(1, bytes(0x10000)),
+    lambda r: setattr(r, "cp0", 2**32),
+    lambda r: setattr(r, "cy0", 70000),
+    lambda r: setattr(r, "ca0", -1),
+    lambda r: setattr(r, "cl0", 2**64),
+    lambda r: setattr(r, "st0", 1),
+    lambda r: r.cs0.__setitem__(0, LibSite(bytes(32), 65536)),
+    lambda r: r.cs0.__setitem__(70000, LibSite(bytes(32), 0)),
+    lambda r: r.a.append([None] * 32),
+])
+@pytest.mark.parametrize("tier", ["interp", "jit"])
+def test_bad_register_values_are_rejected_before_running(poke, tier) -> None:
+    regs = Registers()
+    poke(regs)
+    with pytest.raises(RegisterError):
+        aluvm.run(LIB, regs, tier=tier)
+    with pytest.raises(RegisterError):
+        Machine(REFERENCE).run(LIB.id, 0, regs)
+
+
+@pytest.mark.parametrize("entry", [-1, 70000, "0", 1.0, None])
+def test_bad_entry_is_rejected(entry) -> None:
+    with pytest.raises(RegisterError):
+        aluvm.run(LIB, Registers(), entry=entry)
+
+
+def test_valid_extreme_registers_run() -> None:
+    regs = Registers()
+    regs.a[7][31] = 2**1024 - 1
+    regs.r[7][0] = 2**8192 - 1
+    regs.s[15] = bytes(0xFFFF)
+    regs.cp0, regs.cy0, regs.ca0, regs.cl0 = 0xFFFF, 0xFFFF, 2**64 - 1, 2**64 - 1
+    regs.cs0[0xFFFF] = LibSite(bytes(32), 0xFFFF)
+    aluvm.run(LIB, regs)
+
+
+# ---- service input ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("req", [
+    {"op": "run", "ca0": None}, {"op": "run", "cy0": None}, {"op": "run", "st0": None},
+    {"op": "run", "isae": 5}, {"op": "run", "isae": ""}, {"op": "run", "entry": "0"},
+    {"op": "run", "entry": -1}, {"op": "run", "entry": 70000}, {"op": "run", "regs": {"a8[0]": "zz"}},
+])
+def test_malformed_request_fields_are_request_errors(req) -> None:
+    out = service.handle(req)
+    assert out["ok"] is False and "error" in out and "internal_error" not in out
+
+
+@pytest.mark.parametrize("line", [
+    b"[" * 5000, b"{\"a\":" * 3000, b"\xff\xfe", b"[" * 17 + b"]" * 17, b"not json",
+    b"\"" + b"a" * 10,
+])
+def test_bad_lines_are_request_errors(line) -> None:
+    with pytest.raises(service.RequestError):
+        service.parse_line(line)
+
+
+def test_json_lines_bounds_long_lines(monkeypatch) -> None:
+    import io
+    from aluvm import limits
+    monkeypatch.setattr(limits, "REQUEST_LINE_MAX", 100)
+    stream = io.BytesIO(b'{"op":"run"}\n' + b"x" * 1000 + b"\n\n" + b'{"op":"info"}\n')
+    got = list(service.json_lines(stream))
+    assert got[0] == {"op": "run"} and isinstance(got[1], service.RequestError)
+    assert got[2] == {"op": "info"} and len(got) == 3
+
+
+# ---- CLI contract -----------------------------------------------------------------------
+
+def test_exec_survives_every_bad_line_and_answers_in_order(tmp_path) -> None:
+    lines = [b'{"op":"run","code":"00"}', b"[" * 3000, b"\xff\xfe not utf-8",
+             b'{"op":"run","ca0":null}', b'{"op":"run","cy0":null}', b'{"op":"info"}']
+    f = tmp_path / "in.jsonl"
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    for args, stdin in ((("exec", str(f)), None), (("exec", "-"), f.read_bytes())):
+        r = aluvm_cli(*args, stdin=stdin)
+        assert r.returncode == 0, r.stderr
+        out = [json.loads(x) for x in r.stdout.splitlines()]
+        assert [o["ok"] for o in out] == [True, False, False, False, False, True]
+        assert all("error" in o for o in out[1:5])
+
+
+def test_broken_pipe_ends_quietly(tmp_path) -> None:
+    src = tmp_path / "many.aluasm"
+    src.write_text("\n".join(["nop"] * 20000) + "\n")
+    r = subprocess.run(f"{sys.executable} -m aluvm.tools.cli disasm {src} --raw | head -1",
+                       shell=True, capture_output=True, cwd=ROOT, timeout=120,
+                       executable="/bin/bash")
+    assert r.stderr == b"", r.stderr
+    r = subprocess.run(f"{sys.executable} -m aluvm.tools.cli disasm {src} --raw | head -1; "
+                       "exit ${PIPESTATUS[0]}", shell=True, capture_output=True, cwd=ROOT,
+                       timeout=120, executable="/bin/bash")
+    assert r.returncode == 0 and r.stderr == b""
+
+
+def test_asm_never_overwrites_its_source(tmp_path) -> None:
+    src = tmp_path / "self.alu"
+    text = (ROOT / "examples" / "counter.aluasm").read_bytes()
+    src.write_bytes(text)
+    r = aluvm_cli("asm", str(src))
+    assert r.returncode == 2 and b"overwrite" in r.stderr and src.read_bytes() == text
+    r = aluvm_cli("asm", str(src), "-o", str(src))
+    assert r.returncode == 2 and src.read_bytes() == text
+
+
+def test_dash_is_stdin_and_stdout() -> None:
+    text = (ROOT / "examples" / "counter.aluasm").read_bytes()
+    binary = aluvm_cli("asm", "-", "-o", "-", stdin=text)
+    assert binary.returncode == 0 and Lib.deserialize(binary.stdout)
+    ran_bin = aluvm_cli("run", "-", "--json", stdin=binary.stdout)
+    ran_src = aluvm_cli("run", "-", "--json", stdin=text)
+    ran_file = aluvm_cli("run", "examples/counter.aluasm", "--json")
+    assert ran_bin.returncode == ran_src.returncode == 0
+    assert json.loads(ran_bin.stdout) == json.loads(ran_src.stdout) == json.loads(ran_file.stdout)
+
+
+def test_version() -> None:
+    r = aluvm_cli("--version")
+    assert r.returncode == 0 and r.stdout.startswith(b"aluvm ") and b"v0.11.0-beta.6" in r.stdout
+
+
+def test_conform_on_nothing_fails(tmp_path) -> None:
+    r = aluvm_cli("conform", str(tmp_path))
+    assert r.returncode == 2 and r.stderr.count(b"\n") == 1
+
+
+def test_reg_float_literal_means_what_put_means() -> None:
+    value = aluvm_cli("run", "--code", "00", "--reg", "f32[1]=1", "--json")
+    bits = aluvm_cli("run", "--code", "00", "--reg", "f32[1]=0x00000001", "--json")
+    assert json.loads(value.stdout)["regs"]["f32[1]"] == "3f800000"
+    assert json.loads(bits.stdout)["regs"]["f32[1]"] == "00000001"
+    bad = aluvm_cli("run", "--code", "00", "--reg", "f32[1]=one")
+    assert bad.returncode == 2 and bad.stderr.count(b"\n") == 1
+
+
+def test_oversized_library_file_is_rejected_unread(tmp_path) -> None:
+    big = tmp_path / "big.alu"
+    big.write_bytes(b"\x00" * (2 << 20))
+    r = aluvm_cli("info", str(big))
+    assert r.returncode == 2 and b"larger than" in r.stderr
