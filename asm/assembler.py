@@ -49,6 +49,7 @@ from typing import Any, Optional, Union
 from aluvm.isa import table as isa
 from aluvm.isa.reassemble import AssembleError, DataWriter
 from aluvm.isa.codec import encode, put_width
+from aluvm import limits
 from aluvm.errors import AluError, AsmError
 from aluvm.machine.registers import F_BYTES, parse_name
 
@@ -64,6 +65,7 @@ _SYM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _DATA_REF = re.compile(r"data\[([^\].]+)(?:\.\.([^\]]+))?\]\Z")
 _RSRV = re.compile(r"rsrv:([0-9A-Fa-f]{2})\Z")
 _LONG_TOKEN = re.compile(r"`([^`]{80,})`")
+_WORD_GAP = re.compile(r"[\w$][ \t]+[\w$]")
 
 
 class _Err(Exception):
@@ -128,6 +130,8 @@ def assemble(text: str, filename: str = "<input>", *, profile: Any = "reference"
 def assemble_file(path: Union[str, Path], *, profile: Any = "reference", reference: bool = False) -> Any:
     p = Path(path)
     try:
+        if p.stat().st_size > limits.ASM_SOURCE_MAX:
+            raise AsmError(f"{p}: source larger than {limits.ASM_SOURCE_MAX} bytes")
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise AsmError(f"{p}: not UTF-8 text ({e.reason} at byte {e.start})") from None
@@ -139,7 +143,13 @@ def assemble_file(path: Union[str, Path], *, profile: Any = "reference", referen
 def assemble_program(text: str, filename: str = "<input>", *, profile: Any = "reference",
                      reference: bool = False) -> Program:
     """Assemble AluAsm source; the result carries the library and the source's labels, inputs,
-    constants and a listing."""
+    constants and a listing.  The limits of :mod:`aluvm.limits` are checked first."""
+    if not isinstance(text, str):
+        raise AsmError(f"{filename}: source must be text, not {type(text).__name__}")
+    if len(text) > limits.ASM_SOURCE_MAX:
+        raise AsmError(f"{filename}: source larger than {limits.ASM_SOURCE_MAX} bytes")
+    if text.count("\n") >= limits.ASM_LINES_MAX:
+        raise AsmError(f"{filename}: more than {limits.ASM_LINES_MAX} lines")
     asm = _Assembler(text, filename, profile, reference)
     try:
         return asm.run()
@@ -175,6 +185,10 @@ class _Assembler:
         self.main_declared = False
         self.labels: dict[str, tuple[Block, int, Line]] = {}
         self.number = 0
+        self.statements = 0
+        #: (mnemonic, flag, operands) with their columns -> (syntax, fields, size): a statement's
+        #: match depends on nothing else once pass 1 has read the constants and inputs
+        self.matched: dict[tuple, tuple[Syntax, dict[str, Any], int]] = {}
 
     # -- errors ------------------------------------------------------------------------------
     def fail(self, line: Optional[Line], col: int, message: str) -> AsmError:
@@ -205,6 +219,11 @@ class _Assembler:
                     if line.label is not None:
                         self._define_label(line.label, block, line)
                     block.items.append(line)
+                    if line.mnemonic is not None or line.directive is not None:
+                        self.statements += 1
+                        if self.statements > limits.ASM_STATEMENTS_MAX:
+                            raise _Err(1, f"more than {limits.ASM_STATEMENTS_MAX} instructions: "
+                                          "the code segment holds at most 65535 bytes")
                 else:
                     self._section_line(section, raw)
             except (GrammarError, _Err) as e:
@@ -336,6 +355,8 @@ class _Assembler:
         if tok.text in self.labels:
             prev = self.labels[tok.text][2]
             raise _Err(tok.col, f"label `{tok.text}` already defined on line {prev.number}")
+        if len(self.labels) >= limits.ASM_LABELS_MAX:
+            raise _Err(tok.col, f"more than {limits.ASM_LABELS_MAX} labels")
         self.labels[tok.text] = (block, len(block.items), line)
 
     # -- instructions ------------------------------------------------------------------------
@@ -364,6 +385,11 @@ class _Assembler:
             close = difflib.get_close_matches(mn, list(self.index), 3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise _Err(line.mnemonic.col, f"unknown instruction `{mn}`{hint}")
+        key = (mn, line.mnemonic.col, line.flag and (line.flag.text, line.flag.col),
+               tuple((o.text, o.col) for o in line.operands))
+        hit = self.matched.get(key)
+        if hit is not None:
+            return Stmt(line, hit[0], hit[1], size=hit[2])
         operands = [o for o in line.operands]
         if len(operands) == 1 and not operands[0].text:
             operands = []
@@ -380,6 +406,7 @@ class _Assembler:
                 raise _Err(line.mnemonic.col, syn.rejected)
             form = syn.form
             size = 1 + form.arg_bits // 8
+            self.matched[key] = (syn, fields, size)
             return Stmt(line, syn, fields, size=size)
         assert best is not None
         err = best[1]
@@ -389,6 +416,10 @@ class _Assembler:
         raise err
 
     def _substitute(self, tok: Tok) -> Tok:
+        gap = _WORD_GAP.search(grammar.STRING.re.sub(lambda m: "_" * len(m.group(0)), tok.text))  # type: ignore[union-attr]
+        if gap is not None:
+            raise _Err(tok.col + gap.start() + 1,
+                       f"`{tok.text}`: a blank inside an operand (a missing comma?)")
         text = grammar.strip_blanks(tok.text)
         if "$" not in text or text.startswith('"'):
             return Tok(text, tok.col, tok.text)

@@ -25,8 +25,9 @@ with optional sign and ``_`` separators; decimal floats (``1.5``, ``-2e-3``, ``1
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
 import pyparsing as pp
@@ -160,8 +161,68 @@ def parse_with(expr: pp.ParserElement, text: str, what: str) -> pp.ParseResults:
         raise GrammarError(loc + 1, f"unexpected `{found}`: expected {what}") from None
 
 
+#: the common line shape: ``[label:] mnemonic[.flag] [operands] [; comment]`` with operands
+#: free of string literals.  :func:`parse_line` reads such lines with one regular expression and
+#: gives exactly what the grammar gives (``tests/test_asm_fast.py`` checks this differentially);
+#: any other line goes through the grammar.
+_FAST = re.compile(r"[ \t]*(?:(?P<label>" + IDENT_RE + r"):(?=[ \t;]|$)[ \t]*)?"
+                   r"(?:(?P<mn>rsrv:[0-9A-Fa-f]{2}(?![\w.:])|" + IDENT_RE + r"(?![\w:]))"
+                   r"(?:\.(?P<flag>[A-Za-z0-9_]+))?"
+                   r"(?P<ops>(?=[ \t;]|$)(?:[^;\"\s]|[ \t])*))?[ \t]*(?:;.*)?")
+_BLANKS = " \t"
+
+
+def fast_parse_line(text: str, number: int) -> Optional[Line]:
+    """:func:`parse_line` for the common line shape, or None if ``text`` is not of that shape."""
+    line = Line(number, text)
+    if "\t" in text:   # the grammar reads the line with tabs expanded (pyparsing's default)
+        text = text.expandtabs()
+    m = _FAST.fullmatch(text)
+    if m is None:
+        return None
+    if m.group("label") is not None:
+        line.label = Tok(m.group("label"), m.start("label") + 1)
+    if m.group("mn") is None:
+        return line
+    line.mnemonic = Tok(m.group("mn"), m.start("mn") + 1)
+    if m.group("flag") is not None:
+        line.flag = Tok(m.group("flag"), m.start("flag") + 1)
+    ops: list[Tok] = []
+    start, end = m.start("ops"), m.end("ops")
+    while True:
+        comma = text.find(",", start, end)
+        stop = end if comma < 0 else comma
+        seg = text[start:stop]
+        body = seg.lstrip(_BLANKS)
+        ops.append(Tok(body.rstrip(_BLANKS), stop - len(body) + 1))
+        if comma < 0:
+            break
+        start = comma + 1
+    line.operands = tuple(ops)
+    return line
+
+
+_CACHE: dict[str, Line] = {}
+_CACHE_MAX = 4096
+
+
 def parse_line(text: str, number: int) -> Line:
-    """Parse one line of a code section into its parts (no semantic checks)."""
+    """Parse one line of a code section into its parts (no semantic checks).  Results are
+    cached by text (a line's parts do not depend on where it stands)."""
+    hit = _CACHE.get(text)
+    if hit is not None:
+        return replace(hit, number=number)
+    line = fast_parse_line(text, number)
+    if line is None:
+        line = grammar_parse_line(text, number)
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[text] = line
+    return line
+
+
+def grammar_parse_line(text: str, number: int) -> Line:
+    """:func:`parse_line` through the full pyparsing grammar."""
     res = parse_with(CODE_LINE, text, "a label, a directive or an instruction followed by "
                                       "comma-separated operands")
     line = Line(number, text)
