@@ -27,3 +27,8 @@ ASM_LABELS_MAX = 0x10000
 #: ``--trace``: instructions printed before the trace says it is truncated (a run can execute
 #: ~2^32 instructions without a complexity limit)
 TRACE_LINES_MAX = 100_000
+
+#: instructions the JIT compiles per library: LLVM's compile time and memory grow faster than
+#: linearly with the function (a 62 KB library of 20,000 A-register instructions took ~30 s and
+#: 330 MB); a library over the budget runs in the interpreter, with identical results
+JIT_COMPILE_MAX_INSTRS = 4096

@@ -15,11 +15,13 @@ are given, so any number of threads may run them concurrently; compilation is se
 """
 from __future__ import annotations
 
+import struct
 import sys
 import time
 from typing import Iterable, Optional
 
-from aluvm.machine.interp import Machine, Outcome, Profile, Program, get_profile
+from aluvm import limits
+from aluvm.machine.interp import STRICT, Machine, Outcome, Profile, Program, get_profile
 from aluvm.machine.registers import Registers
 
 from aluvm.jit import codegen
@@ -36,6 +38,13 @@ from aluvm.jit.tiering import COLD_AFTER, HOT_RUN, is_tiny
 #: functions with more compiled instructions than this compile unoptimised (the register
 #: allocator's time grows steeply with the values live across hundreds of blocks)
 OPT_MAX_INSTRS = 400
+
+
+#: what reading a disk-cache entry written by another version can raise (ELF/metadata/LLVM)
+_STALE_ENTRY = (RuntimeError, ValueError, KeyError, TypeError, OSError, struct.error)
+#: what LLVM raises when it cannot compile or load (llvmlite reports failures as RuntimeError);
+#: any other exception from lift/codegen is a bug and propagates as one
+_LLVM_FAILURE = (RuntimeError, MemoryError, RecursionError)
 
 
 def compile_ir(ir: str, level: int = OPT_LEVEL) -> bytes:
@@ -56,8 +65,9 @@ def _failed_meta(roots: tuple[int, ...], error: Exception) -> dict:
 def compile_program(prog: Program, roots: Iterable[int] = (0,), eager: Optional[bool] = None,
                     cache: Optional[CodeCache] = None) -> tuple[CompiledLib, str]:
     """Compile ``prog`` from ``roots`` (disk cache first); returns the unit and how it was
-    obtained ('disk' or 'compiled').  Never raises: if anything goes wrong the unit runs the
-    whole library in the interpreter and ``meta['compile_error']`` says why.  Unless ``eager``
+    obtained ('disk' or 'compiled').  If LLVM fails the unit runs the whole library in the
+    interpreter and ``meta['compile_error']`` says why (under ``ALUVM_STRICT`` it raises); a bug
+    in lifting or code generation propagates.  Unless ``eager``
     (default: the cache's settings), a small library without loops is left to the
     interpreter."""
     cache = code_cache() if cache is None else cache
@@ -74,13 +84,15 @@ def compile_program(prog: Program, roots: Iterable[int] = (0,), eager: Optional[
             unit = CompiledLib(prog, meta, loaded)
             unit.meta = dict(meta, load_ms=(time.perf_counter() - t0) * 1e3)
             return unit, "disk"
-        except Exception:       # a stale or foreign cache entry: compile afresh
+        except _STALE_ENTRY:    # a stale or foreign cache entry: compile afresh
             pass
     t0 = time.perf_counter()
     try:
         meta, obj = _compile(prog, roots, _symbol(key), eager, cache.settings)
         loaded = loader().load(obj, meta["symbol"], cache) if meta["entries"] else None
-    except Exception as e:      # never fatal: the interpreter runs the whole library instead
+    except _LLVM_FAILURE as e:  # LLVM itself failed: the interpreter runs the whole library
+        if STRICT:               # under tests a compile error is a failure, not a fallback
+            raise
         meta, obj, loaded = _failed_meta(roots, e), b"", None
     meta["compile_ms"] = (time.perf_counter() - t0) * 1e3
     if meta["entries"]:
@@ -92,11 +104,15 @@ def _compile(prog: Program, roots: tuple[int, ...], symbol: str, eager: bool,
              settings: JitSettings) -> tuple[dict, bytes]:
     """lift -> codegen -> LLVM: the metadata of the unit and its object file."""
     cfg: CFG = lift(prog, roots, codegen.make_supports(prog.profile))
-    if not eager and is_tiny(cfg.has_loop, cfg.n_compiled):
-        return {"symbol": "", "roots": list(roots), "leaders": sorted(cfg.blocks),
+    over_budget = cfg.n_compiled > limits.JIT_COMPILE_MAX_INSTRS
+    if over_budget or (not eager and is_tiny(cfg.has_loop, cfg.n_compiled)):
+        meta = {"symbol": "", "roots": list(roots), "leaders": sorted(cfg.blocks),
                 "entries": [], "hot": [], "aset": [], "tier": "interpreter",
                 "compiled_instrs": 0, "fallback_instrs": cfg.n_compiled + cfg.n_fallback,
-                "fallback_keys": {}, "blocks": len(cfg.blocks), "native_blocks": 0}, b""
+                "fallback_keys": {}, "blocks": len(cfg.blocks), "native_blocks": 0}
+        if over_budget:   # LLVM's time and memory grow faster than linearly past this
+            meta["over_budget"] = cfg.n_compiled
+        return meta, b""
     ir, aset = codegen.generate(cfg, prog, symbol)
     entries = sorted(cfg.entries)
     level = opt_level(cfg)

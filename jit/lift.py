@@ -225,8 +225,14 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
         cache[p] = ins
         return ins
 
-    def ends_linear(ins: Instr) -> bool:     # (call/exec are never compiled)
-        return is_terminator(ins.form.flow) or not supports(ins)
+    def compiles(p: int, ins: Instr) -> bool:
+        # spec: a call whose return address does not fit the u16 call stack fails; the
+        # interpreter runs it (native code keeps return addresses in 16 bits)
+        return supports(ins) and not (call_stack and ins.form.key == "routine"
+                                      and p + ins.size > 0xFFFF)
+
+    def ends_linear(p: int, ins: Instr) -> bool:     # (call/exec are never compiled)
+        return is_terminator(ins.form.flow) or not compiles(p, ins)
 
     roots = tuple(sorted({r for r in roots if 0 <= r < limit}))
     leaders: set[int] = set(roots)
@@ -254,7 +260,7 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
             ins = decode(p)
             if ins is None:
                 break
-            if ends_linear(ins):
+            if ends_linear(p, ins):
                 for s in successors(LInstr(p, ins), call_stack):
                     add_leader(s)
                 break
@@ -271,7 +277,7 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
         p = start
         while True:
             ins = decode(p)
-            if ins is None or not supports(ins):
+            if ins is None or not compiles(p, ins):
                 blk = Block(start, body, "exit", target=p)
                 break
             li = LInstr(p, ins)

@@ -46,8 +46,9 @@ def last_stats() -> dict:
         "run_ms": round(seconds * 1e3, 3),
         "native_calls": run[0], "fallback_exits": run[1], "interp_steps": run[2],
     }
-    if "compile_error" in meta:
-        out["compile_error"] = meta["compile_error"]
+    for key in ("compile_error", "over_budget"):
+        if key in meta:
+            out[key] = meta[key]
     return out
 
 

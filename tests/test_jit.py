@@ -425,6 +425,7 @@ def test_a_failing_compile_falls_back_to_the_interpreter(monkeypatch) -> None:
     def boom(*a, **k):
         raise RuntimeError("injected")
     monkeypatch.setattr(engine, "compile_ir", boom)
+    monkeypatch.setattr(engine, "STRICT", False)    # outside the tests' strict mode
     lib = _lib("200261" "1f" "020000" "0000")       # a library nobody compiled yet
     regs = Registers()
     regs.a[3][0], regs.a[3][1] = 1, 2
@@ -433,6 +434,22 @@ def test_a_failing_compile_falls_back_to_the_interpreter(monkeypatch) -> None:
     o2 = jit_runner(lib, r2, 0, "reference")
     assert state_dict(r1, o1, lib) == state_dict(r2, o2, lib)
     assert "injected" in last_stats()["compile_error"]
+    engine.clear_memory_cache()
+
+
+def test_a_failing_compile_is_fatal_under_strict_and_a_codegen_bug_always(monkeypatch) -> None:
+    def llvm_fails(*a, **k):
+        raise RuntimeError("injected")
+
+    def codegen_bug(*a, **k):
+        raise KeyError("bug")
+    monkeypatch.setattr(engine, "compile_ir", llvm_fails)
+    with pytest.raises(RuntimeError):
+        jit_runner(_lib("200261" "1f" "020000" "000000"), Registers(), 0, "reference")
+    monkeypatch.setattr(engine, "STRICT", False)
+    monkeypatch.setattr(engine, "compile_ir", codegen_bug)
+    with pytest.raises(KeyError):
+        jit_runner(_lib("200261" "1f" "020000" "00000000"), Registers(), 0, "reference")
     engine.clear_memory_cache()
 
 

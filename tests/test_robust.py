@@ -254,3 +254,45 @@ def test_oversized_library_file_is_rejected_unread(tmp_path) -> None:
     big.write_bytes(b"\x00" * (2 << 20))
     r = aluvm_cli("info", str(big))
     assert r.returncode == 2 and b"larger than" in r.stderr
+
+
+def test_jit_compile_budget_leaves_huge_libraries_to_the_interpreter(monkeypatch, jit_eager) -> None:
+    from aluvm import limits
+    from aluvm.jit import engine
+    monkeypatch.setattr(limits, "JIT_COMPILE_MAX_INSTRS", 3)
+    code = bytes.fromhex("200261" * 5 + "020000")   # 5 adds and a loop back: 6 compilable
+    lib = Lib.with_(aluvm.DEFAULT_ISAE, code)
+    regs, again = Registers(), Registers()
+    for r in (regs, again):
+        r.a[3][0], r.a[3][1] = 1, 2
+    out = aluvm.run(lib, regs, tier="jit")
+    stats = engine.last_stats()
+    assert stats["over_budget"] == 6 and stats["native_calls"] == 0
+    assert service.state_dict(regs, out, lib) == service.state_dict(again, aluvm.run(lib, again), lib)
+    engine.clear_memory_cache()
+
+
+# ---- spec call stack at the end of the code segment ------------------------------------------
+
+def _both_tiers(code: bytes, entry: int, profile: str) -> dict:
+    from aluvm.jit.engine import jit_runner, last_stats
+    req = {"op": "run", "code": code.hex(), "entry": entry}
+    a = service.handle(req, profile, service.interp_runner)
+    b = service.handle(req, profile, jit_runner)
+    assert a == b
+    return a
+
+
+@pytest.mark.parametrize("code,entry", [
+    # routine 0x0000 as the last 3 bytes (return address 0x10000), ret at 0
+    (b"\x07" + bytes(65534 - 2) + b"\x04", 65533),
+    (bytes.fromhex("03fdff00001f07") + bytes(65535 - 9) + b"\x04\x05", 0),
+    (b"\x07" + bytes(65535 - 4) + b"\x04\x00\x00", 65532),   # return address 0xFFFF: fits
+    (b"\x07" + bytes(65535 - 5) + b"\x04\x00\x00\x00", 65531),
+    (b"\x07" + bytes(65535 - 5) + b"\x05\x00\x00\x00", 65531),   # call: 4 bytes
+])
+def test_spec_calls_at_the_end_of_code_agree_and_stay_u16(code, entry, jit_eager) -> None:
+    out = _both_tiers(code, entry, "spec")
+    assert all(0 <= site["pos"] <= 0xFFFF for site in out["cs0"])
+    if entry + 3 + (code[entry] == 5) > 0xFFFF:
+        assert out["st0"] is False and out["reason"] == "failed"

@@ -420,8 +420,18 @@ def _push(regs: Registers, site: LibSite, fixed: bool) -> bool:
     return True
 
 
+def _return_past_end(regs: Registers) -> int:
+    """spec: the call stack holds u16 positions; a call whose return address would be 0x10000
+    (the call ends the 64 KiB code) fails like an overflowing call stack."""
+    if _jump(regs):
+        regs.st0 = False
+    return STOP
+
+
 def _b_routine(prog: Program, ins: Instr, pos: int):
     target, fixed = ins.args[0], prog.profile.call_stack
+    if fixed and pos + ins.size > 0xFFFF:
+        return _return_past_end
     # reference stores the routine's own site (S6); spec stores the return address
     site = LibSite(prog.id, pos + ins.size if fixed else pos)
 
@@ -432,6 +442,8 @@ def _b_routine(prog: Program, ins: Instr, pos: int):
 
 def _b_call(prog: Program, ins: Instr, pos: int):
     fixed = prog.profile.call_stack
+    if fixed and pos + ins.size > 0xFFFF:
+        return _return_past_end
     target = LibSite(ins.value, ins.args[0])  # type: ignore[arg-type]
     pushed = LibSite(prog.id, pos + ins.size) if fixed else target  # S6: reference pushes target
 
