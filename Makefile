@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean fuzz-bounds trace-vectors
+.PHONY: demo test bench fuzz clean fuzz-bounds trace-vectors
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,13 @@ trace-vectors: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# every fuzz target for FUZZ_CASES cases (default 100,000) in worker processes; the summary
+# table is printed and written to fuzz/summary.md (see fuzz/run.py)
+FUZZ_CASES ?= 100000
+FUZZ_JOBS ?= 2
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz.run --cases $(FUZZ_CASES) --jobs $(FUZZ_JOBS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

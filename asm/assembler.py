@@ -335,8 +335,10 @@ class _Assembler:
                                                "s16[0..15])") from None
                 self.inputs[name] = Input(name, reg, desc)
         elif section == "DATA":
-            res = grammar.parse_with(grammar.DATA_LINE, raw, "hex bytes or \"strings\"")
-            for tok in res["items"]:
+            items = grammar.fast_data_items(raw)
+            if items is None:
+                items = list(grammar.parse_with(grammar.DATA_LINE, raw, "hex bytes or \"strings\"")["items"])
+            for tok in items:
                 item = tok.text
                 if item.startswith('"'):
                     try:

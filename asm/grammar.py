@@ -109,8 +109,27 @@ with _blanks_only():
     LITERAL = (STRING.copy()("string") | FLOAT_LIT("float") | INT_LIT("int") | SPECIAL_LIT("special")) + pp.StringEnd()
 
 
+_LITERAL_KINDS = (("string", STRING.re), ("float", FLOAT_LIT.re), ("int", INT_LIT.re),  # type: ignore[attr-defined]
+                  ("special", SPECIAL_LIT.re))  # type: ignore[attr-defined]
+
+
 def literal_kind(text: str) -> Optional[str]:
-    """``"string"``, ``"float"``, ``"int"`` or ``"special"`` (None: not a literal)."""
+    """``"string"``, ``"float"``, ``"int"`` or ``"special"`` (None: not a literal).  The
+    grammar's :data:`LITERAL` read with its own regular expressions (first alternative that
+    matches, then the end of the text, as pyparsing's MatchFirst does); see
+    :func:`grammar_literal_kind` and its differential test."""
+    if "\t" in text:
+        text = text.expandtabs()
+    t = text.lstrip(" \t")
+    for kind, rx in _LITERAL_KINDS:
+        m = rx.match(t)
+        if m is not None:
+            return kind if not t[m.end():].strip(" \t") else None
+    return None
+
+
+def grammar_literal_kind(text: str) -> Optional[str]:
+    """:func:`literal_kind` through pyparsing."""
     try:
         res = LITERAL.parse_string(text, parse_all=True)
     except pp.ParseBaseException:
@@ -122,6 +141,11 @@ def literal_kind(text: str) -> Optional[str]:
 
 
 def is_hex_bytes(text: str) -> bool:
+    """``HEX_BYTES`` as a whole (the grammar's regular expression, blanks around allowed)."""
+    return HEX_BYTES.re.fullmatch(text.expandtabs().strip(" \t")) is not None  # type: ignore[attr-defined]
+
+
+def grammar_is_hex_bytes(text: str) -> bool:
     try:
         HEX_BYTES.parse_string(text, parse_all=True)
     except pp.ParseBaseException:
@@ -169,6 +193,8 @@ _FAST = re.compile(r"[ \t]*(?:(?P<label>" + IDENT_RE + r"):(?=[ \t;]|$)[ \t]*)?"
                    r"(?:(?P<mn>rsrv:[0-9A-Fa-f]{2}(?![\w.:])|" + IDENT_RE + r"(?![\w:]))"
                    r"(?:\.(?P<flag>[A-Za-z0-9_]+))?"
                    r"(?P<ops>(?=[ \t;]|$)(?:[^;\"\s]|[ \t])*))?[ \t]*(?:;.*)?")
+_FAST_DIRECTIVE = re.compile(r"[ \t]*(?:(?P<label>" + IDENT_RE + r"):(?=[ \t;]|$)[ \t]*)?"
+                             r"(?P<dir>\.[A-Za-z]+)(?![\w.:])[ \t]*(?P<rest>[^;]*)(?:;.*)?")
 _BLANKS = " \t"
 
 
@@ -179,7 +205,15 @@ def fast_parse_line(text: str, number: int) -> Optional[Line]:
         text = text.expandtabs()
     m = _FAST.fullmatch(text)
     if m is None:
-        return None
+        d = _FAST_DIRECTIVE.fullmatch(text)
+        if d is None:
+            return None
+        if d.group("label") is not None:
+            line.label = Tok(d.group("label"), d.start("label") + 1)
+        name = d.group("dir")
+        line.directive = Tok(name[1:].upper(), d.start("dir") + 1, name)
+        line.rest = Tok(d.group("rest").rstrip(), d.start("rest") + 1)
+        return line
     if m.group("label") is not None:
         line.label = Tok(m.group("label"), m.start("label") + 1)
     if m.group("mn") is None:
@@ -200,6 +234,29 @@ def fast_parse_line(text: str, number: int) -> Optional[Line]:
         start = comma + 1
     line.operands = tuple(ops)
     return line
+
+
+_DATA_ITEM = re.compile(r"(?:0x)?[0-9A-Fa-f]+")
+_NONBLANK = re.compile(r"[^ \t]+")
+
+
+def fast_data_items(text: str) -> Optional[list[Tok]]:
+    """The items of a ``.DATA`` line of hex words (what :data:`DATA_LINE` gives), or None if
+    the line has another shape (strings, errors: the grammar reads those)."""
+    if '"' in text:
+        return None
+    if "\t" in text:
+        text = text.expandtabs()
+    body = text.split(";", 1)[0]
+    items: list[Tok] = []
+    end = 0
+    for m in _NONBLANK.finditer(body):
+        if _DATA_ITEM.fullmatch(m.group(0)) is None:
+            return None
+        # (the grammar's repeated items report the column where the previous one ended)
+        items.append(Tok(m.group(0), (end if items else m.start()) + 1))
+        end = m.end()
+    return items
 
 
 _CACHE: dict[str, Line] = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 for name in ("bench_interp", "bench_jit", "bench_native", "bench_fallback", "bench_compile",
-             "bench_batch", "bench_float", "bench_crypto", "bench_rgb"):
+             "bench_batch", "bench_float", "bench_crypto", "bench_rgb", "bench_asm"):
     try:
         mod = importlib.import_module(name)
     except ImportError as e:

@@ -22,7 +22,7 @@ from aluvm.machine.interp import Program
 from aluvm.library.ids import LibSite
 from aluvm.machine.registers import Registers
 
-from aluvm.jit import layout
+from aluvm.jit import guard, layout
 from aluvm.jit.layout import CS_WINDOW, EXIT_END, EXIT_STOP, RegFile
 from aluvm.jit.loader import LoadedCode
 from aluvm.jit.marshal import marshaller
@@ -32,7 +32,9 @@ from aluvm.jit.tiering import HotEntries
 _TLS = threading.local()
 
 
-def _new_buffer() -> tuple[bytearray, RegFile, int]:
+def _new_buffer() -> tuple[Any, RegFile, int]:
+    if guard.MODE is not None:   # test mode: the register file touches a PROT_NONE page
+        return guard.new_buffer(guard.MODE)
     buf = bytearray(layout.SIZE)
     rf = RegFile.from_buffer(buf)
     return buf, rf, ctypes.addressof(rf)

@@ -9,7 +9,7 @@ from aluvm.asm import assemble
 from aluvm.asm import grammar
 from aluvm.errors import AsmError
 
-PIECES = ["add", "rsrv:9a", "rsrv:", "L1:", "put", "jmp", "nop", "a64[0]", "a64 [ 1 ]", "1", "2", "0x10", "-3", "1.5",
+PIECES = ["add", "rsrv:9a", "rsrv:", "L1:", ".BYTES", ".MAIN", ".b", "0102", "put", "jmp", "nop", "a64[0]", "a64 [ 1 ]", "1", "2", "0x10", "-3", "1.5",
           "loop", "x_1", ".uw", ".", ":", ",", ";", " ", "\t", "  ", '"s"', "\"", "$c", "@",
           "\x0b", "\xa0", "rsrv:90", "data[2]", "~", "1e5", "é", "[", "]"]
 
@@ -71,3 +71,29 @@ def test_source_limits_are_checked_before_parsing(monkeypatch) -> None:
 def test_too_many_statements_fail_fast() -> None:
     with pytest.raises(AsmError, match="65535"):
         assemble("\n".join(["nop"] * 200_000))
+
+
+LITERAL_PIECES = ["1", "0", "_", ".", "e", "E", "+", "-", "x", "0x", "0b", "0o", "f", "a", "9",
+                  "inf", "Inf", "NaN", "nan", '"', "\\", " ", "\t", "1.5", "ab", "g", "é"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(LITERAL_PIECES), max_size=7))
+def test_literal_kind_matches_the_grammar(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert grammar.literal_kind(text) == grammar.grammar_literal_kind(text), repr(text)
+    assert grammar.is_hex_bytes(text) == grammar.grammar_is_hex_bytes(text), repr(text)
+
+
+DATA_PIECES = ["00", "ff", "0x", "0xab", "abc", "g", " ", "\t", ";", '"', "x", ".", "_", "é"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(DATA_PIECES), max_size=8))
+def test_fast_data_line_matches_the_grammar(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    fast = grammar.fast_data_items(text)
+    if fast is None:
+        return
+    res = grammar.parse_with(grammar.DATA_LINE, text, "data")
+    assert fast == list(res["items"]), repr(text)

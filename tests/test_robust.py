@@ -296,3 +296,37 @@ def test_spec_calls_at_the_end_of_code_agree_and_stay_u16(code, entry, jit_eager
     assert all(0 <= site["pos"] <= 0xFFFF for site in out["cs0"])
     if entry + 3 + (code[entry] == 5) > 0xFFFF:
         assert out["st0"] is False and out["reason"] == "failed"
+
+
+# ---- batch input lines (found by the batch-lines fuzz target) -------------------------------
+
+def _batch_lines(data: bytes, lines: int) -> list[bytes]:
+    import io
+    from aluvm.tools.batch import Batch
+    from aluvm.tools.jsonl import chunks
+    from aluvm.tools.pipeline import run_stream
+    out = io.BytesIO()
+    run_stream(Batch(LIB, tier="interp", threads=1), chunks(io.BytesIO(data), lines), out, 1)
+    return out.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("line,error", [
+    (b'{"regs": {"a8[0]": "0\xc0"}}', b"not UTF-8"),
+    (b'{"id": "\xf1x", "regs": {}}', b"not UTF-8"),
+    (b'{"regs": {"f80[0]": "zz"}}', b"must be a hex string"),
+    (b'{"regs": {"a64[0]": "0g"}}', b"must be a hex string"),
+    (b'{"regs": {"a64[0]": "00"}}', b"expected 8 bytes, got 1"),
+])
+def test_batch_line_errors_do_not_depend_on_chunking(line: bytes, error: bytes) -> None:
+    data = b'{"regs": {}}\n' + line + b'\n{"regs": {"a8[0]": "05"}}\n'
+    whole, single = _batch_lines(data, 1024), _batch_lines(data, 1)
+    assert whole == single and len(whole) == 3
+    assert error in whole[1] and b"error" in whole[1] and b"error" not in whole[2]
+
+
+def test_batch_line_over_the_size_limit_is_an_error_line(monkeypatch) -> None:
+    from aluvm import limits
+    monkeypatch.setattr(limits, "REQUEST_LINE_MAX", 64)
+    data = b'{"regs": {}}\n{"regs": {"s16[0]": "' + b"00" * 100 + b'"}}\n{"regs": {}}\n'
+    out = _batch_lines(data, 1024)
+    assert len(out) == 3 and b"longer than 64 bytes" in out[1] and b"error" not in out[2]

@@ -59,28 +59,48 @@ class Parsed:
 
 # ---- reading ------------------------------------------------------------------------------
 
+#: stands in for a line longer than :data:`aluvm.limits.REQUEST_LINE_MAX` (never held whole in
+#: memory); its output line is an error
+_TOO_LONG = b"\x00line-too-long\n"
+
+
 def chunks(stream: Any, lines: int = CHUNK_LINES) -> Iterator[bytes]:
     """Chunks of whole lines of a binary stream, about ``lines`` lines each (read in blocks,
-    cut at the last newline of each)."""
+    cut at the last newline of each).  A line longer than the size limit is skipped to its end
+    without being held and becomes the one line :data:`_TOO_LONG` (an error line)."""
+    from aluvm.limits import REQUEST_LINE_MAX
     size = lines * 256
     rest = b""
+    skipping = False
     while True:
         block = stream.read(size)
         if not block:
             break
+        if skipping:
+            nl = block.find(b"\n")
+            if nl < 0:
+                continue
+            block, skipping = block[nl + 1:], False
         block = rest + block
         cut = block.rfind(b"\n")
         if cut < 0:
             rest = block
-            continue
-        rest = block[cut + 1:]
-        yield block[:cut + 1]
+        else:
+            rest = block[cut + 1:]
+            yield block[:cut + 1]
+        if len(rest) > REQUEST_LINE_MAX:
+            rest, skipping = b"", True
+            yield _TOO_LONG
     if rest.strip():
         yield rest + b"\n"
 
 
 def parse_chunk(data: bytes) -> Parsed:
     """A chunk of JSON lines -> columns (fast path, else line by line)."""
+    try:
+        data.decode("utf-8")    # pyarrow passes invalid UTF-8 through: the exact path rejects it
+    except UnicodeDecodeError:
+        return parse_lines(data)
     try:
         table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(use_threads=False,
                                                                            block_size=1 << 26))
@@ -155,7 +175,8 @@ def _hex_column(key: RegKey, arr: pa.Array, errors: dict[int, str]) -> Column:
     good = valid & (lengths == 2 * w)
     for row in np.flatnonzero(valid & ~good).tolist():
         ln = int(lengths[row])
-        errors.setdefault(row, _bad_hex(key) if ln % 2 else
+        text = data[offsets[row]:offsets[row + 1]].tobytes()
+        errors.setdefault(row, _bad_hex(key) if ln % 2 or not _is_hex(text) else
                           f"register {key.name}: expected {w} bytes, got {ln // 2}")
     if good.all() and offsets[-1] - offsets[0] == n * 2 * w:
         chars = data[offsets[0]:offsets[-1]].reshape(n, 2 * w)
@@ -181,6 +202,14 @@ def _hex_column(key: RegKey, arr: pa.Array, errors: dict[int, str]) -> Column:
     return Column(key, out, defined)
 
 
+def _is_hex(text: bytes) -> bool:
+    """As the line-by-line path decides: ``bytes.fromhex`` accepts it without skipping blanks."""
+    try:
+        return len(bytes.fromhex(text.decode("ascii"))) * 2 == len(text)
+    except (UnicodeDecodeError, ValueError):
+        return False
+
+
 def _python_column(key: RegKey, values: list, errors: dict[int, str]) -> Column:
     items: list[Any] = []
     for row, v in enumerate(values):
@@ -201,6 +230,13 @@ def _python_column(key: RegKey, values: list, errors: dict[int, str]) -> Column:
 def parse_line(line: bytes) -> tuple[Any, dict[str, Optional[bytes]]]:
     """One input line -> (id or None, ``{name: vector bytes or None}``); InputError says why
     the line is not an input."""
+    if line.startswith(_TOO_LONG[:-1]):
+        from aluvm.limits import REQUEST_LINE_MAX
+        raise InputError(f"line longer than {REQUEST_LINE_MAX} bytes")
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"line is not UTF-8 ({e.reason} at byte {e.start})") from None
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as e:

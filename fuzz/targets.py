@@ -1,0 +1,273 @@
+"""Fuzz targets: one function per surface, ``target(rng) -> str``.
+
+A target returns a digest-able text of what it observed (for the determinism checks across runs,
+processes and cache states) and raises :class:`Finding` when an invariant breaks:
+
+* no exception escapes a public API but its documented error types (``crash``);
+* the CLI never prints a traceback and never exits 3 on user input (``traceback``);
+* the two tiers agree on every field of the result (``mismatch``);
+* the same input gives the same output (``nondeterminism``).
+
+Hangs are caught by the driver (a per-case time limit).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import random
+from typing import Callable
+
+from aluvm.errors import AluError, AsmError, LibraryError
+from aluvm.isa.codec import decode
+from aluvm.library.lib import DEFAULT_ISAE, Lib, from_armored, to_armored
+from aluvm.machine.interp import PROFILES
+from aluvm.tools import service
+
+from fuzz import gen
+
+
+class Finding(Exception):
+    """An invariant broke: ``kind`` is crash, traceback, mismatch or nondeterminism."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+def _profile(rng: random.Random) -> str:
+    return rng.choice(("reference", "spec"))
+
+
+def _only(allowed: tuple[type, ...], fn: Callable, what: str):
+    try:
+        return fn(), None
+    except allowed as e:
+        text = str(e)
+        if "\n" in text or "internal" in text:
+            raise Finding("crash", f"{what}: {type(e).__name__} not one clean line: {text[:300]}")
+        return None, e
+    except Exception as e:  # noqa: BLE001 - the point of the target
+        raise Finding("crash", f"{what}: {type(e).__name__}: {e}"[:500]) from e
+
+
+# ---- bytecode decoder ------------------------------------------------------------------------
+
+def t_decoder(rng: random.Random) -> str:
+    profile = _profile(rng)
+    code = gen.program(rng, profile) if rng.random() < 0.6 else rng.randbytes(rng.randrange(64))
+    data = rng.randbytes(rng.randrange(16))
+    table = PROFILES[profile].table
+    seen = []
+    for pos in range(len(code) + 2):
+        ins, _ = _only((), lambda: decode(code, pos, data, (), table), "decode")
+        seen.append(None if ins is None else (ins.form.key, ins.size))
+    out = []
+    for op in ("disasm", "reencode"):
+        reply = _only((), lambda: service.handle({"op": op, "code": code.hex(), "data": data.hex()},
+                                                 profile), op)[0]
+        if "internal_error" in reply:
+            raise Finding("crash", f"{op}: {reply['internal_error']}")
+        out.append(json.dumps(reply, sort_keys=True))
+    return repr(seen) + "".join(out)
+
+
+# ---- library files ---------------------------------------------------------------------------
+
+def _lib(rng: random.Random) -> Lib:
+    isae = rng.choice([DEFAULT_ISAE, "ALU", "ALU BPDIGEST", "ALU RGB", "ALU X1 X2 X3"])
+    libs = [rng.randbytes(32) for _ in range(rng.choice([0, 0, 1, 3]))]
+    return Lib.with_(isae, rng.randbytes(rng.randrange(40)), rng.randbytes(rng.randrange(20)), libs)
+
+
+def t_library_binary(rng: random.Random) -> str:
+    blob = gen.mutate(rng, _lib(rng).serialize()) if rng.random() < 0.9 else rng.randbytes(50)
+    lib, err = _only((LibraryError,), lambda: Lib.deserialize(blob), "Lib.deserialize")
+    if lib is None:
+        return f"error {err}"
+    if lib.serialize() != blob:
+        raise Finding("crash", f"accepted a non-canonical library {blob.hex()[:200]}")
+    return lib.id.hex()
+
+
+def t_library_armored(rng: random.Random) -> str:
+    text = to_armored(_lib(rng))
+    bad = gen.mutate(rng, text.encode()).decode("utf-8", "replace")
+    lib, err = _only((LibraryError,), lambda: from_armored(bad), "from_armored")
+    return f"error {err}" if lib is None else lib.id.hex()
+
+
+# ---- assembler -------------------------------------------------------------------------------
+
+def t_assembler(rng: random.Random) -> str:
+    from aluvm.asm import assemble, disassemble
+    src = gen.asm_source(rng)
+    profile = _profile(rng)
+    lib, err = _only((AsmError,), lambda: assemble(src, profile=profile), "assemble")
+    if lib is None:
+        return f"error {err}"
+    text = _only((), lambda: disassemble(lib, profile=profile), "disassemble")[0]
+    again, err = _only((AsmError,), lambda: assemble(text, profile=profile), "re-assemble")
+    if again is None or again.id != lib.id:
+        raise Finding("mismatch", f"disassembly does not re-assemble: {src!r} -> {err}")
+    return lib.id.hex()
+
+
+# ---- exec requests ---------------------------------------------------------------------------
+
+def _answer(line: bytes, profile: str, runner) -> str:
+    try:
+        req = service.parse_line(line)
+    except service.RequestError as e:
+        return json.dumps({"ok": False, "error": str(e)})
+    except Exception as e:  # noqa: BLE001
+        raise Finding("crash", f"parse_line: {type(e).__name__}: {e}"[:500]) from e
+    reply = _only((), lambda: service.handle(req, profile, runner), "handle")[0]
+    if "internal_error" in reply:
+        raise Finding("crash", f"internal error on {line[:200]!r}: {reply['internal_error']}")
+    if reply.get("ok") is not True and not reply.get("error"):
+        raise Finding("crash", f"a failed reply without an error: {reply}")
+    return json.dumps(reply, sort_keys=True)
+
+
+def t_exec_requests(rng: random.Random) -> str:
+    profile = _profile(rng)
+    line = gen.request_line(rng, profile)
+    first = _answer(line, profile, service.interp_runner)
+    if _answer(line, profile, service.interp_runner) != first:
+        raise Finding("nondeterminism", f"two answers to {line[:300]!r}")
+    return first
+
+
+# ---- both tiers ------------------------------------------------------------------------------
+
+def _tiers(code: bytes, data: bytes, regs, entry: int, profile: str) -> str:
+    from aluvm.jit.engine import jit_runner
+    lib = Lib.with_(DEFAULT_ISAE, code, data)
+    return _tiers_lib(lib, regs, entry, profile)
+
+
+def _tiers_lib(lib: Lib, regs, entry: int, profile: str) -> str:
+    from aluvm.jit.engine import jit_runner
+    code, data = lib.code, lib.data
+    a, b, c = regs.copy(), regs.copy(), regs.copy()
+    sa = service.state_dict(a, service.interp_runner(lib, a, entry, profile), lib)
+    sb = service.state_dict(b, jit_runner(lib, b, entry, profile), lib)
+    for s in (sa, sb):
+        if "internal_error" in s:
+            raise Finding("crash", f"{s['internal_error']} code={code.hex()}")
+    if sa != sb:
+        diff = {k: (sa.get(k), sb.get(k)) for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)}
+        raise Finding("mismatch", f"{profile} entry={entry} code={code.hex()[:400]} "
+                                  f"data={data.hex()[:80]} diff={str(diff)[:600]}")
+    sc = service.state_dict(c, service.interp_runner(lib, c, entry, profile), lib)
+    if sc != sa:
+        raise Finding("nondeterminism", f"interp twice differs: code={code.hex()[:400]}")
+    return json.dumps(sa, sort_keys=True)
+
+
+#: register files per generated program in the tiers target (a program compiles once)
+RUNS_PER_PROGRAM = 8
+
+
+def t_tiers(rng: random.Random) -> str:
+    """One structured random program, run from ``RUNS_PER_PROGRAM`` random register files (cl0
+    crossed inside blocks, cy0 near its limit, cp0 near the call-stack limit) in both tiers."""
+    profile = _profile(rng)
+    if rng.random() < 0.05:
+        code, entry = gen.end_of_code_program(rng, profile)
+    else:
+        code, entry = gen.program(rng, profile), 0
+    lib = Lib.with_(DEFAULT_ISAE, code, rng.randbytes(rng.choice([0, 8, 40])))
+    return "".join(_tiers_lib(lib, gen.registers(rng), entry, profile)
+                   for _ in range(RUNS_PER_PROGRAM))
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+_ARGS = ["run", "jit", "compare", "disasm", "info", "asm", "exec", "conform", "batch", "--code",
+         "--data", "--reg", "--cl0", "--entry", "--st0", "--profile", "--json", "--raw", "-o",
+         "--tier", "-", "00", "ff", "zz", "200261020000", "a64[0]=5", "f32[1]=1.5", "s16[0]=00",
+         "a8[0]=300", "true", "spec", "reference", "jit", "-1", "70000", "0x10", "--inputs",
+         "/nonexistent/x", "--version", "--quiet", "-j", "3", "examples/counter.aluasm"]
+
+
+def t_cli(rng: random.Random) -> str:
+    from aluvm.tools import cli
+    argv = [rng.choice(_ARGS) for _ in range(rng.randrange(0, 7))]
+    if "-o" in argv or "asm" in argv:   # never write files from the fuzzer
+        argv = [a for a in argv if a not in ("-o", "asm")]
+    stdin = gen.request_line(rng, "reference") + b"\n"
+    out, err = io.StringIO(), io.StringIO()
+    fake_in = io.TextIOWrapper(io.BytesIO(stdin))
+    import sys
+    saved = sys.stdin
+    sys.stdin = fake_in
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(argv)
+    except Exception as e:  # noqa: BLE001
+        raise Finding("traceback", f"aluvm {' '.join(argv)}: {type(e).__name__}: {e}"[:500]) from e
+    finally:
+        sys.stdin = saved
+    text = err.getvalue()
+    if code not in (0, 1, 2) or "Traceback" in text:
+        raise Finding("traceback", f"aluvm {' '.join(argv)} -> exit {code}: {text[:300]}")
+    if code == 2 and text.count("\n") != 1:
+        raise Finding("traceback", f"aluvm {' '.join(argv)}: not one line: {text[:300]}")
+    return f"{code} {out.getvalue()} {text}"
+
+
+TARGETS: dict[str, Callable[[random.Random], str]] = {
+    "decoder": t_decoder,
+    "library-binary": t_library_binary,
+    "library-armored": t_library_armored,
+    "assembler": t_assembler,
+    "exec-requests": t_exec_requests,
+    "tiers": t_tiers,
+    "cli": t_cli,
+}
+
+__all__ = ["Finding", "TARGETS"]
+_ = AluError
+
+
+# ---- batch input lines -----------------------------------------------------------------------
+
+def _batch_out(lib: Lib, tier: str, profile: str, data: bytes, lines: int) -> bytes:
+    from aluvm.tools.batch import Batch
+    from aluvm.tools.jsonl import chunks
+    from aluvm.tools.pipeline import run_stream
+    out = io.BytesIO()
+    batch = Batch(lib, tier=tier, threads=1, profile=profile)
+    _only((), lambda: run_stream(batch, chunks(io.BytesIO(data), lines), out, 1),
+          f"batch --tier {tier}")
+    return out.getvalue()
+
+
+def t_batch_lines(rng: random.Random) -> str:
+    """A chunk of batch input lines: one output line per input, error lines for bad ones, the
+    same bytes from both tiers and from any chunking (pyarrow and per-line parsers agree)."""
+    profile = _profile(rng)
+    lib = Lib.with_(DEFAULT_ISAE, gen.program(rng, profile), rng.randbytes(rng.choice([0, 8])))
+    lines = [gen.batch_line(rng) for _ in range(rng.randrange(1, 10))]
+    data = b"\n".join(lines) + b"\n"
+    interp = _batch_out(lib, "interp", profile, data, 1024)
+    for tier, chunk in (("jit", 1024), ("interp", 1)):
+        other = _batch_out(lib, tier, profile, data, chunk)
+        if other != interp:
+            raise Finding("mismatch", f"batch {tier} chunk {chunk} differs: profile={profile} "
+                                      f"code={lib.code.hex()[:300]} input={data[:600]!r}")
+    outs = interp.splitlines()
+    if len(outs) != sum(1 for ln in lines if ln.strip()):
+        raise Finding("crash", f"{len(outs)} output lines for {len(lines)} inputs: {data[:600]!r}")
+    for o in outs:
+        try:
+            json.loads(o)
+        except ValueError:
+            raise Finding("crash", f"output line is not JSON: {o[:300]!r}") from None
+    return interp.decode("utf-8", "replace")
+
+
+TARGETS["batch-lines"] = t_batch_lines
