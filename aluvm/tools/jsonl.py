@@ -97,10 +97,13 @@ def chunks(stream: Any, lines: int = CHUNK_LINES) -> Iterator[bytes]:
 
 def parse_chunk(data: bytes) -> Parsed:
     """A chunk of JSON lines -> columns (fast path, else line by line)."""
+    from aluvm.limits import REQUEST_LINE_MAX
     try:
         data.decode("utf-8")    # pyarrow passes invalid UTF-8 through: the exact path rejects it
     except UnicodeDecodeError:
         return parse_lines(data)
+    if len(data) > REQUEST_LINE_MAX and max(map(len, data.split(b"\n"))) > REQUEST_LINE_MAX:
+        return parse_lines(data)    # a line over the limit is an error line
     try:
         table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(use_threads=False,
                                                                            block_size=1 << 26))
@@ -230,8 +233,8 @@ def _python_column(key: RegKey, values: list, errors: dict[int, str]) -> Column:
 def parse_line(line: bytes) -> tuple[Any, dict[str, Optional[bytes]]]:
     """One input line -> (id or None, ``{name: vector bytes or None}``); InputError says why
     the line is not an input."""
-    if line.startswith(_TOO_LONG[:-1]):
-        from aluvm.limits import REQUEST_LINE_MAX
+    from aluvm.limits import REQUEST_LINE_MAX
+    if len(line) > REQUEST_LINE_MAX or line.startswith(_TOO_LONG[:-1]):
         raise InputError(f"line longer than {REQUEST_LINE_MAX} bytes")
     try:
         line.decode("utf-8")
