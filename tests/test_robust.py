@@ -73,7 +73,7 @@ def test_reference_panic_and_hang_stay_reference_outcomes() -> None:
     assert out.kind == "panic" and out.panicked and not out.hang and not out.internal
 
 
-def _raising(regs, reg, idx, dst):
+def _raising(regs, host, reg, idx, dst):
     raise ZeroDivisionError("host bug")
 
 
@@ -87,7 +87,7 @@ def test_host_extension_error_is_its_own_outcome(tier, base, jit_eager) -> None:
     lib = Lib.with_("ALU HOSTX", bytes([0x90, 0x03, 0x02]))
     out = aluvm.run(lib, Registers(), profile=prof, tier=tier)
     assert out.kind == "host" and out.host_error and not out.panicked and not out.internal
-    assert "HOSTX.hx: ZeroDivisionError: host bug" in out.reason
+    assert "_raising: ZeroDivisionError: host bug" in out.reason
     state = service.state_dict(Registers(), out, lib)
     assert "host_error" in state and "panic" not in state
 
