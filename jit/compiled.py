@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import struct
 import threading
-from typing import Optional
+from typing import Any, Optional
 
 from aluvm.machine.interp import Program
 from aluvm.library.ids import LibSite
