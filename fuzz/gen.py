@@ -102,8 +102,8 @@ def registers(rng: random.Random) -> Registers:
             regs.a[code][idx] = rng.choice([0, 1, (1 << bits) - 1, 1 << (bits - 1),
                                             rng.getrandbits(bits)])
         elif fam == "f":
-            from aluvm.semantics.floats import core as floats
-            regs.f[code][idx] = floats.store(code, rng.getrandbits(8 * F_BYTES[code]))
+            from aluvm.semantics.floats.formats import store
+            regs.f[code][idx] = store(code, rng.getrandbits(8 * F_BYTES[code]))
         elif fam == "r":
             regs.r[code][idx] = rng.getrandbits(R_BITS[code])
         else:

@@ -182,8 +182,7 @@ class Registers:
 
 
 def _stored(code: int, bits: int) -> int:
-    from aluvm.semantics.floats import core as floats
-    return floats.store(code, bits)
+    return float_store(code, bits)
 
 
 _NAME_RE = re.compile(r"^(a|f|r|s)(16b|\d+)\[(\d+)\]$")
