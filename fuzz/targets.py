@@ -20,7 +20,8 @@ from typing import Callable
 
 from aluvm.errors import AluError, AsmError, LibraryError
 from aluvm.isa.codec import decode
-from aluvm.library.lib import DEFAULT_ISAE, Lib, from_armored, to_armored
+from aluvm.library.armor import from_armored, to_armored
+from aluvm.library.lib import DEFAULT_ISAE, Lib
 from aluvm.machine.interp import PROFILES
 from aluvm.tools import service
 

@@ -97,7 +97,8 @@ def _read_stdin(limit: int, what: str) -> bytes:
 def _lib_from_bytes(blob: bytes, profile: str):
     """A library read from stdin: armored or binary library, else AluAsm source."""
     from aluvm.errors import LibraryError
-    from aluvm.library.lib import Lib, from_armored
+    from aluvm.library.armor import from_armored
+    from aluvm.library.lib import Lib
     head = blob.lstrip(b"\xef\xbb\xbf")
     if head.startswith(b"-----BEGIN "):
         try:
