@@ -14,7 +14,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# The main job: one validator over many inputs (native batch kernel), then a single run in both
+# tiers with the JIT's statistics.
 demo: $(STAMP)
+	$(BIN)/aluvm batch examples/validate.aluasm examples/validate_inputs.jsonl --outputs 'a64[0]'
 	$(BIN)/aluvm run examples/counter.aluasm
 	$(BIN)/aluvm jit --stats examples/counter.aluasm
 

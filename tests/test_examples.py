@@ -107,6 +107,29 @@ def test_validate_inputs_are_declared() -> None:
     assert prog.inputs["value"].register == "a64[0]"
 
 
+@pytest.mark.parametrize("tier", ["jit", "interp"])
+def test_validate_batch_example(tier: str, capsys) -> None:
+    """`make demo`'s batch job: each input line's verdict from _valid, bad lines as error lines."""
+    import json
+
+    from aluvm.tools.cli import main
+    code = main(["batch", "--tier", tier, str(EXAMPLES / "validate.aluasm"),
+                 str(EXAMPLES / "validate_inputs.jsonl")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    lines = [json.loads(x) for x in out.out.splitlines()]
+    sent = [json.loads(x) for x in (EXAMPLES / "validate_inputs.jsonl").read_text().splitlines()]
+    assert [x["id"] for x in lines] == [x["id"] for x in sent]
+    for got, req in zip(lines, sent):
+        if set(req) - {"id", "regs"} or any(len(h) != 16 for h in req["regs"].values()):
+            assert set(got) == {"id", "error"}, got
+        elif "a64[0]" not in req["regs"]:
+            assert got["st0"] is False
+        else:
+            assert got["st0"] == _valid(int(req["regs"]["a64[0]"], 16)), got
+    assert "8 inputs, 2 valid, 4 invalid, 2 errors" in out.err
+
+
 # ---- SHA-256 commitment --------------------------------------------------------------------
 
 MESSAGE = b"AluVM commitment"
