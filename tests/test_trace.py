@@ -159,3 +159,19 @@ def test_jit_trace_mixes_native_and_interpreted_steps_spec_routine() -> None:
     assert tiers["routine"] == "native" and tiers["inc"] == "interp"
     assert b.stats["trace_native_steps"] + b.stats["trace_interp_steps"] == len(b.steps)
     assert a.outcome.st0 and b.outcome.st0
+
+
+def test_trace_is_bounded_and_says_so() -> None:
+    """A long run records at most ``limit`` steps, counts the rest, and still runs to its end."""
+    from aluvm.library.lib import Lib, DEFAULT_ISAE
+    from aluvm.machine.registers import Registers
+    from aluvm.tools.trace import traced_run
+    lib = Lib.with_(DEFAULT_ISAE, bytes.fromhex("200261020000"))  # add.sw a64[0],a64[1]; jmp 0
+    for tier in ("interp", "jit"):
+        regs = Registers()
+        regs.a[3][0], regs.a[3][1] = 0, 1
+        run = traced_run(lib, regs, 0, "reference", tier, limit=50)
+        assert len(run.steps) == 50
+        # 65,535 counted jumps: 65,536 adds and 65,536 jmps (the last one fails), 131,072 steps
+        assert len(run.steps) + run.dropped == 2 * 65536
+        assert regs.cy0 == 65535 and not run.outcome.st0

@@ -213,6 +213,10 @@ def _execute_traced(args: argparse.Namespace, tier: str, keep: bool = False):
         print(step_line(step, fmt), file=sys.stderr)
     run = traced_run(lib, regs, args.entry, args.profile, tier,
                      sink=None if keep else emit, keep=keep)
+    if run.dropped and not keep:
+        from aluvm.limits import TRACE_LINES_MAX
+        print(f"aluvm: trace truncated after {TRACE_LINES_MAX} records; {run.dropped} more "
+              "instructions ran (the final state is complete)", file=sys.stderr)
     return state_dict(regs, run.outcome, lib), run
 
 
@@ -268,6 +272,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _, tb = _execute_traced(args, "jit", keep=True)
         first = first_difference(ta.steps, tb.steps)
         report["trace"] = {"identical": first is None, "steps": [len(ta.steps), len(tb.steps)],
+                           "truncated": [ta.dropped, tb.dropped],
                            "first_difference": first.to_json() if first else None,
                            "jit_path": tb.stats}
         report["identical"] = not diffs and first is None
@@ -279,7 +284,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if first is not None:
             print(first.describe())
         if report["identical"]:
-            print("identical" + (f" (traces of {len(ta.steps)} steps)" if args.trace else ""))
+            shown = f" (traces of {len(ta.steps)} steps" if args.trace else ""
+            if args.trace:
+                shown += (f"; {ta.dropped} later steps not recorded)" if ta.dropped else ")")
+            print("identical" + shown)
     if not report["identical"]:
         return EXIT_DIFFERENT
     return max(_run_status(a), _run_status(b))

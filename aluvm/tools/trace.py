@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 from aluvm.machine.interp import Machine, Outcome, get_profile
 from aluvm.machine.registers import A_NAMES, F_NAMES, R_NAMES, Registers, reg_bytes
+from aluvm.limits import TRACE_LINES_MAX
 
 #: one changed register: (old, new) in vector hex, ``None`` = undefined
 Change = tuple[Optional[str], Optional[str]]
@@ -139,16 +140,26 @@ class TraceRun:
     outcome: Outcome
     steps: list[Step] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    #: records executed past ``limit`` (not passed on, not kept): a run without cl0 can execute
+    #: ~2^32 instructions, so a trace is bounded and says where it stopped
+    dropped: int = 0
 
 
 def traced_run(lib: Any, regs: Registers, entry: int, profile: str, tier: str = "interp",
                sink: Optional[Callable[[Step], None]] = None, keep: bool = True,
-               stepper: Any = None) -> TraceRun:
-    """Run ``lib`` in ``tier`` ('interp' or 'jit') with a trace.  Every record goes to ``sink``
-    (when given) and, with ``keep``, into the result's ``steps``."""
+               stepper: Any = None, limit: int = TRACE_LINES_MAX) -> TraceRun:
+    """Run ``lib`` in ``tier`` ('interp' or 'jit') with a trace.  The first ``limit`` records go
+    to ``sink`` (when given) and, with ``keep``, into the result's ``steps``; the run itself
+    always goes to its end, later records are only counted (``dropped``)."""
     result = TraceRun(Outcome(False, ""))
+    passed = 0
 
     def collect(step: Step) -> None:
+        nonlocal passed
+        if passed >= limit:
+            result.dropped += 1
+            return
+        passed += 1
         if keep:
             result.steps.append(step)
         if sink is not None:
