@@ -28,6 +28,23 @@ def shared() -> Path:
     return path
 
 
+TEST_JIT_CACHE = Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"
+
+
+def use_test_jit_cache(mp: pytest.MonkeyPatch) -> None:
+    """Point ``ALUVM_JIT_CACHE`` (read by processes and code caches created from now on) at a
+    per-user temporary object cache rather than the user's ~/.cache, unless the caller set it."""
+    if "ALUVM_JIT_CACHE" not in os.environ:
+        mp.setenv("ALUVM_JIT_CACHE", str(TEST_JIT_CACHE))
+
+
+@pytest.fixture(scope="module")
+def test_jit_cache():
+    with pytest.MonkeyPatch.context() as mp:
+        use_test_jit_cache(mp)
+        yield
+
+
 @pytest.fixture(scope="module")
 def jit_eager():
     """Compile everything (small loop-free libraries too, which jit_runner would otherwise
@@ -35,8 +52,7 @@ def jit_eager():
     rather than the user's ~/.cache."""
     from aluvm.jit.cache import CodeCache, use_code_cache
     from aluvm.jit.settings import JitSettings
-    over = {} if "ALUVM_JIT_CACHE" in os.environ else {
-        "cache_dir": Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"}
+    over = {} if "ALUVM_JIT_CACHE" in os.environ else {"cache_dir": TEST_JIT_CACHE}
     prev = use_code_cache(CodeCache(JitSettings.from_env(eager=True, **over)))
     try:
         yield

@@ -6,9 +6,6 @@ against separate :func:`aluvm.run` calls, on a sample, in both tiers and profile
 """
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,12 +42,8 @@ WIDE = """
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _cache_dir():
-    with pytest.MonkeyPatch.context() as mp:
-        if "ALUVM_JIT_CACHE" not in os.environ:
-            mp.setenv("ALUVM_JIT_CACHE",
-                      str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
-        yield
+def _cache_dir(test_jit_cache):
+    yield
 
 
 def v20_inputs(n: int, seed: int = 1) -> dict[str, np.ndarray]:

@@ -3,10 +3,8 @@ columnar input; the bulk (pyarrow) and line-by-line (orjson) parsers agree."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +36,8 @@ BAD_LINES = [
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _cache_dir():
-    with pytest.MonkeyPatch.context() as mp:
-        if "ALUVM_JIT_CACHE" not in os.environ:
-            mp.setenv("ALUVM_JIT_CACHE",
-                      str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
-        yield
+def _cache_dir(test_jit_cache):
+    yield
 
 
 def batch(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

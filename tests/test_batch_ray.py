@@ -3,10 +3,8 @@ in input order; the CLI joins the same instance with --ray-address."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +13,7 @@ import pytest
 from aluvm import DEFAULT_ISAE, Batch, Lib
 from aluvm.asm import assemble, assemble_file
 
-from conftest import ROOT
+from conftest import ROOT, use_test_jit_cache
 from test_batch import LOOP, VALIDATE20, assert_same, v20_inputs
 
 ray = pytest.importorskip("ray")
@@ -24,9 +22,7 @@ ray = pytest.importorskip("ray")
 @pytest.fixture(scope="module")
 def cluster():
     with pytest.MonkeyPatch.context() as mp:
-        if "ALUVM_JIT_CACHE" not in os.environ:
-            mp.setenv("ALUVM_JIT_CACHE",
-                      str(Path(tempfile.gettempdir()) / f"aluvm-jit-tests-{os.getuid()}"))
+        use_test_jit_cache(mp)
         started = not ray.is_initialized()
         if started:
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
