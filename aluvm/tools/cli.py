@@ -591,15 +591,20 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(message)
 
 
-def _program_args(p: argparse.ArgumentParser) -> None:
+def _lib_args(p: argparse.ArgumentParser) -> None:
+    """The library a subcommand reads (a file, or segments as hex) and the profile it decodes with."""
     p.add_argument("lib", nargs="?", help="library file (.alu) or assembly (.aluasm)")
     p.add_argument("--code", help="code segment as hex (instead of LIB)")
     p.add_argument("--data", help="data segment as hex (with --code)")
+    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
+
+
+def _program_args(p: argparse.ArgumentParser) -> None:
+    _lib_args(p)
     p.add_argument("--reg", action="append", metavar="NAME=VALUE", help="initial register, e.g. a64[0]=0x05")
     p.add_argument("--cl0", type=_ranged(0, 2**64 - 1, "--cl0"), help="complexity limit (u64)")
     p.add_argument("--st0", choices=("true", "false"), help="initial st0")
     p.add_argument("--entry", type=_entry, default=0, help="entry offset (u16) or .aluasm label")
-    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     p.add_argument("--trace", action="store_true",
                    help="print one record per executed instruction to stderr")
     p.add_argument("--trace-format", choices=("text", "jsonl"), default="text",
@@ -630,12 +635,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="the .aluasm source of LIB, for its labels")
     p.set_defaults(func=cmd_debug)
     p = sub.add_parser("analyze", help="control flow, dead code, JIT coverage, ca0/cy0 bounds")
-    p.add_argument("lib", nargs="?")
-    p.add_argument("--code")
-    p.add_argument("--data")
+    _lib_args(p)
     p.add_argument("--entry", type=_entry, default=0, help="entry offset (u16) or .aluasm label")
     p.add_argument("--cl0", type=_ranged(0, 2**64 - 1, "--cl0"), help="complexity limit (u64)")
-    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--dot", action="store_true", help="the control-flow graph as Graphviz DOT")
@@ -649,19 +651,13 @@ def make_parser() -> argparse.ArgumentParser:
     add_host_args(p, context=False)
     p.set_defaults(func=cmd_fmt)
     p = sub.add_parser("disasm", help="disassemble a library")
-    p.add_argument("lib", nargs="?")
-    p.add_argument("--code")
-    p.add_argument("--data")
+    _lib_args(p)
     p.add_argument("--raw", action="store_true", help="the reference's exact display text")
-    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     add_host_args(p, context=False)
     p.set_defaults(func=cmd_disasm)
     p = sub.add_parser("info", help="library id, ISA extensions, segment sizes")
-    p.add_argument("lib", nargs="?")
-    p.add_argument("--code")
-    p.add_argument("--data")
+    _lib_args(p)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--profile", default="reference", choices=("reference", "spec"))
     add_host_args(p, context=False)
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("asm", help="assemble an .aluasm file into a library file")
