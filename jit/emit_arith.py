@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Callable
 
 from aluvm.machine.registers import A_BITS
+from aluvm.semantics import numeric
 
 from aluvm.jit.irbuilder import int_type
 from aluvm.jit.lift import LInstr
@@ -151,11 +152,30 @@ class ArithEmitters(FunctionSkeleton):
         self.set_st0(live)
 
     def op_stp(self, li: LInstr) -> None:
-        """Reference release build: undefined -> st0 = false; defined -> panics (P1)."""
+        """Reference release build: undefined -> st0 = false; defined -> panics (P1), left to
+        the interpreter.  A profile whose ``stp`` is :func:`numeric.stp_spec` (the checked
+        unsigned step the reference's debug build intends) gets that natively."""
         a = self.args
-        _, d = self.get(a["reg"], a["idx"])
+        x, d = self.get(a["reg"], a["idx"])
+        if self.prog.profile.ops.get("stp") is numeric.stp_spec:
+            self._stp_checked(a["reg"], a["idx"], x, d, a["step"])
+            return
         self.bail_if(d)
         self.set_st0("false")
+
+    def _stp_checked(self, c: int, i: int, x: str, d: str, step: int) -> None:
+        """``x + step`` (step -128..127) if it stays in ``0..2^w-1``, else undefined and
+        st0 <- false; st0 is otherwise left as it is (numeric.stp_spec)."""
+        w = A_BITS[c]
+        ty = int_type(w)
+        if step >= 0:
+            ok = self.value(f"icmp ule {ty} {x}, {(1 << w) - 1 - step}")
+        else:
+            ok = self.value(f"icmp uge {ty} {x}, {-step}")
+        r = self.value(f"add {ty} {x}, {step}")
+        live = self.value(f"and i1 {d}, {ok}")
+        self.put(c, i, r, live)
+        self.set_st0(self.value(f"and i1 {self.st0()}, {live}"))
 
     def op_neg(self, li: LInstr) -> None:
         a = self.args

@@ -81,3 +81,25 @@ def test_spec_loops_run_native(code: str) -> None:
     assert state_dict(r1, o1, lib) == state_dict(r2, o2, lib)
     stats = last_stats()
     assert stats["fallback_instrs"] == 0 and stats["compiled_instrs"] >= 2
+
+
+@pytest.mark.parametrize("reg,step,start", [
+    (3, 1, 5), (3, -1, 70000), (3, -3, 100),          # a64: inc; dec; dec past zero
+    (0, 1, 200), (0, 127, 0), (1, -128, 0x8000),      # a8 overflows mid-loop; a16
+    (4, 5, (1 << 128) - 1000), (7, -7, 1 << 20),      # a128 overflows; a1024 (in place)
+])
+def test_spec_stp_loop_runs_native(reg: int, step: int, start: int) -> None:
+    """``stp`` on a defined register under ``spec`` (the checked unsigned step) compiles and
+    never leaves native code - also when the step overflows and the register becomes
+    undefined - and ends in the interpreter's state."""
+    stp = encode(isa.BY_KEY["stp"], [reg, 2, step])
+    lib = Lib.with_(DEFAULT_ISAE, stp + bytes.fromhex("020000"), b"")
+    regs = Registers()
+    regs.a[reg][2] = start
+    regs.cy0 = 65535 - 300
+    r1, r2 = regs.copy(), regs.copy()
+    o1, o2 = interp_runner(lib, r1, 0, "spec"), jit_runner(lib, r2, 0, "spec")
+    assert state_dict(r1, o1, lib) == state_dict(r2, o2, lib)
+    stats = last_stats()
+    assert stats["fallback_instrs"] == 0 and stats["fallback_exits"] == 0, stats
+    assert stats["interp_steps"] == 0 and stats["native_calls"] == 1, stats
