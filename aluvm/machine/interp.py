@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import AbstractSet, Callable, Iterable, Mapping, Optional
 
 from aluvm.isa import table as isa
+from aluvm.machine import blocks
 from aluvm.semantics import bytestr, crypto, numeric
 from aluvm.semantics.floats import spec as float_spec
 from aluvm.isa.codec import Instr, decode
@@ -163,6 +164,7 @@ class Program:
             self.limit = len(self.code)
             self._dcode = self.code
         self.entries: dict[int, Entry] = {}
+        self.blocks: dict[int, blocks.Block] = {}
 
     def decode_at(self, pos: int) -> Optional[Instr]:
         return decode(self._dcode, pos, self.data, self.libs, self.table)
@@ -297,31 +299,36 @@ class Program:
                 steps[0] += n
 
     def _run_plain(self, regs: Registers, pos: int) -> tuple[Optional[LibSite], Optional[str]]:
-        """:meth:`run` without tracing, ``until`` or ``steps``: the same loop with only what a
-        plain run needs (the common case, and the interpreter's hot path)."""
-        get = self.entries.get
+        """:meth:`run` without tracing, ``until`` or ``steps`` (the common case, and the
+        interpreter's hot path): the same semantics as :meth:`_run_full`, dispatched a
+        straight-line block at a time (:mod:`aluvm.machine.blocks`).  A block whose complexity
+        could reach the limit or saturate ``ca0`` runs one instruction at a time instead."""
+        get = self.blocks.get
         ca0, cl0 = regs.ca0, regs.cl0
         bound = U64_MAX + 1 if cl0 is None else cl0
         try:
             while True:
-                ent = get(pos)
-                if ent is None:
-                    ent = self.entry(pos)
-                    if ent is None:
+                blk = get(pos)
+                if blk is None:
+                    blk = self.block(pos)
+                    if blk is None:
                         return None, ("end of code" if pos >= self.limit
                                       else f"truncated instruction at {pos:#06x}")
-                fn, nxt, cx = ent
-                r = fn(regs)
-                ca0 += cx
-                if ca0 >= bound:
-                    if ca0 > U64_MAX:
-                        ca0 = U64_MAX
-                    if cl0 is not None and ca0 >= cl0:
-                        regs.st0 = False
-                        return None, "complexity limit reached"
-                if r is None:
-                    pos = nxt
-                elif r.__class__ is int:
+                fn, cx, loop = blk
+                if ca0 + cx >= bound:
+                    regs.ca0 = ca0
+                    site, reason, reached = self._run_full(regs, pos, None, _EVERYWHERE, None)
+                    ca0 = regs.ca0
+                    if reached is None:
+                        return site, reason
+                    pos = reached
+                    continue
+                if loop:
+                    r, ca0 = fn(regs, ca0, bound)
+                else:
+                    r = fn(regs)
+                    ca0 += cx
+                if r.__class__ is int:
                     if r >= 0:
                         pos = r  # type: ignore[assignment]
                     elif r == STOP:
@@ -335,8 +342,29 @@ class Program:
                         return None, "complexity limit reached (non-advancing nop)"
                 else:
                     return r, None  # type: ignore[return-value]  # a LibSite (call/exec/ret)
+        except BaseException as e:
+            ca0 += blocks.charged(e)     # the instructions of the block that completed
+            raise
         finally:
             regs.ca0 = ca0
+
+    def block(self, pos: int) -> Optional[blocks.Block]:
+        blk = self.blocks.get(pos)
+        if blk is None:
+            blk = blocks.build(self, pos)
+            if blk is not None:
+                self.blocks[pos] = blk
+        return blk
+
+
+class _Everywhere:
+    """``until`` for :meth:`Program._run_full` that stops after every instruction."""
+
+    def __contains__(self, pos: object) -> bool:
+        return True
+
+
+_EVERYWHERE = _Everywhere()
 
 
 def _stop_reason(regs: Registers) -> str:

@@ -385,7 +385,7 @@ def _bind_arith_a(kind: str) -> Callable[..., Optional[Callable[[Registers], Non
         w = A_BITS[reg]
         if w == 1024:
             return None                 # the bigint's own corner cases: the generic op
-        mask, top = A_MASK[reg], w - 1
+        mask, smax = A_MASK[reg], A_MASK[reg] >> 1     # smax: the largest non-negative value
 
         def arith_sw(regs: Registers) -> None:
             bank = regs.a[reg]
@@ -395,7 +395,7 @@ def _bind_arith_a(kind: str) -> Callable[..., Optional[Callable[[Registers], Non
                 regs.st0 = False
                 return
             r = fn(a, b) & mask
-            if r >> top:
+            if r > smax:
                 r &= (1 << (((r ^ mask).bit_length() + 8) & ~7)) - 1
             bank[src2] = r
             regs.st0 = True
@@ -410,7 +410,7 @@ def _bind_arith_a(kind: str) -> Callable[..., Optional[Callable[[Registers], Non
                 regs.st0 = False
                 return
             r = (a + b) & mask
-            if r >> top:
+            if r > smax:
                 r &= (1 << (((r ^ mask).bit_length() + 8) & ~7)) - 1
             bank[src2] = r
             regs.st0 = True

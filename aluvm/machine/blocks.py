@@ -1,0 +1,155 @@
+"""Straight-line blocks: the unit the interpreter's plain run loop dispatches on.
+
+A block is the run of instructions from an offset up to and including the first control
+instruction (at most :data:`MAX_BLOCK` instructions, never past an offset that does not
+decode; the reference's non-advancing ``nop`` is always a block of its own).  It becomes one
+closure that calls the instructions' own bound ops (:meth:`Program.entry`) in order and returns
+where execution goes on: an offset (``int >= 0``), ``STOP``/``NOP_SPIN`` or a ``LibSite`` -
+never ``None``.  A block adds no semantics; it saves the run loop's per-instruction lookup,
+counter and dispatch work.  Two kinds:
+
+* ``block(regs) -> next``;
+* a *loop* - a block ending in ``jmp`` to its own start (a one-block loop) -
+  ``loop(regs, ca0, bound) -> (next, ca0)`` runs the block again and again in its own frame
+  while another round cannot reach ``bound``, and returns with the complexity charged.
+
+Exactness is the run loop's part: it enters a block only when the block's whole complexity
+cannot reach the limit (nor saturate ``ca0``), and otherwise runs instruction by instruction.
+An exception raised inside a block carries, in :data:`CHARGED`, the complexity of the
+instructions that completed before it, so ``ca0`` ends exactly where the per-instruction loop
+leaves it (an instruction that raises is not charged).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from aluvm.isa.table import JUMPS
+from aluvm.machine.registers import JUMP_LIMIT
+
+#: instructions per block at most (bounds the work of building overlapping blocks)
+MAX_BLOCK = 32
+#: the attribute of an exception raised inside a block: complexity charged before it
+CHARGED = "aluvm_charged"
+
+Op = Callable[[Any], object]
+#: (closure, total complexity, is a loop)
+Block = tuple[Callable[..., object], int, bool]
+
+
+def charged(exc: BaseException) -> int:
+    """The complexity a block charged before ``exc`` was raised (removing the mark)."""
+    return exc.__dict__.pop(CHARGED, 0)
+
+
+def build(prog: Any, pos: int) -> Optional[Block]:
+    """The block starting at ``pos`` of ``prog`` (an :class:`~aluvm.machine.interp.Program`),
+    or ``None`` if no instruction decodes at ``pos``."""
+    from aluvm.machine.interp import STOP
+    ops: list[Op] = []
+    costs: list[int] = []
+    p = pos
+    term: Optional[Op] = None
+    self_jump = False
+    while len(ops) < MAX_BLOCK:
+        ent = prog.entry(p)
+        if ent is None:
+            break
+        fn, nxt, cx = ent
+        ins = prog.decode_at(p)
+        flow = ins.form.flow
+        if flow.stays and costs:
+            break           # the non-advancing nop starts its own block (its reports name it)
+        costs.append(cx)
+        if flow.control:
+            term = fn
+            self_jump = flow == JUMPS and ins.form.target(ins.args) == pos
+            p = nxt
+            break
+        ops.append(fn)
+        p = nxt
+    if not costs:
+        return None
+    prefix = [sum(costs[:k]) for k in range(len(costs) + 1)]
+    if self_jump and ops:
+        return _loop(ops, pos, prefix, STOP), prefix[-1], True
+    return _straight(ops, term, p, prefix), prefix[-1], False
+
+
+def _straight(ops: list[Op], term: Optional[Op], nxt: int, prefix: list[int]) -> Op:
+    """``ops`` in order, then ``term`` (a control instruction's op, whose ``None`` means fall
+    through) or fall through to ``nxt``."""
+    if len(ops) == 1 and term is not None:
+        (op,), c1 = ops, prefix[1]
+
+        def one_then_control(regs: Any) -> object:     # one frame fewer than the loop below
+            op(regs)
+            try:
+                r = term(regs)
+            except BaseException as e:
+                e.__dict__[CHARGED] = c1
+                raise
+            return nxt if r is None else r
+        return one_then_control
+
+    def straight(regs: Any) -> object:
+        k = 0
+        try:
+            for op in ops:
+                op(regs)
+                k += 1
+            r = None if term is None else term(regs)
+        except BaseException as e:
+            e.__dict__[CHARGED] = prefix[k]
+            raise
+        return nxt if r is None else r
+    return straight
+
+
+def _loop(ops: list[Op], start: int, prefix: list[int], stop: int) -> Callable[..., object]:
+    """``ops`` then ``jmp start`` (counted in cy0 as the interpreter's ``jmp`` counts it: at
+    :data:`JUMP_LIMIT` the jump fails with ``stop``), round after round while the next round
+    cannot reach ``bound``."""
+    cost = prefix[-1]
+    if len(ops) == 1:
+        (op,) = ops
+
+        def loop_one(regs: Any, ca0: int, bound: int) -> tuple[object, int]:
+            ca_in, last = ca0, bound - cost      # another round only while ca0 < last
+            try:
+                while True:
+                    op(regs)
+                    ca0 += cost
+                    if regs.cy0 >= JUMP_LIMIT:
+                        regs.st0 = False
+                        return stop, ca0
+                    regs.cy0 += 1
+                    if ca0 >= last:
+                        return start, ca0
+            except BaseException as e:
+                e.__dict__[CHARGED] = ca0 - ca_in
+                raise
+        return loop_one
+
+    def loop(regs: Any, ca0: int, bound: int) -> tuple[object, int]:
+        ca_in, last = ca0, bound - cost
+        k = 0
+        try:
+            while True:
+                k = 0
+                for op in ops:
+                    op(regs)
+                    k += 1
+                ca0 += cost
+                if regs.cy0 >= JUMP_LIMIT:
+                    regs.st0 = False
+                    return stop, ca0
+                regs.cy0 += 1
+                if ca0 >= last:
+                    return start, ca0
+        except BaseException as e:
+            e.__dict__[CHARGED] = ca0 - ca_in + prefix[k]
+            raise
+    return loop
+
+
+__all__ = ["build", "charged", "Block", "MAX_BLOCK", "CHARGED"]
