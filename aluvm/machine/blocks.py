@@ -1,7 +1,7 @@
 """Straight-line blocks: the unit the interpreter's plain run loop dispatches on.
 
 A block is the run of instructions from an offset up to and including the first control
-instruction (at most :data:`MAX_BLOCK` instructions, never past an offset that does not
+instruction or host extension op (at most :data:`MAX_BLOCK` instructions, never past an offset that does not
 decode; the reference's non-advancing ``nop`` is always a block of its own).  It becomes one
 closure that calls the instructions' own bound ops (:meth:`Program.entry`) in order and returns
 where execution goes on: an offset (``int >= 0``), ``STOP``/``NOP_SPIN`` or a ``LibSite`` -
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from aluvm.isa import table as isa
 from aluvm.isa.table import JUMPS
 from aluvm.machine.registers import JUMP_LIMIT
 
@@ -30,6 +31,11 @@ from aluvm.machine.registers import JUMP_LIMIT
 MAX_BLOCK = 32
 #: the attribute of an exception raised inside a block: complexity charged before it
 CHARGED = "aluvm_charged"
+
+#: the core instruction set's keys; any other op is a host extension's, which may return an
+#: action (jump, stop, library site) though its flow says it falls through: it ends a block
+_CORE_KEYS = frozenset(f.key for table in (isa.REFERENCE_TABLE, isa.SPEC_TABLE)
+                       for forms in table for f in forms)
 
 Op = Callable[[Any], object]
 #: (closure, total complexity, is a loop)
@@ -60,7 +66,7 @@ def build(prog: Any, pos: int) -> Optional[Block]:
         if flow.stays and costs:
             break           # the non-advancing nop starts its own block (its reports name it)
         costs.append(cx)
-        if flow.control:
+        if flow.control or ins.form.key not in _CORE_KEYS:
             term = fn
             self_jump = flow == JUMPS and ins.form.target(ins.args) == pos
             p = nxt
