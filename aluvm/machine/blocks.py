@@ -39,7 +39,7 @@ _CORE_KEYS = frozenset(f.key for table in (isa.REFERENCE_TABLE, isa.SPEC_TABLE)
 
 Op = Callable[[Any], object]
 #: (closure, total complexity, is a loop)
-Block = tuple[Callable[..., object], int, bool]
+Block = tuple[Callable[..., Any], int, bool]
 
 
 def charged(exc: BaseException) -> int:

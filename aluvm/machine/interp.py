@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import AbstractSet, Callable, Iterable, Mapping, Optional
+from typing import AbstractSet, Callable, Container, Iterable, Mapping, Optional
 
 from aluvm.isa import table as isa
 from aluvm.machine import blocks
@@ -240,7 +240,7 @@ class Program:
         return self._run_full(regs, pos, trace, until, steps)
 
     def _run_full(self, regs: Registers, pos: int, trace: Optional[Callable],
-                  until: Optional[AbstractSet[int]], steps: Optional[list]
+                  until: Optional[Container[int]], steps: Optional[list]
                   ) -> tuple[Optional[LibSite], Optional[str], Optional[int]]:
         """The run loop with tracing, ``until`` and ``steps``."""
         get = self.entries.get
