@@ -51,13 +51,14 @@ from aluvm.isa.reassemble import AssembleError, DataWriter
 from aluvm.isa.codec import encode, put_width
 from aluvm import limits
 from aluvm.errors import AluError, AsmError
+from aluvm.library.lib import ISAE_SEGMENT_MAX_COUNT, LIBS_SEGMENT_MAX_COUNT
 from aluvm.machine.registers import F_BYTES, parse_name
 
 from aluvm.asm import grammar
 from aluvm.asm import numfmt
 from aluvm.semantics.floats.formats import F512
 from aluvm.asm.grammar import GrammarError, Line, Tok
-from aluvm.asm.syntax import Syntax, field_limit, letters, syntax_index, table_forms
+from aluvm.asm.syntax import Syntax, field_limit, syntax_index, table_forms
 
 CODE_MAX = 0xFFFF
 SECTIONS = ("ISAE", "LIBS", "CONST", "INPUT", "MAIN", "ROUTINE", "DATA")
@@ -253,7 +254,8 @@ class _Assembler:
         return self._layout_and_encode(isae_str)
 
     def _directive(self, raw: str, number: int, section: str, block: Block) -> tuple[str, Block]:
-        res = grammar.parse_with(grammar.DIRECTIVE_LINE, raw, "a directive such as .MAIN or .ROUTINE name")
+        res = grammar.section_line("directive", grammar.DIRECTIVE_LINE, raw,
+                                   "a directive such as .MAIN or .ROUTINE name")
         dtok: Tok = res["directive"]
         rest: Tok = res["rest"]
         name = dtok.text[1:].upper()
@@ -295,29 +297,36 @@ class _Assembler:
 
     def _section_line(self, section: str, raw: str) -> None:
         if section == "ISAE":
-            res = grammar.parse_with(grammar.ISAE_LINE, raw, "ISA extension names such as ALU")
+            res = grammar.section_line("isae", grammar.ISAE_LINE, raw, "ISA extension names such as ALU")
             for tok in res["names"]:
                 if not re.fullmatch(r"[A-Z][A-Z0-9]{1,7}", tok.text):
                     raise _Err(tok.col, f"`{tok.text}` is not an ISA extension id "
                                         "(2-8 characters A-Z/0-9, starting with a letter)")
                 if tok.text not in self.isae:
+                    if len(self.isae) >= ISAE_SEGMENT_MAX_COUNT:
+                        raise _Err(tok.col, f"more than {ISAE_SEGMENT_MAX_COUNT} ISA extensions "
+                                            "(the ISAE segment holds at most "
+                                            f"{ISAE_SEGMENT_MAX_COUNT})")
                     self.isae.append(tok.text)
         elif section == "LIBS":
-            res = grammar.parse_with(grammar.LIBS_LINE, raw, "`alias library-id`")
+            res = grammar.section_line("libs", grammar.LIBS_LINE, raw, "`alias library-id`")
             if "alias" in res:
                 alias, lib = res["alias"], res["lib"]
                 if alias.text in self.lib_alias:
                     raise _Err(alias.col, f"library alias `{alias.text}` defined twice")
+                if len(self.lib_alias) >= LIBS_SEGMENT_MAX_COUNT:
+                    raise _Err(alias.col, f"more than {LIBS_SEGMENT_MAX_COUNT} library aliases "
+                                          f"(the libs segment holds at most {LIBS_SEGMENT_MAX_COUNT})")
                 self.lib_alias[alias.text] = _lib_id(lib.text, lib.col)
         elif section == "CONST":
-            res = grammar.parse_with(grammar.CONST_LINE, raw, "`$name = literal`")
+            res = grammar.section_line("const", grammar.CONST_LINE, raw, "`$name = literal`")
             if "name" in res:
                 name = self._new_symbol(res["name"])
                 value: Tok = res["value"]
                 # constants may use the constants defined before them
                 self.consts[name] = self._substitute(value).text
         elif section == "INPUT":
-            res = grammar.parse_with(grammar.INPUT_LINE, raw, '`$name register ["description"]`')
+            res = grammar.section_line("input", grammar.INPUT_LINE, raw, '`$name register ["description"]`')
             if "name" in res:
                 name = self._new_symbol(res["name"])
                 desc = ""
@@ -335,9 +344,7 @@ class _Assembler:
                                                "s16[0..15])") from None
                 self.inputs[name] = Input(name, reg, desc)
         elif section == "DATA":
-            items = grammar.fast_data_items(raw)
-            if items is None:
-                items = list(grammar.parse_with(grammar.DATA_LINE, raw, "hex bytes or \"strings\"")["items"])
+            items = list(grammar.section_line("data", grammar.DATA_LINE, raw, "hex bytes or \"strings\"")["items"])
             for tok in items:
                 item = tok.text
                 if item.startswith('"'):
@@ -418,7 +425,9 @@ class _Assembler:
         raise err
 
     def _substitute(self, tok: Tok) -> Tok:
-        gap = _WORD_GAP.search(grammar.STRING.re.sub(lambda m: "_" * len(m.group(0)), tok.text))  # type: ignore[union-attr]
+        plain = tok.text if '"' not in tok.text else grammar.STRING.re.sub(  # type: ignore[union-attr]
+            lambda m: "_" * len(m.group(0)), tok.text)
+        gap = _WORD_GAP.search(plain)
         if gap is not None:
             raise _Err(tok.col + gap.start() + 1,
                        f"`{tok.text}`: a blank inside an operand (a missing comma?)")
@@ -450,12 +459,11 @@ class _Assembler:
                 raise _Match(0, _Err(line.flag.col, f"`{line.mnemonic.text}` takes no `.{line.flag.text}` "
                                                     f"flag here; expected `{syn.hint}`"))
         else:
-            kind, fname = syn.flag
+            fname = syn.flag[1]
+            table = syn.flag_letters
             if line.flag is None:
-                table = letters(kind, _bits(form, fname))
                 raise _Match(0, _Err(mcol, f"`{syn.mnemonic}` needs a flag: one of "
                                            + ", ".join(f"{syn.mnemonic}.{k}" for k in table)))
-            table = letters(kind, _bits(form, fname))
             if line.flag.text not in table:
                 raise _Match(0, _Err(line.flag.col, f"unknown flag `.{line.flag.text}` for `{syn.mnemonic}`; "
                                                     f"expected one of {', '.join(table)}"))
@@ -485,17 +493,18 @@ class _Assembler:
             m = pat.regex.match(text)
             if not m:
                 raise _Err(tok.col, f"`{tok.shown}` does not fit `{pat.hint}` (in `{syn.hint}`)")
+            bindings = syn.bindings
             for g, kind, fname in pat.groups:
                 s = m.group(g)
                 if kind in ("i", "S"):
                     v = int(s)
-                    lim = field_limit(form, fname)
+                    lim = bindings[g]
                     if v > lim:
                         what = "s16" if kind == "S" else "register"
                         raise _Err(tok.col + m.start(g), f"{what} index {v} out of range 0..{lim} "
                                                          f"in `{tok.shown}`", True)
                 else:
-                    v = letters(kind, _bits(form, fname))[s]
+                    v = bindings[g][s]
                 if fname in fields and fields[fname] != v:
                     raise _Err(tok.col + m.start(g),
                                f"`{text}`: `{s}` does not match the register of the other operand "
@@ -685,13 +694,6 @@ class _Match(Exception):
 class _Label:
     name: str
     col: int
-
-
-def _bits(form: isa.Form, name: str) -> int:
-    for f in form.fields:
-        if f.name == name:
-            return f.bits
-    raise KeyError(name)
 
 
 def _target(text: str, col: int) -> Union[int, _Label]:

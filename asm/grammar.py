@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import pyparsing as pp
 
@@ -118,6 +118,8 @@ def literal_kind(text: str) -> Optional[str]:
     grammar's :data:`LITERAL` read with its own regular expressions (first alternative that
     matches, then the end of the text, as pyparsing's MatchFirst does); see
     :func:`grammar_literal_kind` and its differential test."""
+    if text.isdigit() and text.isascii():   # the commonest literal: only INT_LIT matches it
+        return "int"
     if "\t" in text:
         text = text.expandtabs()
     t = text.lstrip(" \t")
@@ -259,6 +261,64 @@ def fast_data_items(text: str) -> Optional[list[Tok]]:
     return items
 
 
+#: fast paths for the section-line grammars (:data:`DIRECTIVE_LINE`, :data:`ISAE_LINE`,
+#: :data:`LIBS_LINE`, :data:`CONST_LINE`, :data:`INPUT_LINE`, :data:`DATA_LINE`): one regular
+#: expression each, with atomic groups where pyparsing does not backtrack.  Each gives exactly
+#: what the grammar gives or None (then the grammar reads the line, and reports any error);
+#: ``tests/test_asm_fast.py`` checks this differentially.  They keep a source of many section
+#: lines (constants, inputs, data) as fast as one of instructions.
+_END_RX = r"[ \t]*(?:;.*)?"
+_STRING_RX = r'"(?:[^"\\]|\\.)*"'
+_SECTION_RX = {
+    "directive": re.compile(r"[ \t]*(?P<directive>\.[A-Za-z]+)(?![\w.:])[ \t]*(?P<rest>[^;]*)(?:;.*)?"),
+    "isae": re.compile(r"[ \t]*(?P<names>(?:(?>[A-Za-z0-9_]+)[ \t]*)*)" + _END_RX),
+    "libs": re.compile(r"[ \t]*(?:(?P<alias>(?>" + IDENT_RE + r"))[ \t]*(?P<lib>(?>[^\s;]+)))?" + _END_RX),
+    "const": re.compile(r"[ \t]*(?:(?P<name>(?>\$" + IDENT_RE + r"))(?>(?:[ \t]*=)?)[ \t]*"
+                        r"(?P<value>(?>[^,;\"\s]+)(?:[ \t]*(?>[^,;\"\s]+))*+))?" + _END_RX),
+    "input": re.compile(r"[ \t]*(?:(?P<name>(?>\$" + IDENT_RE + r"))[ \t]*"
+                        r"(?P<reg>(?>[a-z][a-z0-9]*\[[ \t]*[0-9]+[ \t]*\]))"
+                        r"(?:[ \t]*(?P<desc>(?>" + _STRING_RX + r")))?)?" + _END_RX),
+    "data": re.compile(r"[ \t]*(?P<items>(?:(?>" + _STRING_RX + r"|(?:0x)?[0-9A-Fa-f]+(?![\w.]))[ \t]*)*)"
+                       + _END_RX),
+}
+_ITEM_RX = {"isae": re.compile(r"[A-Za-z0-9_]+"),
+            "data": re.compile(_STRING_RX + r"|(?:0x)?[0-9A-Fa-f]+(?![\w.])")}
+
+
+def fast_section_line(kind: str, text: str) -> Optional[dict]:
+    """What ``parse_with(<kind>_LINE, text)`` gives, as a dict of :class:`Tok` (``items``: a
+    list), or None if the line needs the grammar."""
+    if "\t" in text:
+        text = text.expandtabs()
+    m = _SECTION_RX[kind].fullmatch(text)
+    if m is None:
+        return None
+    out: dict = {}
+    for name, value in m.groupdict().items():
+        if value is None:
+            continue
+        start = m.start(name)
+        if name in ("items", "names"):
+            items: list[Tok] = []
+            end = 0
+            for t in _ITEM_RX[kind].finditer(value):
+                # (the grammar's repeated data items - a MatchFirst - report the column where the
+                # previous one ended)
+                col = end if items and kind == "data" else start + t.start()
+                items.append(Tok(t.group(0), col + 1))
+                end = start + t.end()
+            out[name] = items
+        else:
+            out[name] = Tok(value.rstrip() if name == "rest" else value, start + 1)
+    return out
+
+
+def section_line(kind: str, expr: pp.ParserElement, text: str, what: str) -> Any:
+    """A section line through its fast path, else through the grammar (:func:`parse_with`)."""
+    res = fast_section_line(kind, text)
+    return res if res is not None else parse_with(expr, text, what)
+
+
 _CACHE: dict[str, Line] = {}
 _CACHE_MAX = 4096
 
@@ -299,6 +359,8 @@ def grammar_parse_line(text: str, number: int) -> Line:
 
 def strip_blanks(text: str) -> str:
     """Remove blanks outside string literals (operands are matched in this form)."""
+    if '"' not in text:
+        return "".join(text.split())   # str.split() splits on what str.isspace() calls blank
     out, i, n = [], 0, len(text)
     while i < n:
         c = text[i]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Optional, Sequence
 
 from aluvm.isa import table as isa
@@ -58,7 +58,7 @@ class Operand:
     value_kind: Optional[str] = None                   # one of VALUE_KINDS
     value_field: Optional[str] = None
 
-    @property
+    @cached_property
     def hint(self) -> str:
         return PLACEHOLDER.sub(lambda m: KIND_HINT.get(m.group(1), m.group(1)), self.template)
 
@@ -74,7 +74,26 @@ class Syntax:
     trailing_comma: bool = False             # stp: the reference's trailing comma is allowed
     rejected: Optional[str] = None           # matching text is an error with this message
 
-    @property
+    @cached_property
+    def flag_letters(self) -> dict[str, int]:
+        """Flag text -> value (the flag field's letter table); {} without a flag."""
+        if self.flag is None:
+            return {}
+        kind, fname = self.flag
+        return letters(kind, field_bits(self.form, fname))
+
+    @cached_property
+    def bindings(self) -> dict[str, object]:
+        """Operand group -> what binds its text: the field's largest value for indices
+        (kinds ``i``, ``S``), else the letter table (text -> value)."""
+        out: dict[str, object] = {}
+        for op in self.operands:
+            for g, kind, fname in op.groups:
+                out[g] = (field_limit(self.form, fname) if kind in ("i", "S")
+                          else letters(kind, field_bits(self.form, fname)))
+        return out
+
+    @cached_property
     def hint(self) -> str:
         head = self.mnemonic + (f".<{self.flag[0]}>" if self.flag else "")
         ops = ",".join(o.hint for o in self.operands)
@@ -92,8 +111,18 @@ def _field_bits(form: Form, name: str) -> int:
     raise KeyError(name)
 
 
+def field_bits(form: Form, name: str) -> int:
+    """The width of a field of ``form``, in bits."""
+    for f in form.fields:
+        if f.name == name:
+            return f.bits
+    raise KeyError(name)
+
+
+@lru_cache(maxsize=None)
 def letters(kind: str, bits: int) -> dict[str, int]:
-    """Text -> field value for a table-rendered placeholder kind (first value wins)."""
+    """Text -> field value for a table-rendered placeholder kind (first value wins).  Cached:
+    callers only read the table."""
     if kind == "iflags":
         return dict(IFLAGS)
     render = isa._RENDER[kind]

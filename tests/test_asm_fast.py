@@ -97,3 +97,68 @@ def test_fast_data_line_matches_the_grammar(pieces: list[str]) -> None:
         return
     res = grammar.parse_with(grammar.DATA_LINE, text, "data")
     assert fast == list(res["items"]), repr(text)
+
+
+SECTION_PIECES = {
+    "directive": [".MAIN", ".routine", ".x", "name", " ", "\t", ";", "c", ":", ".", "_", "1", "\x0b", "é"],
+    "isae": ["ALU", "BPDIGEST", "a_1", " ", "\t", ";", "x", ".", "-", "é", "\x0b", "9"],
+    "libs": ["alias", "lib", "a1", "0f" * 4, "alu:G1UTPjFj-mGee94A#a-b", " ", "\t", ";", "-", "$", "é",
+             "\x0b", "\xa0", ":", "_"],
+    "const": ["$a", "$b_1", "$", "=", "5", "0x1f", "-3", "1.5", " ", "\t", ";", ",", '"s"', '"', "a",
+              "\x0b", "é", "$c=2", "=="],
+    "input": ["$v", "$w1", "a64[0]", "a64[ 3 ]", "s16[2]", "r", "[", "]", "1", " ", "\t", ";", '"d"',
+              '"x\\"y"', '"', "\\", "é", "\x0b", "A64[0]"],
+    "data": ["00", "ff", "0x", "0xab", "abc", "g", " ", "\t", ";", '"', '"s"', '"a;b"', '"q\\"r"', "x",
+             ".", "_", "é", "\\"],
+}
+SECTION_EXPR = {"directive": grammar.DIRECTIVE_LINE, "isae": grammar.ISAE_LINE, "libs": grammar.LIBS_LINE,
+                "const": grammar.CONST_LINE, "input": grammar.INPUT_LINE, "data": grammar.DATA_LINE}
+
+
+def _grammar_section(kind: str, text: str) -> dict:
+    res = grammar.parse_with(SECTION_EXPR[kind], text, kind)
+    return {k: (list(v) if k in ("items", "names") else v) for k, v in res.items()}
+
+
+@pytest.mark.parametrize("kind", sorted(SECTION_PIECES))
+@settings(max_examples=700, deadline=None)
+@given(data=st.data())
+def test_fast_section_lines_match_the_grammar(kind: str, data) -> None:
+    text = "".join(data.draw(st.lists(st.sampled_from(SECTION_PIECES[kind]), max_size=8)))
+    fast = grammar.fast_section_line(kind, text)
+    if fast is None:
+        return
+    want = _grammar_section(kind, text)
+    if kind in ("isae", "data"):
+        want.setdefault("names" if kind == "isae" else "items", [])
+    assert fast == want, repr(text)
+
+
+@pytest.mark.parametrize("kind, text", [
+    ("directive", ".MAIN"), ("directive", "  .ROUTINE check ; c"), ("isae", "  ALU BPDIGEST ; x"),
+    ("libs", "other 00ff"), ("const", "$limit = 10"), ("const", "$x -5 ; c"),
+    ("input", '$value a64[0] "the number"'), ("input", "$v a64[1]"), ("data", '00ff "text" 0xab'),
+    ("data", "   ; only a comment"),
+])
+def test_fast_section_lines_take_the_common_shapes(kind: str, text: str) -> None:
+    assert grammar.fast_section_line(kind, text) is not None
+
+
+@pytest.mark.parametrize("body", [
+    ".ISAE\n" + "ALU\n" * 150_000,
+    ".CONST\n" + "".join(f"$c{i} = {i}\n" for i in range(150_000)),
+    ".INPUT\n" + "".join(f"$i{i} a64[1]\n" for i in range(150_000)),
+    ".DATA\n" + '""\n' * 150_000,
+    ".LIBS\n" + "".join(f"a{i} {i:064x}\n" for i in range(300)),
+    ".DATA\n.ISAE\n" * 75_000,
+])
+def test_many_section_lines_are_read_without_the_grammar(body: str, monkeypatch) -> None:
+    """Section lines of the common shapes never reach pyparsing (which reads ~20,000 lines/s:
+    a source of a million such lines would take a minute)."""
+    def no_grammar(*a, **k):
+        raise AssertionError("the grammar was used")
+    monkeypatch.setattr(grammar, "parse_with", no_grammar)
+    try:
+        assemble(body)
+    except AsmError as e:   # a documented error (300 libraries, an empty .ISAE), not the grammar
+        assert "internal" not in str(e), e

@@ -29,7 +29,7 @@ class DataWriter:
     def unique(self, blob: bytes) -> int:
         if not blob:
             return len(self.data)
-        found = bytes(self.data).find(blob)
+        found = self.data.find(blob)   # (no copy: bytearray.find)
         if found >= 0:
             return found
         if len(self.data) + len(blob) > DATA_SEGMENT_MAX_LEN:

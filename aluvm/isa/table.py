@@ -22,6 +22,7 @@ disassembler's jump labels are all derived from it, never from key names.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -88,8 +89,9 @@ class Form:
     flow: Flow = FALLS
     args: tuple[str, ...] = field(default=())   # names of the fields passed to semantics
 
-    @property
+    @cached_property
     def arg_bits(self) -> int:
+        """(cached: the assembler and the decoder ask it for every instruction)"""
         return sum(f.bits for f in self.fields)
 
     @property
