@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
-from aluvm.errors import AluError, AsmError, DecodeError, HostError, LibraryError, Panic, RegisterError
+from aluvm.errors import AluError, AsmError, DecodeError, HostError, InputError, LibraryError, Panic, RegisterError
 from aluvm.machine.interp import PROFILES, REFERENCE, SPEC, Machine, Outcome, Profile, get_profile
 from aluvm.library.files import load_file, save_file
 from aluvm.library.ids import lib_id_display
@@ -67,7 +67,7 @@ def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
             return machine_for(lib, prof.name).run(lib.id, entry, regs, check=False)
         machine = Machine(prof)
     else:
-        raise ValueError(f"unknown tier {tier!r}")
+        raise InputError(f"unknown tier {tier!r}")
     for item in [lib, *others]:
         machine.add(item.code, item.data, item.libs, item.id, item.isae)
     return machine.run(lib.id, entry, regs, check=False)

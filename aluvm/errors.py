@@ -52,5 +52,11 @@ class HostError(Exception):
         self.reason = reason
 
 
+class InputError(AluError, ValueError):
+    """Bad input that is not a library or a source file: a name (profile, tier, extension,
+    feature), a setting, a column, a context.  The CLI reports it as a user error (exit 2); a
+    plain ValueError escaping to the CLI is a bug (exit 3).  Still a ValueError for callers."""
+
+
 class RegisterError(AluError, ValueError):
     """A register file handed to a run holds a value its register cannot hold."""

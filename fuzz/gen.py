@@ -232,3 +232,96 @@ def batch_line(rng: random.Random) -> bytes:
     if roll < 0.85:
         return rng.choice([b"[", b'{"regs":']) * rng.choice([10, 17, 100, 1000, 5000])
     return mutate(rng, json.dumps(item).encode()).replace(b"\n", b" ")
+
+
+# ---- host extension contexts (RGB) -----------------------------------------------------------
+
+_TYPE_IDS = ["4000", "4001", "0x0FA0", "2000", "10", "0", "65535", "65536", "-1", "x", "1e3", ""]
+_TAG = "11" * 32
+
+
+def _blob_value(rng: random.Random) -> Any:
+    return rng.choice(["", "00", "0xabcd", "ff" * rng.randrange(40), {"utf8": "text"}, "zz", "0",
+                       {"utf8": 5}, None, 7, [], "ab" * 33])
+
+
+def _fungible_item(rng: random.Random) -> Any:
+    roll = rng.random()
+    if roll < 0.6:
+        item: dict[str, Any] = {"value": rng.choice([0, 1, 100, 2**64 - 1, rng.randrange(2**64)]),
+                                "blinding": rng.choice(["00" * 31 + "01", "ab" * 32, "0xab" + "cd" * 31])}
+        if rng.random() < 0.15:
+            item["tag"] = rng.choice([_TAG, "22" * 32, "00" * 31])
+        if rng.random() < 0.03:
+            item[rng.choice(["value", "blinding", "commitment"])] = rng.choice(_JUNK_VALUES[:-1])
+        return item
+    if roll < 0.97:   # concealed: a commitment (a valid point's encoding or not)
+        good = "08" + "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+        return {"commitment": good if rng.random() < 0.8 else rng.choice(
+            ["09" + "00" * 32, "07" + "11" * 32, "08" + "ff" * 32, "08" + "11" * 31])}
+    return rng.choice(_JUNK_VALUES[:-1])
+
+
+def _assigns(rng: random.Random) -> Any:
+    kind = rng.choice(["fungible", "structured", "declarative", "attachment"] if rng.random() < 0.97
+                      else ["other", "fungible"])
+    n = rng.choice([0, 1, 1, 2, 3])
+    if kind == "fungible":
+        items: Any = [_fungible_item(rng) for _ in range(n)]
+    elif kind == "structured":
+        items = [rng.choice([None, "00ff", "", {"utf8": "state"}, "ff" * 70]) if rng.random() < 0.97
+                 else "x" for _ in range(n)]
+    else:
+        items = rng.choice([n, [None] * n]) if rng.random() < 0.95 else rng.choice([-1, 70000, "2", None])
+    return {kind: items} if rng.random() < 0.95 else {kind: items, "structured": []}
+
+
+def rgb_context(rng: random.Random) -> Any:
+    """An RGB operation context (``aluvm --ext rgb --context``): mostly well-formed, with type
+    ids, state kinds, commitments, tags and values that are wrong in one place or another."""
+    def ids(k: int) -> list[str]:
+        common = ["4000", "4001", "2000", "10"]
+        return [rng.choice(common) if rng.random() < 0.97 else rng.choice(_TYPE_IDS) for _ in range(k)]
+    doc: dict[str, Any] = {
+        "asset_tags": {t: (_TAG if rng.random() < 0.97 else rng.choice(["11" * 31, "zz", None]))
+                       for t in ids(rng.randrange(3))},
+        "metadata": {t: _blob_value(rng) if rng.random() < 0.04 else "00ff" for t in ids(rng.randrange(3))},
+        "global": {t: [(_blob_value(rng) if rng.random() < 0.04 else "0102") for _ in range(rng.randrange(3))]
+                   for t in ids(rng.randrange(3))},
+        "prev_state": {t: _assigns(rng) for t in ids(rng.randrange(3))},
+        "owned_state": {t: _assigns(rng) for t in ids(rng.randrange(3))},
+    }
+    if rng.random() < 0.7:
+        doc["op_type"] = (rng.choice([10000, 0, 65535, "10", None]) if rng.random() < 0.95
+                          else rng.choice([65536, -1, 1.5, "x"]))
+    if rng.random() < 0.1:
+        doc[rng.choice(["metadata", "global", "prev_state", "op_type", "comment", "extra",
+                        "asset_tags"])] = rng.choice(_JUNK_VALUES[:-1])
+    return doc if rng.random() < 0.97 else rng.choice(_JUNK_VALUES[:-1])
+
+
+def host_program(rng: random.Random, profile: str, forms: list[isa.Form], tys: list[int]) -> bytes:
+    """A random program mixing the extension's ``forms`` (their type ids mostly from ``tys``)
+    with ALU instructions."""
+    code = bytearray()
+    starts: list[int] = []
+    n = rng.randrange(1, 24)
+    for _ in range(n):
+        starts.append(len(code))
+        if rng.random() < 0.3:
+            code += instruction(rng, profile, starts, n * 3)
+            continue
+        form = rng.choice(forms)
+        word = 0
+        for f in form.fields:
+            if f.fixed is not None:
+                v = f.fixed
+            elif f.kind == "pad":
+                v = 0
+            elif f.name == "ty" and tys and rng.random() < 0.8:
+                v = rng.choice(tys)
+            else:
+                v = rng.randrange(4) if rng.random() < 0.7 else rng.randrange(1 << f.bits)
+            word |= (v & f.mask) << f.shift
+        code += bytes([form.opcode]) + word.to_bytes(form.arg_bits // 8, "little")
+    return bytes(code)

@@ -35,6 +35,7 @@ ROWS = [
     ("cli", "cli", {}, 1),
     ("tiers", "tiers", {}, 8),
     ("batch-lines", "batch-lines", {}, 1),
+    ("ext-contexts", "ext-contexts", {}, 1),
 ]
 #: the tiers row runs its chunks alternately with the register file against a guard page
 #: before it and after it (its determinism re-run has no guard page and the other cache state)

@@ -20,6 +20,7 @@ from typing import Callable
 
 from aluvm.errors import AluError, AsmError, LibraryError
 from aluvm.isa.codec import decode
+from aluvm.isa.table import RESERVED
 from aluvm.library.armor import from_armored, to_armored
 from aluvm.library.lib import DEFAULT_ISAE, Lib
 from aluvm.machine.interp import PROFILES
@@ -277,3 +278,111 @@ def t_batch_lines(rng: random.Random) -> str:
 
 
 TARGETS["batch-lines"] = t_batch_lines
+
+
+# ---- host extension contexts -----------------------------------------------------------------
+
+_CTX_DIR: list[str] = []
+
+
+def _context_file(blob: bytes) -> str:
+    """A per-process scratch file holding ``blob`` (the CLI reads contexts from files)."""
+    import os
+    import tempfile
+    if not _CTX_DIR:
+        _CTX_DIR.append(tempfile.mkdtemp(prefix="aluvm-fuzz-ctx-"))
+    path = os.path.join(_CTX_DIR[0], "context.json")
+    with open(path, "wb") as fh:
+        fh.write(blob)
+    return path
+
+
+_RGB_ISAE = "ALU BPDIGEST RGB"
+
+
+def _rgb_forms(prof) -> list:
+    """RGB's op forms, the count and load ops four times (the sum checks mostly fail a run)."""
+    table = prof.table_for(_RGB_ISAE.split())
+    ops = [f for forms in table for f in forms if 0xC0 <= f.opcode <= 0xD2 and f.special != RESERVED]
+    return [f for f in ops for _ in range(1 if f.opcode >= 0xD0 else 4)]
+
+
+def _host_run(lib: Lib, regs, prof, ctx, tier: str) -> dict:
+    import aluvm
+    from aluvm.host.rgb import prepare
+    prepare(regs, ctx)
+    out = _only((), lambda: aluvm.run(lib, regs, profile=prof, tier=tier, host=ctx), f"run --tier {tier}")[0]
+    return service.state_dict(regs, out, lib)
+
+
+def t_ext_contexts(rng: random.Random) -> str:
+    """An RGB host context (JSON, mostly well-formed, sometimes byte-mutated) and a program of
+    RGB contract ops over it: the context loader raises only ContextError (one line); a loaded
+    context runs the program in both tiers with the same result (a host op's own error is the
+    ``host`` outcome in both), twice the same; the CLI (``run --ext rgb --context FILE``) never
+    prints a traceback nor exits 3, and one line on exit 2."""
+    from aluvm.host.rgb import ContextError, load_context, profile as rgb_profile
+    base = _profile(rng)
+    prof = rgb_profile(base)
+    doc = gen.rgb_context(rng)
+    blob = json.dumps(doc).encode()
+    if rng.random() < 0.2:
+        blob = gen.mutate(rng, blob)
+        try:
+            doc = json.loads(blob)
+        except ValueError:
+            doc = None
+    observed = []
+    ctx = None
+    if doc is not None:
+        ctx, err = _only((ContextError,), lambda: load_context(doc), "load_context")
+        observed.append(f"context error {err}" if ctx is None else "context ok")
+    tys = [4000, 4001, 2000, 10]
+    if ctx is not None:   # mostly the types the context has
+        tys = sorted({*ctx.prev_state, *ctx.owned_state, *ctx.global_state, *ctx.metadata}) or tys
+    code = gen.host_program(rng, base, _rgb_forms(prof), tys)
+    lib = Lib.with_(_RGB_ISAE, code, rng.randbytes(rng.choice([0, 8])))
+    if ctx is not None or rng.random() < 0.2:
+        for _ in range(2):
+            regs = gen.registers(rng)
+            if rng.random() < 0.8:   # RGB's ops cost up to 1024: no complexity limit mostly
+                regs.cl0 = None
+            for i in range(4):   # the state indices RGB's load ops read (a16, a8 for ldg)
+                if rng.random() < 0.8:
+                    regs.a[1][i] = rng.randrange(3)
+                    regs.a[0][i] = rng.randrange(3)
+            a, b, c = (_host_run(lib, r, prof, ctx, t) for r, t in
+                       ((regs.copy(), "interp"), (regs.copy(), "jit"), (regs.copy(), "interp")))
+            for st in (a, b):
+                if "internal_error" in st:
+                    raise Finding("crash", f"{st['internal_error']} code={code.hex()} ctx={blob[:300]!r}")
+            if a != b:
+                diff = {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+                raise Finding("mismatch", f"rgb {base} code={code.hex()} ctx={blob[:400]!r} diff={str(diff)[:500]}")
+            if a != c:
+                raise Finding("nondeterminism", f"rgb interp twice differs: code={code.hex()} ctx={blob[:300]!r}")
+            observed.append(json.dumps(a, sort_keys=True))
+    if rng.random() < 0.25:
+        observed.append(_cli_context(["run", "--code", code.hex(), "--ext", "rgb", "--profile", base,
+                                      "--context", _context_file(blob), "--json"]))
+    return "\n".join(observed)
+
+
+def _cli_context(argv: list[str]) -> str:
+    from aluvm.tools import cli
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(argv)
+    except Exception as e:  # noqa: BLE001
+        raise Finding("traceback", f"aluvm {' '.join(argv)}: {type(e).__name__}: {e}"[:500]) from e
+    text = err.getvalue()
+    if code not in (0, 1, 2) or "Traceback" in text:
+        raise Finding("traceback", f"aluvm {' '.join(argv)} -> exit {code}: {text[:300]}")
+    if code == 2 and text.count("\n") != 1:
+        raise Finding("traceback", f"aluvm {' '.join(argv)}: not one line: {text[:300]}")
+    # the scratch file's name differs between processes: keep it out of the digest
+    return f"{code} {out.getvalue()} {text.replace(argv[argv.index('--context') + 1], 'FILE')}"
+
+
+TARGETS["ext-contexts"] = t_ext_contexts

@@ -15,6 +15,8 @@ are given, so any number of threads may run them concurrently; compilation is se
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 import struct
 import sys
 import time
@@ -168,7 +170,7 @@ def emit(prog: Program, kind: str, roots: Iterable[int] = (0,)) -> str:
         return backend().optimized_ir(ir, level)
     if kind == "asm":
         return backend().assembly(ir, level)
-    raise ValueError(f"unknown --emit kind {kind!r} (expected {', '.join(EMIT_KINDS)})")
+    raise InputError(f"unknown --emit kind {kind!r} (expected {', '.join(EMIT_KINDS)})")
 
 
 def get_compiled(code: bytes, data: bytes, libs: Iterable[bytes], lib_id: bytes,

@@ -13,6 +13,8 @@ buffer costs nothing at run time, but the mode exists for testing).
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 import ctypes
 import mmap
 import os
@@ -28,14 +30,14 @@ _libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 #: None (off), "start" or "end": where the register file touches a guard page
 MODE: Optional[str] = os.environ.get("ALUVM_JIT_GUARD") or None
 if MODE not in (None, "start", "end"):
-    raise ValueError(f"ALUVM_JIT_GUARD must be 'start' or 'end', not {MODE!r}")
+    raise InputError(f"ALUVM_JIT_GUARD must be 'start' or 'end', not {MODE!r}")
 
 
 def enable(mode: Optional[str]) -> None:
     """Place this thread's next register files against a guard page (``None``: off)."""
     global MODE
     if mode not in (None, "start", "end"):
-        raise ValueError(f"guard mode must be 'start', 'end' or None, not {mode!r}")
+        raise InputError(f"guard mode must be 'start', 'end' or None, not {mode!r}")
     MODE = mode
     from aluvm.jit import compiled
     compiled._TLS.pool = []     # buffers made before the switch are not reused

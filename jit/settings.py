@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,7 +51,7 @@ def parse_dump(value: str) -> frozenset[str]:
     kinds = frozenset(k.strip().lower() for k in value.split(",") if k.strip())
     bad = kinds - set(DUMP_KINDS)
     if bad:
-        raise ValueError(f"ALUVM_JIT_DUMP: unknown kind(s) {', '.join(sorted(bad))} "
+        raise InputError(f"ALUVM_JIT_DUMP: unknown kind(s) {', '.join(sorted(bad))} "
                          f"(expected {', '.join(DUMP_KINDS)})")
     return kinds
 

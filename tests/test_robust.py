@@ -330,3 +330,91 @@ def test_batch_line_over_the_size_limit_is_an_error_line(monkeypatch) -> None:
     data = b'{"regs": {}}\n{"regs": {"s16[0]": "' + b"00" * 100 + b'"}}\n{"regs": {}}\n'
     out = _batch_lines(data, 1024)
     assert len(out) == 3 and b"longer than 64 bytes" in out[1] and b"error" not in out[2]
+
+
+# ---- the CLI's exit codes: user errors 2, bugs 3 (issue 13) ----------------------------------
+
+def test_a_plain_value_error_from_a_bug_is_an_internal_error(monkeypatch, capsys) -> None:
+    """A ValueError that is not a documented input error is a bug: exit 3 and 'internal
+    error', never reported as bad input (exit 2)."""
+    from aluvm.machine import interp
+    from aluvm.tools import cli
+    monkeypatch.setattr(interp, "STRICT", False)
+
+    def broken(*a, **k):
+        raise ValueError("unpacking went wrong")
+    monkeypatch.setattr(cli, "cmd_info", broken)
+    monkeypatch.setattr(cli, "make_parser", _parser_with(cli, "info", broken))
+    assert cli.main(["info", "--code", "00"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("aluvm: internal error") and "unpacking went wrong" in err and err.count("\n") == 1
+
+
+def _parser_with(cli, name, func):
+    make = cli.make_parser
+
+    def parser():
+        p = make()
+        for action in p._subparsers._group_actions:      # route the subcommand to ``func``
+            action.choices[name].set_defaults(func=func)
+        return p
+    return parser
+
+
+def test_recursion_error_from_a_bug_is_an_internal_error(monkeypatch, capsys) -> None:
+    from aluvm.machine import interp
+    from aluvm.tools import cli
+    monkeypatch.setattr(interp, "STRICT", False)
+
+    def broken(*a, **k):
+        raise RecursionError("maximum recursion depth exceeded")
+    monkeypatch.setattr(cli, "make_parser", _parser_with(cli, "info", broken))
+    assert cli.main(["info", "--code", "00"]) == 3
+    assert "internal error" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--code", "00", "--profile", "nope"], "invalid choice"),
+    (["run", "--code", "00", "--ext", "nope"], "unknown extension"),
+    (["exec", "--tier", "jit", "--ext", "nope", "-"], "unknown extension"),
+    (["run", "--code", "00", "--features", "warp"], "unknown ISA feature"),
+    (["run", "--code", "zz"], "hex"),
+    (["run", "--code", "00", "--reg", "a8[0]=zz"], "--reg"),
+    (["run", "--code", "00", "--context", "/nonexistent.json", "--ext", "rgb"], "no such file"),
+    (["run", "--code", "00", "--context", "x.json"], "--context needs an --ext"),
+    (["batch", "--code", "00", "-", "--outputs", "q[0]"], ""),
+])
+def test_user_errors_are_exit_2_with_one_line(argv, message, capsys) -> None:
+    """Bad input handled as InputError/AluError: one line, exit 2 (under ALUVM_STRICT too,
+    which re-raises anything else)."""
+    from aluvm.tools import cli
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aluvm: error: ") and err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"\xff\xfe{}", "not UTF-8"),
+    (b"[" * 5000, "nested deeper"),
+    (b"{" + b'"a":{' * 40 + b"}" * 41, "nested deeper"),
+    (b'{"op_type": 70000}', "not a u16"),
+    (b"{", "bad JSON"),
+])
+def test_bad_context_files_are_user_errors(tmp_path, body, message, capsys) -> None:
+    from aluvm.tools import cli
+    p = tmp_path / "ctx.json"
+    p.write_bytes(body)
+    assert cli.main(["run", "--code", "00", "--ext", "rgb", "--context", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_user_input_errors_are_value_errors_for_api_callers() -> None:
+    """InputError is still a ValueError: API callers that caught ValueError keep working."""
+    from aluvm.errors import AluError, InputError
+    from aluvm.host.rgb import ContextError
+    from aluvm.machine.interp import get_profile
+    with pytest.raises(InputError):
+        get_profile("nope")
+    assert issubclass(InputError, ValueError) and issubclass(InputError, AluError)
+    assert issubclass(ContextError, InputError)

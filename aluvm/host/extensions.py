@@ -60,7 +60,7 @@ import inspect
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional, Sequence, Union
 
-from aluvm.errors import HostError, Panic
+from aluvm.errors import HostError, InputError, Panic
 from aluvm.isa import table as isa
 from aluvm.machine import interp
 from aluvm.machine.features import absent_opcodes
@@ -153,14 +153,14 @@ def _validate(base: Profile, exts: Sequence[Extension]) -> None:
     for ext in exts:
         parse_isae(ext.isae)  # raises LibraryError on a malformed id
         if ext.isae in base.extensions:
-            raise ValueError(f"extension {ext.isae} is already part of profile {base.name}")
+            raise InputError(f"extension {ext.isae} is already part of profile {base.name}")
         for op in ext.ops:
             if op.opcode not in allowed:
-                raise ValueError(f"{ext.isae}: opcode {op.opcode:#04x} is not an extension opcode")
+                raise InputError(f"{ext.isae}: opcode {op.opcode:#04x} is not an extension opcode")
             if op.opcode in seen:
-                raise ValueError(f"opcode {op.opcode:#04x} claimed by {seen[op.opcode]} and {ext.isae}")
+                raise InputError(f"opcode {op.opcode:#04x} claimed by {seen[op.opcode]} and {ext.isae}")
             if not 0 <= op.cx <= 2**64 - 1:
-                raise ValueError(f"{ext.isae}.{op.mnemonic}: complexity must be a u64")
+                raise InputError(f"{ext.isae}.{op.mnemonic}: complexity must be a u64")
             seen[op.opcode] = ext.isae
 
 

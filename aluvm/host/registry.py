@@ -6,6 +6,8 @@ name of an installed plugin registered under the entry-point group ``aluvm.exten
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 import importlib
 from importlib import metadata
 from typing import Iterable, Union
@@ -27,11 +29,11 @@ def _from_target(target: str, name: str) -> Extension:
         for part in attr.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as e:
-        raise ValueError(f"extension {name!r}: cannot load {target} ({e})") from None
+        raise InputError(f"extension {name!r}: cannot load {target} ({e})") from None
     if not isinstance(obj, Extension) and callable(obj):
         obj = obj()
     if not isinstance(obj, Extension):
-        raise ValueError(f"extension {name!r}: {target} is not an aluvm Extension")
+        raise InputError(f"extension {name!r}: {target} is not an aluvm Extension")
     return obj
 
 
@@ -46,7 +48,7 @@ def load_extension(name: str) -> Extension:
         if ep.name == key:
             return _from_target(ep.value, name)
     known = sorted(set(BUILTIN) | {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)})
-    raise ValueError(f"unknown extension {name!r} (known: {', '.join(known)}; "
+    raise InputError(f"unknown extension {name!r} (known: {', '.join(known)}; "
                      "or give module:attribute)")
 
 

@@ -22,6 +22,8 @@ Parsing (:func:`parse`) follows the crate step by step:
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 import hashlib
 
 from aluvm.library.mnemonic import MnemonicError
@@ -34,7 +36,7 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!$"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 
 
-class Baid64Error(ValueError):
+class Baid64Error(InputError):
     """The text is not a valid baid64 identifier."""
 
 

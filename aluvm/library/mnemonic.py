@@ -19,6 +19,8 @@ invalid encoding).
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 import re
 from importlib import resources
 
@@ -30,7 +32,7 @@ BASE = 1626
 _REMAINDER_WORDS = 7
 
 
-class MnemonicError(ValueError):
+class MnemonicError(InputError):
     """The text is not a valid mnemonicode encoding."""
 
 

@@ -15,6 +15,8 @@ neither (its ``Cargo.toml`` asks for ``std`` and ``ascii-armor`` only).
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 from dataclasses import replace
 from typing import Iterable
 
@@ -42,7 +44,7 @@ def parse_features(text: str) -> frozenset:
     names = frozenset(n.strip() for n in text.split(",") if n.strip())
     unknown = sorted(names - ALL_FEATURES)
     if unknown:
-        raise ValueError(f"unknown ISA feature {unknown[0]!r} "
+        raise InputError(f"unknown ISA feature {unknown[0]!r} "
                          f"(choose from {', '.join(sorted(ALL_FEATURES))}, all, none)")
     return names
 
@@ -61,7 +63,7 @@ def with_features(base: Profile, features: Iterable[str]) -> Profile:
     fs = frozenset(features)
     unknown = fs - ALL_FEATURES
     if unknown:
-        raise ValueError(f"unknown ISA feature {sorted(unknown)[0]!r}")
+        raise InputError(f"unknown ISA feature {sorted(unknown)[0]!r}")
     if fs == base.features:
         return base
     if base.extensions:

@@ -23,7 +23,7 @@ from aluvm.machine import blocks
 from aluvm.semantics import bytestr, crypto, numeric
 from aluvm.semantics.floats import spec as float_spec
 from aluvm.isa.codec import Instr, decode
-from aluvm.errors import HostError, Panic, RegisterError
+from aluvm.errors import HostError, InputError, Panic, RegisterError
 from aluvm.isa.table import PUT, PUT_S
 from aluvm.library.ids import ZERO_LIB_ID, LibSite
 from aluvm.machine.registers import CALL_DEPTH, JUMP_LIMIT, U64_MAX, Registers
@@ -109,7 +109,7 @@ def get_profile(name: "str | Profile") -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown profile {name!r} (choose from {', '.join(PROFILES)})") from None
+        raise InputError(f"unknown profile {name!r} (choose from {', '.join(PROFILES)})") from None
 
 
 #: the four ways a run can end besides finishing: a reference behaviour (the reference panics,

@@ -25,6 +25,8 @@ inputs.  Inputs are columns (:mod:`aluvm.tools.columns`) or an iterable of
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 import ctypes
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -107,7 +109,7 @@ def _rows_from_dicts(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Optio
                 try:
                     row[name] = bytes.fromhex(val)
                 except ValueError:
-                    raise ValueError(f"input {k}: {name}: not a hex string") from None
+                    raise InputError(f"input {k}: {name}: not a hex string") from None
             elif isinstance(val, (bytes, bytearray)):
                 row[name] = bytes(val)
             else:
@@ -134,13 +136,13 @@ class Batch:
                  engine: str = "local", host: Any = None, ray_address: Optional[str] = None,
                  chunk: int = CHUNK) -> None:
         if tier not in ("jit", "interp"):
-            raise ValueError(f"unknown tier {tier!r}")
+            raise InputError(f"unknown tier {tier!r}")
         if engine not in ("local", "ray"):
-            raise ValueError(f"unknown engine {engine!r}")
+            raise InputError(f"unknown engine {engine!r}")
         if not 0 <= entry <= 0xFFFF:
-            raise ValueError("entry must be in [0, 65535]")
+            raise InputError("entry must be in [0, 65535]")
         if cl0 is not None and not 0 <= cl0 < 1 << 64:
-            raise ValueError("cl0 must be in [0, 2^64)")
+            raise InputError("cl0 must be in [0, 2^64)")
         self.lib, self.tier, self.entry, self.cl0 = lib, tier, entry, cl0
         self.profile = profile if isinstance(profile, Profile) else get_profile(profile)
         self.threads = max(1, threads or os.cpu_count() or 1)

@@ -14,6 +14,8 @@ instance is started (``num_cpus`` = the batch's threads); ``ray_address`` joins 
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 import math
 import threading
 from typing import Any, Optional
@@ -37,7 +39,7 @@ def _ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise ValueError("the Ray engine needs Ray: pip install 'aluvm[ray]'") from None
+        raise InputError("the Ray engine needs Ray: pip install 'aluvm[ray]'") from None
     return ray
 
 
@@ -63,7 +65,7 @@ def _remote() -> Any:
 def _spec(batch: Batch, cols: list[Column]) -> dict:
     """Everything a worker needs to run this batch's chunks (plain, picklable data)."""
     if PROFILES.get(batch.profile.name) is not batch.profile:
-        raise ValueError("the Ray engine runs the named profiles (reference, spec) only")
+        raise InputError("the Ray engine runs the named profiles (reference, spec) only")
     lib = batch.lib
     kernel = batch.kernel(cols) if batch.tier == "jit" else None
     return {

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn, Optional, Sequence
 
 from aluvm import limits
-from aluvm.errors import AluError
+from aluvm.errors import AluError, InputError
 from aluvm.machine.registers import Registers
 from aluvm.tools.hosting import add_host_args
 
@@ -149,7 +149,7 @@ def set_register(regs: Registers, name: str, text: str) -> None:
     value = int(text, 0)
     width = reg_bytes(fam, code)
     if not 0 <= value < 1 << (8 * width):
-        raise ValueError(f"value does not fit {name}")
+        raise InputError(f"value does not fit {name}")
     raw = value.to_bytes(width, "little" if fam == "r" else "big")
     regs.set_named(name, raw)
 
@@ -743,15 +743,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except CliError as e:
         print(f"aluvm: error: {_one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
-    except (AluError, OSError, ValueError, RecursionError, MemoryError) as e:
+    except (AluError, OSError) as e:   # bad input (AluError covers InputError) or a file
         print(f"aluvm: error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError:
+        print("aluvm: error: out of memory", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # a bug: never a traceback for the user (tests: ALUVM_STRICT raises)
+    except Exception as e:
+        # a bug - including a plain ValueError or RecursionError, which user input never causes
+        # (it is bounded and reported as an AluError): exit 3, never a traceback (tests:
+        # ALUVM_STRICT raises)
         if STRICT:
             raise
-        print(f"aluvm: internal error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        print(f"aluvm: internal error (a bug in aluvm, please report it): {type(e).__name__}: "
+              f"{_one_line(e)}", file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -16,6 +16,8 @@ bulk with :func:`hex_encode` / :func:`hex_decode`.
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional, Sequence
@@ -64,10 +66,10 @@ class RegKey:
         """Vector-format bytes -> the column value (raises ValueError on a wrong width)."""
         if self.fam == "s":
             if len(raw) > S_MAX:
-                raise ValueError(f"{self.name}: byte string longer than {S_MAX}")
+                raise InputError(f"{self.name}: byte string longer than {S_MAX}")
             return bytes(raw)
         if len(raw) != self.width:
-            raise ValueError(f"{self.name}: expected {self.width} bytes, got {len(raw)}")
+            raise InputError(f"{self.name}: expected {self.width} bytes, got {len(raw)}")
         if self.fam == "r":
             return int.from_bytes(raw, "little")
         val = int.from_bytes(raw, "big")
@@ -172,7 +174,7 @@ def column_from_array(name: str, data: Any, n: Optional[int] = None) -> Column:
         items = [_check_wide(key, v) for v in items]
         col = Column(key, _object_array(items), np.array([v is not None for v in items], bool))
     if n is not None and len(col) != n:
-        raise ValueError(f"{key.name}: {len(col)} values, expected {n} (one per input)")
+        raise InputError(f"{key.name}: {len(col)} values, expected {n} (one per input)")
     return col
 
 
@@ -206,7 +208,7 @@ def _narrow_column(key: RegKey, data: Any, mask: Optional[np.ndarray]) -> Column
     if arr.dtype != key.dtype:
         live = arr[defined]
         if len(live) and (live.min() < 0 or live.max() >= 1 << bits):
-            raise ValueError(f"{key.name}: values must fit in {bits} unsigned bits")
+            raise InputError(f"{key.name}: values must fit in {bits} unsigned bits")
         arr = np.where(defined, arr, 0).astype(key.dtype)
     elif not defined.all():
         arr = np.where(defined, arr, 0).astype(key.dtype)
@@ -226,7 +228,7 @@ def _check_wide(key: RegKey, v: Any) -> Any:
         v = int(v)
         bits = 8 * key.width
         if not 0 <= v < 1 << bits:
-            raise ValueError(f"{key.name}: value does not fit in {bits} bits")
+            raise InputError(f"{key.name}: value does not fit in {bits} bits")
         if key.fam == "f":
             from aluvm.semantics import floats
             return floats.store(key.code, v)
@@ -242,7 +244,7 @@ def columns_from_mapping(inputs: Mapping[str, Any]) -> tuple[int, list[Column]]:
         col = column_from_array(name, data, n)
         n = len(col)
         if col.key in cols:
-            raise ValueError(f"register {col.key.name} given twice")
+            raise InputError(f"register {col.key.name} given twice")
         cols[col.key] = col
     return (n or 0), sorted(cols.values(), key=lambda c: c.key.order)
 

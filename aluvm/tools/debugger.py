@@ -14,7 +14,7 @@ import cmd
 import sys
 from typing import IO, Any, Optional
 
-from aluvm.errors import Panic
+from aluvm.errors import InputError, Panic
 from aluvm.machine.interp import Machine, Outcome, Program, get_profile
 from aluvm.machine.registers import LibSite, Registers
 from aluvm.tools.jitstep import EVERYWHERE
@@ -385,10 +385,10 @@ def labels_for(path: Optional[str], lib: Any, profile: str) -> dict[str, int]:
     from aluvm.asm import assemble_program
     p = Path(path)
     if not p.exists():
-        raise ValueError(f"{path}: no such file")
+        raise InputError(f"{path}: no such file")
     program = assemble_program(p.read_text(), str(p), profile=profile)
     if program.lib.id != lib.id:
-        raise ValueError(f"{path} does not assemble to this library (different library id)")
+        raise InputError(f"{path} does not assemble to this library (different library id)")
     return dict(program.labels)
 
 

@@ -19,6 +19,8 @@ Formatting is idempotent: formatting formatted text changes nothing.
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 from pathlib import Path
 from typing import Any, Optional
 
@@ -29,7 +31,7 @@ COMMENT_COL = 40
 CODE_SECTIONS = ("MAIN", "ROUTINE")
 
 
-class FormatError(ValueError):
+class FormatError(InputError):
     """The source cannot be formatted (it does not assemble, or a rule would change it)."""
 
 

@@ -8,6 +8,8 @@ default: those of the extensions if they say, else all).  Running subcommands al
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 import argparse
 import json
 from pathlib import Path
@@ -72,18 +74,35 @@ def load_context(path_or_doc: Any, exts: tuple[Extension, ...]) -> Any:
     """The host context from a JSON file path (or parsed JSON), by the extensions' loader."""
     loaders = [e for e in exts if e.load_context is not None]
     if not loaders:
-        raise ValueError("--context needs an --ext that defines a host context (e.g. --ext rgb)")
+        raise InputError("--context needs an --ext that defines a host context (e.g. --ext rgb)")
     doc = path_or_doc
     if isinstance(path_or_doc, (str, Path)):
-        p = Path(path_or_doc)
-        if not p.exists():
-            raise ValueError(f"{p}: no such file")
-        try:
-            doc = json.loads(p.read_text())
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{p}: bad JSON: {e.msg} (line {e.lineno})") from None
+        doc = _read_json(Path(path_or_doc))
     assert loaders[0].load_context is not None
     return loaders[0].load_context(doc)
+
+
+def _read_json(p: Path) -> Any:
+    """A context file: at most :data:`limits.REQUEST_LINE_MAX` bytes of UTF-8 JSON nested at most
+    :data:`limits.JSON_DEPTH_MAX` levels (the bounds of a request line), else an InputError."""
+    from aluvm import limits
+    from aluvm.tools.service import depth_exceeds
+    if not p.is_file():
+        raise InputError(f"{p}: no such file")
+    if p.stat().st_size > limits.REQUEST_LINE_MAX:
+        raise InputError(f"{p}: larger than {limits.REQUEST_LINE_MAX} bytes")
+    too_deep = InputError(f"{p}: JSON nested deeper than {limits.JSON_DEPTH_MAX} levels")
+    try:
+        doc = json.loads(p.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise InputError(f"{p}: not UTF-8 ({e.reason} at byte {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"{p}: bad JSON: {e.msg} (line {e.lineno})") from None
+    except RecursionError:
+        raise too_deep from None
+    if depth_exceeds(doc, limits.JSON_DEPTH_MAX):
+        raise too_deep
+    return doc
 
 
 def prepare(regs: Registers, ctx: Any, exts: tuple[Extension, ...]) -> None:

@@ -24,6 +24,8 @@ column.
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError as _InputError
+
 import io
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional, Sequence
@@ -43,7 +45,7 @@ CHUNK_LINES = 1 << 16
 VALIDATOR_FIELDS = ("entry", "st0", "cl0")
 
 
-class InputError(ValueError):
+class InputError(_InputError):
     """One input line is malformed (its message becomes the line's ``error``)."""
 
 
@@ -359,7 +361,7 @@ def _arrow_column(key: RegKey, arr: pa.Array, errors: dict[int, str]) -> Column:
         vals = arr.fill_null(0).to_numpy(zero_copy_only=False)
         bits = 8 * key.width
         if len(vals) and (vals.min() < 0 or int(vals.max()) >= 1 << bits):
-            raise ValueError(f"column {key.name}: values do not fit in {bits} bits")
+            raise InputError(f"column {key.name}: values do not fit in {bits} bits")
         return Column(key, vals.astype(key.dtype), valid)
     if pa.types.is_binary(t) or pa.types.is_fixed_size_binary(t) or pa.types.is_large_binary(t):
         items = []
@@ -376,7 +378,7 @@ def _arrow_column(key: RegKey, arr: pa.Array, errors: dict[int, str]) -> Column:
             col = Column(key, np.array([v or 0 for v in items], dtype=np.uint64).astype(key.dtype),
                          col.defined)
         return col
-    raise ValueError(f"column {key.name}: type {t} cannot hold this register")
+    raise InputError(f"column {key.name}: type {t} cannot hold this register")
 
 
 # ---- writing ------------------------------------------------------------------------------

@@ -43,12 +43,13 @@ def parse_line(raw: bytes) -> Any:
         raise RequestError(f"bad JSON: {e.msg}") from None
     except RecursionError:
         raise RequestError(f"JSON nested deeper than {limits.JSON_DEPTH_MAX} levels") from None
-    if _depth_exceeds(value, limits.JSON_DEPTH_MAX):
+    if depth_exceeds(value, limits.JSON_DEPTH_MAX):
         raise RequestError(f"JSON nested deeper than {limits.JSON_DEPTH_MAX} levels")
     return value
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
+def depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` (parsed JSON) nests deeper than ``limit`` levels."""
     level = [value]
     for _ in range(limit):
         nxt: list = []

@@ -13,6 +13,8 @@ instruction at which two traces part.
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence
@@ -178,7 +180,7 @@ def traced_run(lib: Any, regs: Registers, entry: int, profile: str, tier: str = 
         result.outcome = stepper.run(lib, regs, entry, prof, recorder)
         result.stats = stepper.stats()
     else:
-        raise ValueError(f"unknown tier {tier!r}")
+        raise InputError(f"unknown tier {tier!r}")
     return result
 
 

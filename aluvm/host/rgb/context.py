@@ -26,6 +26,8 @@ Byte strings longer than 65535 bytes are rejected (an S register cannot hold the
 """
 from __future__ import annotations
 
+from aluvm.errors import InputError
+
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
@@ -66,7 +68,7 @@ class OpContext:
     sums_equal: Callable[..., bool] = pedersen.sums_equal
 
 
-class ContextError(ValueError):
+class ContextError(InputError):
     """A malformed context description."""
 
 
