@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench fuzz clean fuzz-bounds trace-vectors
+.PHONY: demo test bench fuzz fuzz-atheris clean fuzz-bounds trace-vectors
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,12 @@ FUZZ_CASES ?= 100000
 FUZZ_JOBS ?= 2
 fuzz: $(STAMP)
 	$(BIN)/python -m fuzz.run --cases $(FUZZ_CASES) --jobs $(FUZZ_JOBS)
+
+# only the coverage-guided rows (atheris/libFuzzer over the decoder and library files; installs
+# the optional 'fuzz' extra), written to fuzz/summary-atheris.md
+fuzz-atheris: $(STAMP)
+	$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/pip install -q -e '.[fuzz]'
+	$(BIN)/python -m fuzz.run --cases $(FUZZ_CASES) --targets atheris --atheris yes --summary fuzz/summary-atheris.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -8,7 +8,10 @@ the ``tiers`` row runs its chunks alternately with the native register file agai
 page before (``start``) or after (``end``) it, where any stray access kills the worker
 (reported as a crash).  A worker that dies or exceeds its time is a crash/hang.
 
-    python -m fuzz.run [--cases N] [--jobs J] [--targets a,b] [--chunk C]
+With atheris installed (``pip install 'aluvm[fuzz]'``) the table has coverage-guided rows too:
+the decoder and the library files under libFuzzer (:mod:`fuzz.libfuzzer`), N inputs each.
+
+    python -m fuzz.run [--cases N] [--jobs J] [--targets a,b] [--chunk C] [--atheris auto|yes|no]
 """
 from __future__ import annotations
 
@@ -58,8 +61,55 @@ def _worker(target: str, first: int, count: int, env: dict[str, str], timeout: f
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+#: coverage-guided rows (atheris/libFuzzer, :mod:`fuzz.libfuzzer`), when atheris is installed
+ATHERIS_ROWS = ["decoder", "library-binary", "library-armored"]
+
+
+def atheris_available() -> bool:
+    import importlib.util
+    return importlib.util.find_spec("atheris") is not None
+
+
+def _atheris(target: str, runs: int, timeout: float) -> dict:
+    """One libFuzzer run of ``target`` over ``runs`` inputs: clean (exit 0), or the finding."""
+    full = dict(os.environ, PYTHONPATH=str(ROOT))
+    full.pop("ALUVM_STRICT", None)
+    t0 = time.perf_counter()
+    try:
+        r = subprocess.run([sys.executable, "-m", "fuzz.libfuzzer", target, str(runs)],
+                           capture_output=True, text=True, env=full, cwd=ROOT, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"findings": {"hang": 1}, "examples": [f"atheris {target} exceeded {timeout:.0f} s"],
+                "seconds": timeout}
+    seconds = time.perf_counter() - t0
+    if r.returncode == 0:
+        return {"findings": {}, "examples": [], "seconds": seconds}
+    err = r.stderr
+    kind = "hang" if "timeout" in err.lower() and "Uncaught Python exception" not in err else "crash"
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith(("#", "INFO:", "MS:"))]
+    return {"findings": {kind: 1}, "examples": [f"atheris {target} (exit {r.returncode}): "
+                                                + " | ".join(lines[-12:])[:800]], "seconds": seconds}
+
+
+def run_atheris(cases: int, names: list[str]) -> list[dict]:
+    out = []
+    for target in ATHERIS_ROWS:
+        row = f"{target} (atheris)"
+        if names and row not in names and "atheris" not in names:
+            continue
+        res = _atheris(target, cases, timeout=600 + cases / 50)
+        print(f"  {row:<18} {cases:>7}        {res['seconds']:7.1f} s  {res['findings'] or 'clean'}",
+              flush=True)
+        out.append({"row": row, "cases": cases, "seconds": res["seconds"],
+                    "findings": {k: res["findings"].get(k, 0) for k in KINDS},
+                    "examples": res["examples"]})
+    return out
+
+
 def run(cases: int, jobs: int, names: list[str], chunk: int) -> list[dict]:
     rows = [r for r in ROWS if not names or r[0] in names]
+    if not rows:
+        return []
     results = {r[0]: {"row": r[0], "cases": 0, "seconds": 0.0,
                       "findings": {k: 0 for k in KINDS}, "examples": []} for r in rows}
     tasks = []
@@ -127,12 +177,24 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--chunk", type=int, default=5000, help="cases per worker process")
     ap.add_argument("--targets", default="", help="comma-separated rows (default: all)")
+    ap.add_argument("--atheris", choices=("auto", "yes", "no"), default="auto",
+                    help="the coverage-guided rows: when installed (auto), required, or skipped")
     ap.add_argument("--summary", default=str(Path(__file__).with_name("summary.md")))
     args = ap.parse_args(argv)
     t0 = time.time()
-    results = run(args.cases, args.jobs, [t for t in args.targets.split(",") if t], args.chunk)
+    names = [t for t in args.targets.split(",") if t]
+    results = run(args.cases, args.jobs, names, args.chunk)
+    note = ""
+    if args.atheris != "no":
+        if atheris_available():
+            results += run_atheris(args.cases, names)
+        elif args.atheris == "yes":
+            print("fuzz: atheris is not installed (pip install 'aluvm[fuzz]')", file=sys.stderr)
+            return 2
+        else:
+            note = "\n(atheris not installed: the coverage-guided rows were skipped)\n"
     text = (f"fuzz: {args.cases:,} cases per target, {time.time() - t0:.0f} s, "
-            f"python {sys.version.split()[0]}\n\n" + table(results))
+            f"python {sys.version.split()[0]}\n\n" + table(results) + note)
     Path(args.summary).write_text(text)
     print(text)
     bad = sum(sum(r["findings"].values()) for r in results)

@@ -140,3 +140,16 @@ def test_guard_page_faults_outside_the_register_file() -> None:
         r = subprocess.run([sys.executable, "-c", code.format(off=off)], env=env,
                            capture_output=True, timeout=120)
         assert r.returncode == -11, (mode, r.returncode, r.stderr[-500:])
+
+
+@pytest.mark.parametrize("target", ["decoder", "library-binary", "library-armored"])
+def test_coverage_guided_harnesses_run_clean(target: str) -> None:
+    """The atheris harnesses (optional extra 'fuzz') run a few hundred inputs cleanly."""
+    pytest.importorskip("atheris")
+    import os
+    import subprocess
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "fuzz.libfuzzer", target, "300"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Done 300 runs" in r.stderr
