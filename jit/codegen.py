@@ -38,9 +38,10 @@ def _check_emitters() -> None:
 _check_emitters()
 
 
-def generate(cfg: CFG, prog: Any, name: str) -> tuple[str, list[tuple[int, int]]]:
-    """IR text of the function ``name`` and the A registers it keeps natively."""
-    g = LibraryFunction(cfg, prog, name)
+def generate(cfg: CFG, prog: Any, name: str, cold: bool = False) -> tuple[str, list[tuple[int, int]]]:
+    """IR text of the function ``name`` and the A registers it keeps natively (``cold``: for
+    unoptimised compilation, see :class:`~aluvm.jit.skeleton.FunctionSkeleton`)."""
+    g = LibraryFunction(cfg, prog, name, cold)
     ir = g.generate()
     return ir, sorted(g.regs)
 

@@ -39,8 +39,8 @@ class ArithEmitters(FunctionSkeleton):
         sx = self.value(f"icmp slt {ty} {x}, 0")
         sy = self.value(f"icmp slt {ty} {y}, 0")
         sr = self.value(f"icmp slt {ty} {r}, 0")
-        same = self.value(f"icmp eq i1 {sx}, {sy}")
-        flip = self.value(f"icmp ne i1 {sr}, {sx}")
+        same = self.eq1(sx, sy)
+        flip = self.value(f"xor i1 {sr}, {sx}")
         ovf = self.value(f"and i1 {same}, {flip}")
         anymin = self.value(f"or i1 {xmin}, {ymin}")
         return self.value(f"and i1 {ovf}, {self.value(f'xor i1 {anymin}, true')}")
@@ -109,7 +109,7 @@ class ArithEmitters(FunctionSkeleton):
             ay = self.select(yn, ty, self.value(f"sub {ty} 0, {y}"), y)
             lzx, lzy = self.primitive("ctlz", w, [ax])[0], self.primitive("ctlz", w, [ay])[0]
             shorter = self.value(f"icmp ugt {ty} {lzx}, {lzy}")
-            opp = self.value(f"icmp ne i1 {xn}, {yn}")
+            opp = self.value(f"xor i1 {xn}, {yn}")
             # P18: opposite signs and |x| has fewer bits than |y|: the reference panics
             self.bail_if(self.value(f"and i1 {live}, {self.value(f'and i1 {opp}, {shorter}')}"))
             ovf = self.value(f"and i1 {self.value(f'icmp eq {ty} {x}, {mn}')}, "

@@ -83,11 +83,11 @@ class BitwiseEmitters(FunctionSkeleton):
             neg = self.value(f"icmp slt {ty} {x}, 0")
             y = self.select(neg, ty, self.value(f"or {ty} {y}, {1 << 1023}"), y)
         else:
-            amt = self.intrinsic("llvm.umin.i32", "i32", [("i32", s), ("i32", str(w - 1))])
+            amt = self.umin("i32", s, str(w - 1))
             y = self.primitive("ashr", w, [x], amt)[0]
             # bits that the 1024-bit shift pulls in from beyond bit 1023 are zero (t >= 1: a
             # shift by 1024+ gives 0 anyway, below)
-            t = self.value(f"sub i32 1024, {self.intrinsic('llvm.umin.i32', 'i32', [('i32', s), ('i32', '1023')])}")
+            t = self.value(f"sub i32 1024, {self.umin('i32', s, '1023')}")
             cut = self.value(f"icmp ult i32 {t}, {w}")
             sh = self.select(cut, "i32", self.value(f"sub i32 {w}, {t}"), "0")
             y = self.value(f"and {ty} {y}, {self.primitive('lshr', w, ['-1'], sh)[0]}")

@@ -26,7 +26,7 @@ class CompareEmitters(FunctionSkeleton):
                 px, kx, py, ky = py, ky, px, kx
             # (px, kx) > (py, ky) lexicographically
             first = self.value(f"and i1 {px}, {self.value(f'xor i1 {py}, true')}")
-            same = self.value(f"icmp eq i1 {px}, {py}")
+            same = self.eq1(px, py)
             cmp = self.value(f"and i1 {same}, {self.value(f'icmp ugt {ty} {kx}, {ky}')}")
             r = self.value(f"or i1 {first}, {cmp}")
         else:

@@ -115,9 +115,9 @@ def _compile(prog: Program, roots: tuple[int, ...], symbol: str, eager: bool,
         if over_budget:   # LLVM's time and memory grow faster than linearly past this
             meta["over_budget"] = cfg.n_compiled
         return meta, b""
-    ir, aset = codegen.generate(cfg, prog, symbol)
-    entries = sorted(cfg.entries)
     level = opt_level(cfg)
+    ir, aset = codegen.generate(cfg, prog, symbol, cold=not level)
+    entries = sorted(cfg.entries)
     if settings.dump and entries:
         dump(ir, level, settings.dump, f"{prog.id.hex()} ({prog.profile.name})")
     obj = compile_ir(ir, level) if entries else b""
@@ -162,8 +162,8 @@ def emit(prog: Program, kind: str, roots: Iterable[int] = (0,)) -> str:
     """What the JIT makes of ``prog`` (everything compilable, as when eager): its LLVM IR
     (``llvm``), the IR after optimisation (``opt``) or the host assembly (``asm``)."""
     cfg = lift(prog, tuple(sorted(set(roots))), codegen.make_supports(prog.profile))
-    ir, _ = codegen.generate(cfg, prog, f"aluvm_{prog.id.hex()[:32]}")
     level = opt_level(cfg)
+    ir, _ = codegen.generate(cfg, prog, f"aluvm_{prog.id.hex()[:32]}", cold=not level)
     if kind == "llvm":
         return ir
     if kind == "opt":

@@ -68,8 +68,46 @@ class IRBuilder:
         self.emit(f"br i1 {cond}, label %{yes}, label %{no}{prof}")
 
     def select(self, cond: str, ty: str, a: str, b: str) -> str:
-        """``cond ? a : b`` of type ``ty``."""
+        """``cond ? a : b`` of type ``ty`` (on ``i1``: as logic, which the fast instruction
+        selector handles - an ``i1`` select sends the whole block to the slow one)."""
+        if ty == "i1":
+            return self.select1(cond, a, b)
         return self.value(f"select i1 {cond}, {ty} {a}, {ty} {b}")
+
+    def not1(self, v: str) -> str:
+        """``!v`` of an ``i1``."""
+        if v in ("true", "false"):
+            return "false" if v == "true" else "true"
+        return self.value(f"xor i1 {v}, true")
+
+    def select1(self, c: str, a: str, b: str) -> str:
+        """``c ? a : b`` on ``i1`` values, as logic."""
+        if a == b:
+            return a
+        if a == "true":
+            return b if c == "false" else self.value(f"or i1 {c}, {b}") if b != "false" else c
+        if a == "false":
+            return self.value(f"and i1 {self.not1(c)}, {b}") if b != "true" else self.not1(c)
+        if b == "true":
+            return self.value(f"or i1 {self.not1(c)}, {a}")
+        if b == "false":
+            return self.value(f"and i1 {c}, {a}")
+        # b ^ ((a ^ b) & c)
+        diff = self.value(f"xor i1 {a}, {b}")
+        return self.value(f"xor i1 {b}, {self.value(f'and i1 {diff}, {c}')}")
+
+    def eq1(self, a: str, b: str) -> str:
+        """``a == b`` on ``i1`` values (an ``i1`` compare is not fast-selected either)."""
+        return self.not1(self.value(f"xor i1 {a}, {b}"))
+
+    def umin(self, ty: str, a: str, b: str) -> str:
+        """Unsigned minimum as compare + select (the intrinsic is not fast-selected; the
+        optimiser forms it again)."""
+        return self.select(self.value(f"icmp ult {ty} {a}, {b}"), ty, a, b)
+
+    def umax(self, ty: str, a: str, b: str) -> str:
+        """Unsigned maximum as compare + select."""
+        return self.select(self.value(f"icmp ugt {ty} {a}, {b}"), ty, a, b)
 
     def resize(self, v: str, w1: int, w2: int, signed: bool = False) -> str:
         """``v`` from ``iw1`` to ``iw2``: truncate, or zero/sign-extend."""

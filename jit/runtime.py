@@ -127,6 +127,26 @@ def _helper(name: str, w: int) -> str:
             + "\n  ".join(lines) + "\n}\n")
 
 
+#: primitives cold (unoptimised) code calls by value at these narrow widths instead of inlining
+#: them: their expansion is long and not fast-selected (``ctlz``), so one inline copy costs
+#: more compile time than the instructions around it
+BY_VALUE: dict[str, tuple[int, ...]] = {"store_signed": (16, 32, 64)}
+
+
+def value_symbol(name: str, w: int) -> str:
+    return f"aluvm_rt_{name}_v{w}"
+
+
+def value_declaration(name: str, w: int) -> str:
+    return f"declare i{w} @{value_symbol(name, w)}(i{w}) nounwind"
+
+
+def _value_helper(name: str, w: int) -> str:
+    assert PRIMS[name].operands == "x" and PRIMS[name].results == 1 and not PRIMS[name].flag
+    return (f"define i{w} @{value_symbol(name, w)}(i{w} %x) nounwind {{\n  "
+            + "\n  ".join(body(name, w)) + f"\n  ret i{w} %r0\n}}\n")
+
+
 def declaration(name: str, w: int) -> str:
     p = PRIMS[name]
     params = ["ptr"] * p.results + ["i32" if k == "s" else "ptr" for k in p.operands]
@@ -135,11 +155,14 @@ def declaration(name: str, w: int) -> str:
 
 def runtime_ir() -> str:
     """The IR module of every out-of-line helper."""
-    return "\n".join(_helper(name, w) for name, p in PRIMS.items() for w in p.wide)
+    return "\n".join([_helper(name, w) for name, p in PRIMS.items() for w in p.wide]
+                     + [_value_helper(name, w) for name, ws in BY_VALUE.items() for w in ws])
 
 
 def symbols() -> list[str]:
-    return [symbol(name, w) for name, p in PRIMS.items() for w in p.wide]
+    return ([symbol(name, w) for name, p in PRIMS.items() for w in p.wide]
+            + [value_symbol(name, w) for name, ws in BY_VALUE.items() for w in ws])
 
 
-__all__ = ["PRIMS", "inline", "out_of_line", "symbol", "declaration", "runtime_ir", "symbols"]
+__all__ = ["PRIMS", "BY_VALUE", "inline", "out_of_line", "symbol", "value_symbol", "declaration",
+           "value_declaration", "runtime_ir", "symbols"]

@@ -61,8 +61,18 @@ class FunctionSkeleton(IRBuilder):
     name, :attr:`cur_prefix` the complexity charged before it within its block and
     :attr:`ca_start` the block's ca0 on entry."""
 
-    def __init__(self, cfg: CFG, prog: Any, name: str) -> None:
+    def __init__(self, cfg: CFG, prog: Any, name: str, cold: bool = False) -> None:
         super().__init__()
+        #: unoptimised code (compiled fast, see :func:`aluvm.jit.engine.opt_level`): bulky
+        #: rules become calls to runtime helpers and IR stays within what LLVM's fast
+        #: instruction selector handles
+        self.cold = cold
+        #: the incoming edges of the shared exit block: (exit code, exit_pos, block label)
+        self.exits: list[tuple[int, str, str]] = []
+        #: within the LLVM basic block being emitted: the SSA values last loaded from or
+        #: stored to an A register's slots (value, defined) and st0 (forgotten at each label)
+        self.known: dict[tuple[int, int], tuple[str, str]] = {}
+        self.known_st0: Optional[str] = None
         self.cfg = cfg
         self.prog = prog
         self.name = name
@@ -89,14 +99,20 @@ class FunctionSkeleton(IRBuilder):
         return s
 
     def get(self, c: int, i: int) -> tuple[str, str]:
+        key = (c, i)
+        hit = self.known.get(key)
+        if hit is not None:
+            return hit
         vp, dp = self.slot(c, i)
         w = A_BITS[c]
         if w > SSA_MAX:
             d = self.value(f"icmp ne i8 {self.value(f'load i8, ptr {dp}')}, 0")
             return self.value(f"load i{w}, ptr {vp}, align 1"), d
-        return self.value(f"load i{w}, ptr {vp}"), self.value(f"load i1, ptr {dp}")
+        vd = self.known[key] = (self.value(f"load i{w}, ptr {vp}"), self.value(f"load i1, ptr {dp}"))
+        return vd
 
     def put(self, c: int, i: int, v: Optional[str], d: str) -> None:
+        key = (c, i)
         vp, dp = self.slot(c, i)
         w = A_BITS[c]
         if w > SSA_MAX:
@@ -106,21 +122,53 @@ class FunctionSkeleton(IRBuilder):
             return
         if v is not None:
             self.emit(f"store i{w} {v}, ptr {vp}")
+            self.known[key] = (v, d)
+        else:
+            hit = self.known.get(key)
+            if hit is not None:
+                self.known[key] = (hit[0], d)
         self.emit(f"store i1 {d}, ptr {dp}")
 
+    def begin(self, label: str) -> None:
+        super().begin(label)
+        self.known = {}
+        self.known_st0 = None
+
     def st0(self) -> str:
-        return self.value("load i1, ptr %st0p")
+        if self.known_st0 is None:
+            self.known_st0 = self.value("load i1, ptr %st0p")
+        return self.known_st0
 
     def set_st0(self, v: str) -> None:
         self.emit(f"store i1 {v}, ptr %st0p")
+        self.known_st0 = v
 
     def exit(self, code: int, pos: str) -> None:
-        self.emit(f"store i32 {pos}, ptr %xposp")
-        self.emit(f"store i32 {code}, ptr %xcodep")
+        """End the current block with an exit (code, ``exit_pos``) through the shared exit
+        block (whose phis receive them: no per-exit stores)."""
+        self.exits.append((code, pos, self.block_label))
         self.br("exit")
 
+    def exit_unless(self, cond: str, cont: str, code: int, pos: str,
+                    likely: Optional[bool] = True, only_pred: bool = True) -> None:
+        """Continue at the label ``cont`` when ``cond`` holds, else exit (code, ``pos``); then
+        emit ``cont`` (``only_pred``: reached from here only, so the values known here stay
+        known there)."""
+        self.exits.append((code, pos, self.block_label))
+        self.cbr(cond, cont, "exit", likely)
+        self.begin_after(cont) if only_pred else self.begin(cont)
+
+    def begin_after(self, label: str) -> None:
+        """Start the block ``label`` whose only predecessor is the block just ended: what was
+        known there stays known."""
+        known, st0 = self.known, self.known_st0
+        self.begin(label)
+        self.known, self.known_st0 = known, st0
+
     def charge(self, ca: str, amount: int) -> None:
-        v = ca if amount == 0 else self.intrinsic("llvm.uadd.sat.i64", "i64", [("i64", ca), ("i64", str(amount))])
+        """ca0 <- ``ca`` + ``amount`` at an exit inside a block (cannot overflow: the whole
+        block's charge stays below the limit, see :meth:`block`)."""
+        v = ca if amount == 0 else self.value(f"add nuw i64 {ca}, {amount}")
         self.emit(f"store i64 {v}, ptr %ca0p")
 
     def goto(self, pos: int) -> None:
@@ -167,6 +215,9 @@ class FunctionSkeleton(IRBuilder):
         otherwise (a mul result is negative half the time) branch-free."""
         if w == 8:
             return v
+        if self.cold and w in runtime.BY_VALUE["store_signed"]:
+            self.decls.add(runtime.value_declaration("store_signed", w))
+            return self.value(f"call i{w} @{runtime.value_symbol('store_signed', w)}(i{w} {v})")
         if not nonneg_likely or w > SSA_MAX:
             return self.primitive("store_signed", w, [v])[0]
         neg = self.value(f"icmp slt i{w} {v}, 0")
@@ -227,7 +278,7 @@ class FunctionSkeleton(IRBuilder):
             for k in range(n):
                 self.emit(f"%rt{w}_{k} = alloca i{w}")
         for name, ty in (("st0p", "i1"), ("cy0p", "i32"), ("ca0p", "i64"), ("cp0p", "i32"),
-                         ("xposp", "i32"), ("xcodep", "i32"), ("dposp", "i32")):
+                         ("dposp", "i32")):
             self.emit(f"%{name} = alloca {ty}")
         for (c, i), (vp, dp) in sorted(self.narrow()):
             w = A_BITS[c]
@@ -241,6 +292,8 @@ class FunctionSkeleton(IRBuilder):
         for name, ty in (("cy0", "i32"), ("ca0", "i64"), ("cp0", "i32")):
             v = self.value(f"load {ty}, ptr {self.gep(OFF[name])}")
             self.emit(f"store {ty} {v}, ptr %{name}p")
+            if name == "ca0":
+                ca0 = v
         h = self.value(f"load i8, ptr {self.gep(OFF['has_cl0'])}")
         nocl = self.value(f"icmp eq i8 {h}, 0")
         cl0 = self.value(f"load i64, ptr {self.gep(OFF['cl0'])}")
@@ -248,11 +301,11 @@ class FunctionSkeleton(IRBuilder):
         # begins - a block that would saturate leaves to the interpreter, which is exact
         self.emit(f"%lim = select i1 {nocl}, i64 -1, i64 {cl0}")
         self.emit(f"%bp = load i32, ptr {self.gep(OFF['bp'])}")
-        self.emit("store i32 0, ptr %xcodep")
-        self.emit("store i32 %pos, ptr %xposp")
         self.emit("store i32 %pos, ptr %dposp")
-        self.br("dispatch")
-        self.begin("dispatch")
+        # ca0 stays below the limit in native code (every block checks that it stays so): if
+        # it is not already, the interpreter runs (as the first block's check would decide)
+        self.exit_unless(self.value(f"icmp ult i64 {ca0}, %lim"), "dispatch", EXIT_FALLBACK,
+                         "%pos", only_pred=False)
         d = self.value("load i32, ptr %dposp")
         cases = " ".join(f"i32 {p}, label %b{p}" for p in sorted(self.entries))
         self.emit(f"switch i32 {d}, label %nodisp [ {cases} ]")
@@ -261,6 +314,9 @@ class FunctionSkeleton(IRBuilder):
 
     def epilogue(self) -> None:
         self.begin("exit")
+        for name, k in (("%xpos", 1), ("%xcode", 0)):
+            ins = ", ".join(f"[ {x[k]}, %{x[2]} ]" for x in self.exits)
+            self.emit(f"{name} = phi i32 {ins}")
         for (c, i), (vp, dp) in sorted(self.narrow()):
             w = A_BITS[c]
             v = self.value(f"load i{w}, ptr {vp}")
@@ -272,10 +328,8 @@ class FunctionSkeleton(IRBuilder):
         for name, ty in (("cy0", "i32"), ("ca0", "i64"), ("cp0", "i32")):
             v = self.value(f"load {ty}, ptr %{name}p")
             self.emit(f"store {ty} {v}, ptr {self.gep(OFF[name])}")
-        x = self.value("load i32, ptr %xposp")
-        self.emit(f"store i32 {x}, ptr {self.gep(OFF['exit_pos'])}")
-        r = self.value("load i32, ptr %xcodep")
-        self.emit(f"ret i32 {r}")
+        self.emit(f"store i32 %xpos, ptr {self.gep(OFF['exit_pos'])}")
+        self.emit("ret i32 %xcode")
 
     # -- blocks -------------------------------------------------------------------------------
     def block(self, blk: Block) -> None:
@@ -285,14 +339,14 @@ class FunctionSkeleton(IRBuilder):
         cost = blk.cost
         # ca0 + cost < lim, i.e. ca0 < lim -sat cost (loop-invariant): the block cannot reach
         # the limit, and ca0 + cost cannot overflow
-        room = self.intrinsic("llvm.usub.sat.i64", "i64", [("i64", "%lim"), ("i64", str(cost))])
-        ok = self.value(f"icmp ult i64 {ca}, {room}")
+        if self.cold:    # (ca0 < lim holds: lim - ca0 cannot wrap)
+            ok = self.value(f"icmp ugt i64 {self.value(f'sub nuw i64 %lim, {ca}')}, {cost}")
+        else:
+            room = self.intrinsic("llvm.usub.sat.i64", "i64", [("i64", "%lim"), ("i64", str(cost))])
+            ok = self.value(f"icmp ult i64 {ca}, {room}")
         total = self.value(f"add nuw i64 {ca}, {cost}")
-        go, slow = f"b{start}.go", f"b{start}.slow"
-        self.cbr(ok, go, slow)
-        self.begin(slow)           # the limit may be reached inside: interpreter, per instruction
-        self.exit(EXIT_FALLBACK, str(start))
-        self.begin(go)
+        # else the limit may be reached inside: the interpreter runs it, per instruction
+        self.exit_unless(ok, f"b{start}.go", EXIT_FALLBACK, str(start))
         prefix = blk.prefix_costs()
         self.ca_start = ca
         for k, li in enumerate(blk.body):
@@ -314,10 +368,12 @@ class FunctionSkeleton(IRBuilder):
         panic or a corner case codegen does not model); ca0 charged up to it."""
         bail, cont = self.label("bail"), self.label("cont")
         self.cbr(cond, bail, cont)
+        known, st0 = self.known, self.known_st0
         self.begin(bail)
         self.charge(self.ca_start, self.cur_prefix)
         self.exit(EXIT_FALLBACK, str(self.cur.pos))
         self.begin(cont)
+        self.known, self.known_st0 = known, st0
 
 
 __all__ = ["FunctionSkeleton", "SSA_MAX"]

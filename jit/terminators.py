@@ -25,13 +25,15 @@ class Terminators(FunctionSkeleton):
         self.term_fail(li, total)
 
     def term_test(self, li: LInstr, total: str) -> None:
+        """A conditional exit: st0 false stops, else the next block runs."""
         self.emit(f"store i64 {total}, ptr %ca0p")
-        on, off = self.label("test.on"), self.label("test.off")
-        self.cbr(self.st0(), on, off)
-        self.begin(off)
-        self.exit(EXIT_STOP, "0")
-        self.begin(on)
-        self.goto(li.nxt)
+        nxt = li.nxt
+        if nxt in self.entries:
+            self.exits.append((EXIT_STOP, "0", self.block_label))
+            self.cbr(self.st0(), f"b{nxt}", "exit", likely=True)
+            return
+        self.exit_unless(self.st0(), self.label("test.on"), EXIT_STOP, "0")
+        self.goto(nxt)
 
     def jump_edge(self) -> None:
         """cy0 += 1, or st0 = false and stop at the limit (ca0 already charged)."""
@@ -89,7 +91,7 @@ class Terminators(FunctionSkeleton):
         hp = self.gep(OFF["cs_hi"])
         hi = self.value(f"load i32, ptr {hp}")
         k1 = self.value(f"add i32 {k}, 1")
-        self.emit(f"store i32 {self.intrinsic('llvm.umax.i32', 'i32', [('i32', hi), ('i32', k1)])}, ptr {hp}")
+        self.emit(f"store i32 {self.umax('i32', hi, k1)}, ptr {hp}")
 
     def term_ret(self, li: LInstr, total: str) -> None:
         cp = self.value("load i32, ptr %cp0p")
