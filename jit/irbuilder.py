@@ -47,9 +47,13 @@ class IRBuilder:
         self.block_label = label
 
     def value(self, text: str) -> str:
-        """Emit ``%new = text``; returns ``%new``."""
-        r = self.fresh()
-        self.emit(f"{r} = {text}")
+        """Emit ``%new = text``; returns ``%new`` (``and i1 x, true`` is just ``x``).  (The
+        hottest method of code generation: inlined by hand.)"""
+        if text.endswith(", true") and text.startswith("and i1 "):
+            return text[7:-6]
+        self.n += 1
+        r = f"%t{self.n}"
+        self.out.append(f"  {r} = {text}")
         return r
 
     def intrinsic(self, name: str, ret: str, args: list[tuple[str, str]]) -> str:
@@ -72,6 +76,8 @@ class IRBuilder:
         selector handles - an ``i1`` select sends the whole block to the slow one)."""
         if ty == "i1":
             return self.select1(cond, a, b)
+        if a == b:
+            return a
         return self.value(f"select i1 {cond}, {ty} {a}, {ty} {b}")
 
     def not1(self, v: str) -> str:

@@ -10,8 +10,9 @@ every instruction that is not compiled (the interpreter runs it, then native cod
 Every control decision reads the instruction table's flow facts (:class:`aluvm.isa.table.Flow`),
 never key names.  A block is a run of compiled straight-line instructions ending in one of
 
-* ``ctrl``: a compiled control instruction (:data:`CTRL_KEYS`: ``fail test jmp jif routine ret``
-  and the reserved opcodes) - anything that may stop execution or jump;
+* ``ctrl``: a compiled control instruction (:data:`CTRL_KEYS`: ``fail jmp jif routine ret``
+  and the reserved opcodes) - anything that may jump or always stops (``test``, which only
+  may stop, stays in the body: :func:`in_body`);
 * ``fall``: the next instruction starts another block (a leader);
 * ``exit``: the next instruction is not compiled (or is truncated, or lies past the end of the
   code): the interpreter takes over at that offset.
@@ -34,6 +35,14 @@ def is_terminator(flow: Flow) -> bool:
     advances (``call``/``exec`` go through the machine's library loop and the reference's
     non-advancing ``nop`` through the interpreter)."""
     return flow.control and not flow.leaves and not flow.stays
+
+
+def in_body(flow: Flow) -> bool:
+    """A compiled control instruction that stays inside its block: it may only stop the run
+    (``test``), so native code either exits there or goes on with the next instruction - it
+    needs no block of its own, and its fall-through is no leader."""
+    return (is_terminator(flow) and flow.falls and not flow.jumps and not flow.calls
+            and not flow.returns)
 
 
 #: control keys compiled as block terminators (derived from the table's flows)
@@ -232,7 +241,8 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
                                       and p + ins.size > 0xFFFF)
 
     def ends_linear(p: int, ins: Instr) -> bool:     # (call/exec are never compiled)
-        return is_terminator(ins.form.flow) or not compiles(p, ins)
+        flow = ins.form.flow
+        return (is_terminator(flow) and not in_body(flow)) or not compiles(p, ins)
 
     roots = tuple(sorted({r for r in roots if 0 <= r < limit}))
     leaders: set[int] = set(roots)
@@ -281,7 +291,8 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
                 blk = Block(start, body, "exit", target=p)
                 break
             li = LInstr(p, ins)
-            if is_terminator(ins.form.flow):
+            flow = ins.form.flow
+            if is_terminator(flow) and not in_body(flow):
                 blk = Block(start, body, "ctrl", ctrl=li)
                 break
             body.append(li)

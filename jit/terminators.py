@@ -1,7 +1,9 @@
 """Block terminators: fail, test, jmp, jif, routine, ret and reserved opcodes.
 
 Each ``term_<key>(li, total)`` ends a native block whose whole complexity ``total`` is
-charged (or exits before charging it when it must leave to the interpreter).
+charged (or exits before charging it when it must leave to the interpreter).  ``test`` may
+only stop: lifting keeps it inside its block, compiled by ``op_test`` as a conditional exit
+(``term_test`` remains for a block made of it alone, as the single-step tier builds).
 """
 from __future__ import annotations
 
@@ -34,6 +36,13 @@ class Terminators(FunctionSkeleton):
             return
         self.exit_unless(self.st0(), self.label("test.on"), EXIT_STOP, "0")
         self.goto(nxt)
+
+    def op_test(self, li: LInstr) -> None:
+        """``test`` inside a block: st0 false stops with ca0 charged up to and including it
+        (stored on both paths; the block's end stores its total over it)."""
+        ca = self.value(f"add nuw i64 {self.ca_start}, {self.cur_prefix + li.cx}")
+        self.emit(f"store i64 {ca}, ptr %ca0p")
+        self.exit_unless(self.st0(), self.label("test.on"), EXIT_STOP, "0")
 
     def jump_edge(self) -> None:
         """cy0 += 1, or st0 = false and stop at the limit (ca0 already charged)."""

@@ -58,7 +58,7 @@ class Flow:
     stops: bool = False       # may end the run (a failure, an empty stack, the jump limit)
     stays: bool = False       # never advances (the reference's ``nop``, S2)
 
-    @property
+    @cached_property        # (asked for every decoded instruction: compare the fields once)
     def control(self) -> bool:
         return self != FALLS
 
@@ -94,7 +94,7 @@ class Form:
         """(cached: the assembler and the decoder ask it for every instruction)"""
         return sum(f.bits for f in self.fields)
 
-    @property
+    @cached_property
     def size(self) -> int:
         """Encoded size in bytes (opcode included); the reference's ``nop`` takes none (S2)."""
         if self.special == NOP:
