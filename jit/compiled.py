@@ -24,7 +24,7 @@ from aluvm.machine.registers import Registers
 
 from aluvm.jit import guard, layout
 from aluvm.jit.layout import CS_WINDOW, EXIT_END, EXIT_STOP, RegFile
-from aluvm.jit.loader import LoadedCode
+from aluvm.jit.loader import LoadedCode, loader
 from aluvm.jit.marshal import marshaller
 from aluvm.jit.stats import run_stats
 from aluvm.jit.tiering import HotEntries
@@ -33,11 +33,16 @@ _TLS = threading.local()
 
 
 def _new_buffer() -> tuple[Any, RegFile, int]:
+    """A register file for native runs, its runtime helper slots filled (compiled code exists,
+    so the runtime is loaded)."""
     if guard.MODE is not None:   # test mode: the register file touches a PROT_NONE page
-        return guard.new_buffer(guard.MODE)
-    buf = bytearray(layout.SIZE)
-    rf = RegFile.from_buffer(buf)
-    return buf, rf, ctypes.addressof(rf)
+        buf, rf, addr = guard.new_buffer(guard.MODE)
+    else:
+        buf = bytearray(layout.SIZE)
+        rf = RegFile.from_buffer(buf)
+        addr = ctypes.addressof(rf)
+    rf.rt[:] = loader().rt_table[:]
+    return buf, rf, addr
 
 
 def _buffers() -> list:

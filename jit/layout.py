@@ -14,6 +14,9 @@ only computed index, the call-stack window, is bounds-checked in the generated c
   ``cs_hi`` is one past the highest slot touched.  The engine replays the window onto
   ``Registers.cs0`` on exit, so the sparse call stack ends up exactly as the interpreter leaves it.
 * ``exit_pos``: where the interpreter takes over after a fallback exit.
+* ``rt``: the addresses of the runtime's by-value helpers (:data:`aluvm.jit.runtime.BY_VALUE`),
+  written when a buffer is made: unoptimised code calls them through these slots (a call to a
+  symbol in the JIT's large code model is not fast-selected; a call through a pointer is).
 """
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ from aluvm.machine.registers import A_BITS
 A_COUNT = 32
 #: call-stack slots native code may push per activation (deeper pushes run in the interpreter)
 CS_WINDOW = 256
+#: runtime helper slots (``rt``)
+RT_SLOTS = 8
 
 A_BYTES = tuple(max(1, w // 8) for w in A_BITS)
 A_OFF: tuple[int, ...] = tuple(sum(A_BYTES[:c]) * A_COUNT for c in range(8))
@@ -51,6 +56,7 @@ class RegFile(ctypes.Structure):
         ("cs_hi", ctypes.c_uint32),
         ("cs_pos", ctypes.c_uint16 * (CS_WINDOW + 1)),
         ("cs_state", ctypes.c_uint8 * (CS_WINDOW + 1)),
+        ("rt", ctypes.c_void_p * RT_SLOTS),
     ]
 
 

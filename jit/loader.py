@@ -16,6 +16,7 @@ import llvmlite.binding as llvm
 from aluvm.jit import runtime
 from aluvm.jit.backend import OPT_LEVEL, backend
 from aluvm.jit.cache import CodeCache, key
+from aluvm.jit.layout import RT_SLOTS
 
 GENERATION_SIZE = 64
 #: ``i32 fn(ptr rf, i32 pos)``: the signature of every compiled library
@@ -47,6 +48,8 @@ class Loader:
         self.current: Optional[Generation] = None
         self.loaded: "weakref.WeakValueDictionary[str, LoadedCode]" = weakref.WeakValueDictionary()
         self.runtime: Any = None
+        #: the by-value helpers' addresses, copied into every register file's ``rt`` slots
+        self.rt_table = (ctypes.c_void_p * RT_SLOTS)()
 
     def load(self, obj: bytes, symbol: str, cache: CodeCache) -> LoadedCode:
         with backend().lock:
@@ -91,6 +94,8 @@ class Loader:
                 if not addr:
                     raise RuntimeError(f"JIT runtime helper {sym} missing")
                 llvm.add_symbol(sym, addr)
+            for k, (name, w) in enumerate(runtime.VALUE_SLOTS):
+                self.rt_table[k] = engine.get_function_address(runtime.value_symbol(name, w))
             self.runtime = engine       # never freed: every compiled library may call into it
 
 

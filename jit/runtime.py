@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from aluvm.jit.layout import RT_SLOTS
+
 ALL = (8, 16, 32, 64, 128, 256, 512, 1024)
 W128 = (128, 256, 512, 1024)
 W256 = (256, 512, 1024)
@@ -131,14 +133,18 @@ def _helper(name: str, w: int) -> str:
 #: them: their expansion is long and not fast-selected (``ctlz``), so one inline copy costs
 #: more compile time than the instructions around it
 BY_VALUE: dict[str, tuple[int, ...]] = {"store_signed": (16, 32, 64)}
+#: the by-value helpers in the order of their register-file slots (``RegFile.rt``)
+VALUE_SLOTS: tuple[tuple[str, int], ...] = tuple((n, w) for n, ws in BY_VALUE.items() for w in ws)
+assert len(VALUE_SLOTS) <= RT_SLOTS
 
 
 def value_symbol(name: str, w: int) -> str:
     return f"aluvm_rt_{name}_v{w}"
 
 
-def value_declaration(name: str, w: int) -> str:
-    return f"declare i{w} @{value_symbol(name, w)}(i{w}) nounwind"
+def value_slot(name: str, w: int) -> int:
+    """The byte offset of the helper's address within ``RegFile.rt``."""
+    return 8 * VALUE_SLOTS.index((name, w))
 
 
 def _value_helper(name: str, w: int) -> str:
@@ -165,4 +171,4 @@ def symbols() -> list[str]:
 
 
 __all__ = ["PRIMS", "BY_VALUE", "inline", "out_of_line", "symbol", "value_symbol", "declaration",
-           "value_declaration", "runtime_ir", "symbols"]
+           "value_slot", "VALUE_SLOTS", "runtime_ir", "symbols"]

@@ -207,6 +207,12 @@ class FunctionSkeleton(IRBuilder):
             self.emit(call)
         return [self.value(f"load {ty}, ptr {q}") for q in slots[:p.results]] + flag
 
+    def call_by_value(self, name: str, w: int, v: str) -> str:
+        """Call the runtime's by-value helper ``name`` at width ``w`` through its slot in the
+        register file (see :mod:`~aluvm.jit.layout`)."""
+        fp = self.value(f"load ptr, ptr {self.gep(OFF['rt'] + runtime.value_slot(name, w))}")
+        return self.value(f"call i{w} {fp}(i{w} {v})")
+
     def store_signed(self, v: str, w: int, nonneg_likely: bool = False) -> str:
         """The reference's write of a signed-layout result (intmath.store_signed).
 
@@ -216,8 +222,7 @@ class FunctionSkeleton(IRBuilder):
         if w == 8:
             return v
         if self.cold and w in runtime.BY_VALUE["store_signed"]:
-            self.decls.add(runtime.value_declaration("store_signed", w))
-            return self.value(f"call i{w} @{runtime.value_symbol('store_signed', w)}(i{w} {v})")
+            return self.call_by_value("store_signed", w, v)
         if not nonneg_likely or w > SSA_MAX:
             return self.primitive("store_signed", w, [v])[0]
         neg = self.value(f"icmp slt i{w} {v}, 0")
