@@ -31,7 +31,12 @@ ASM_LABELS_MAX = 0x10000
 #: ~2^32 instructions without a complexity limit)
 TRACE_LINES_MAX = 100_000
 
-#: instructions the JIT compiles per library: LLVM's compile time and memory grow faster than
-#: linearly with the function (a 62 KB library of 20,000 A-register instructions took ~30 s and
-#: 330 MB); a library over the budget runs in the interpreter, with identical results
-JIT_COMPILE_MAX_INSTRS = 4096
+#: The JIT's compile budget per library; a library over it runs in the interpreter, with
+#: identical results.  Compile time and memory are about linear in the generated IR, except that
+#: LLVM expands arithmetic on wide (128..1024-bit) registers word by word, which costs ~4 IR lines'
+#: worth per 64-bit word touched (a 16 KiB library of a128..a1024 instructions: ~2 s; of
+#: a8..a64 instructions: ~0.2 s).  Budgets: compiled instructions (checked first, bounds code
+#: generation) and the IR's cost, lines + 4 x wide words (see
+#: :attr:`aluvm.jit.skeleton.FunctionSkeleton.cost`): ~0.5 s and ~150 MB at most.
+JIT_COMPILE_MAX_INSTRS = 32768
+JIT_COMPILE_MAX_COST = 131072

@@ -106,17 +106,16 @@ def _compile(prog: Program, roots: tuple[int, ...], symbol: str, eager: bool,
              settings: JitSettings) -> tuple[dict, bytes]:
     """lift -> codegen -> LLVM: the metadata of the unit and its object file."""
     cfg: CFG = lift(prog, roots, codegen.make_supports(prog.profile))
-    over_budget = cfg.n_compiled > limits.JIT_COMPILE_MAX_INSTRS
-    if over_budget or (not eager and is_tiny(cfg.has_loop, cfg.n_compiled)):
-        meta = {"symbol": "", "roots": list(roots), "leaders": sorted(cfg.blocks),
-                "entries": [], "hot": [], "aset": [], "tier": "interpreter",
-                "compiled_instrs": 0, "fallback_instrs": cfg.n_compiled + cfg.n_fallback,
-                "fallback_keys": {}, "blocks": len(cfg.blocks), "native_blocks": 0}
-        if over_budget:   # LLVM's time and memory grow faster than linearly past this
-            meta["over_budget"] = cfg.n_compiled
-        return meta, b""
+    if cfg.n_compiled > limits.JIT_COMPILE_MAX_INSTRS:
+        return _interpreted(cfg, roots, over_budget=True), b""
+    if not eager and is_tiny(cfg.has_loop, cfg.n_compiled):
+        return _interpreted(cfg, roots), b""
     level = opt_level(cfg)
-    ir, aset = codegen.generate(cfg, prog, symbol, cold=not level)
+    gen = codegen.LibraryFunction(cfg, prog, symbol, cold=not level)
+    ir = gen.generate()
+    if gen.cost > limits.JIT_COMPILE_MAX_COST:
+        return _interpreted(cfg, roots, over_budget=True), b""
+    aset = sorted(gen.regs)
     entries = sorted(cfg.entries)
     if settings.dump and entries:
         dump(ir, level, settings.dump, f"{prog.id.hex()} ({prog.profile.name})")
@@ -133,6 +132,18 @@ def _compile(prog: Program, roots: tuple[int, ...], symbol: str, eager: bool,
         "tier": "native", "has_loop": cfg.has_loop,
     }
     return meta, obj
+
+
+def _interpreted(cfg: CFG, roots: tuple[int, ...], over_budget: bool = False) -> dict:
+    """The metadata of a unit the interpreter runs whole (``over_budget``: compiling it would
+    cost more than :data:`aluvm.limits.JIT_COMPILE_MAX_COST` allows)."""
+    meta = {"symbol": "", "roots": list(roots), "leaders": sorted(cfg.blocks),
+            "entries": [], "hot": [], "aset": [], "tier": "interpreter",
+            "compiled_instrs": 0, "fallback_instrs": cfg.n_compiled + cfg.n_fallback,
+            "fallback_keys": {}, "blocks": len(cfg.blocks), "native_blocks": 0}
+    if over_budget:
+        meta["over_budget"] = cfg.n_compiled
+    return meta
 
 
 def opt_level(cfg: CFG) -> int:

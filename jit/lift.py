@@ -234,11 +234,16 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
         cache[p] = ins
         return ins
 
+    compiled: dict[int, bool] = {}
+
     def compiles(p: int, ins: Instr) -> bool:
-        # spec: a call whose return address does not fit the u16 call stack fails; the
-        # interpreter runs it (native code keeps return addresses in 16 bits)
-        return supports(ins) and not (call_stack and ins.form.key == "routine"
-                                      and p + ins.size > 0xFFFF)
+        ok = compiled.get(p)
+        if ok is None:
+            # spec: a call whose return address does not fit the u16 call stack fails; the
+            # interpreter runs it (native code keeps return addresses in 16 bits)
+            ok = compiled[p] = supports(ins) and not (call_stack and ins.form.key == "routine"
+                                                      and p + ins.size > 0xFFFF)
+        return ok
 
     def ends_linear(p: int, ins: Instr) -> bool:     # (call/exec are never compiled)
         flow = ins.form.flow

@@ -73,6 +73,10 @@ class FunctionSkeleton(IRBuilder):
         #: stored to an A register's slots (value, defined) and st0 (forgotten at each label)
         self.known: dict[tuple[int, int], tuple[str, str]] = {}
         self.known_st0: Optional[str] = None
+        #: 64-bit words of wide (> ``SSA_MAX``) register values read or written: LLVM expands
+        #: wide arithmetic word by word, so this drives compile time (see :meth:`cost`)
+        self.wide_words = 0
+        self.lines = 0
         self.cfg = cfg
         self.prog = prog
         self.name = name
@@ -106,6 +110,7 @@ class FunctionSkeleton(IRBuilder):
         vp, dp = self.slot(c, i)
         w = A_BITS[c]
         if w > SSA_MAX:
+            self.wide_words += w // 64
             d = self.value(f"icmp ne i8 {self.value(f'load i8, ptr {dp}')}, 0")
             return self.value(f"load i{w}, ptr {vp}, align 1"), d
         vd = self.known[key] = (self.value(f"load i{w}, ptr {vp}"), self.value(f"load i1, ptr {dp}"))
@@ -116,6 +121,7 @@ class FunctionSkeleton(IRBuilder):
         vp, dp = self.slot(c, i)
         w = A_BITS[c]
         if w > SSA_MAX:
+            self.wide_words += w // 64
             if v is not None:
                 self.emit(f"store i{w} {v}, ptr {vp}, align 1")
             self.emit(f"store i8 {self.value(f'zext i1 {d} to i8')}, ptr {dp}")
@@ -263,8 +269,15 @@ class FunctionSkeleton(IRBuilder):
         self.out = tail
         self.epilogue()
         decls = "\n".join(sorted(self.decls))
+        self.lines = len(head) + len(body) + len(tail)
         return (f"define i32 @{self.name}(ptr noalias nocapture %rf, i32 %pos) nounwind {{\n"
                 + "\n".join(head + body + tail) + "\n}\n\n" + decls + "\n" + METADATA)
+
+    @property
+    def cost(self) -> int:
+        """What compiling the generated function costs, in IR lines (after :meth:`generate`):
+        see :data:`aluvm.limits.JIT_COMPILE_MAX_COST`."""
+        return self.lines + 4 * self.wide_words
 
     def narrow(self) -> list:
         """The registers kept in allocas (loaded on entry, stored on exit)."""

@@ -89,6 +89,16 @@ def test_lift_blocks_and_leaders() -> None:
     assert cfg.has_loop
 
 
+def test_lift_keeps_test_inside_its_block() -> None:
+    # add.sw | test | add.sw | test | jmp 0: a test only may stop, so it starts no block
+    code = bytes.fromhex("200261" "01" "200261" "01" "020000")
+    prog = Program(code, b"", (), bytes(32), REFERENCE)
+    cfg = lift(prog, (0,), codegen.make_supports(REFERENCE))
+    assert sorted(cfg.blocks) == [0]
+    assert [li.key for li in cfg.blocks[0].body] == ["add_a", "test", "add_a", "test"]
+    assert cfg.blocks[0].ctrl.key == "jmp" and cfg.n_compiled == 5
+
+
 def test_lift_splits_at_fallbacks() -> None:
     # add | sha2 (fallback) | add | jmp 0
     code = bytes.fromhex("200261" "8100" "200261" "020000")

@@ -180,6 +180,30 @@ def test_random_programs_identical(profile: str, rng: random.Random) -> None:
     check_random(rng, profile)
 
 
+@pytest.fixture
+def unoptimised_jit(monkeypatch, tmp_path):
+    """Every library compiles as cold (unoptimised) code, as huge libraries do - loops too -
+    into a fresh object cache (the cache key does not name the optimisation level)."""
+    from aluvm.jit import engine
+    from aluvm.jit.cache import CodeCache, use_code_cache
+    from aluvm.jit.settings import JitSettings
+    monkeypatch.setattr(engine, "opt_level", lambda cfg: 0)
+    prev = use_code_cache(CodeCache(JitSettings(eager=True, cache_dir=tmp_path)))
+    try:
+        yield
+    finally:
+        use_code_cache(prev)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@settings(max_examples=int(os.environ.get("JIT_DIFF_EXAMPLES", "150")) // 2, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rng=st.randoms(use_true_random=False))
+def test_random_programs_identical_unoptimised(profile: str, rng: random.Random,
+                                               unoptimised_jit) -> None:
+    check_random(rng, profile)
+
+
 # ---- targeted shapes ------------------------------------------------------------------------
 
 def _lib_regs(**a: int) -> Registers:

@@ -272,6 +272,36 @@ def test_jit_compile_budget_leaves_huge_libraries_to_the_interpreter(monkeypatch
     engine.clear_memory_cache()
 
 
+def test_jit_compile_cost_budget_counts_wide_registers(monkeypatch, jit_eager) -> None:
+    from aluvm import limits
+    from aluvm.jit import codegen, engine
+    from aluvm.jit.lift import lift
+    from aluvm.machine.interp import REFERENCE, Program
+
+    def cost(code: bytes) -> int:
+        prog = Program(code, b"", (), bytes(32), REFERENCE)
+        gen = codegen.LibraryFunction(lift(prog, (0,), codegen.make_supports(REFERENCE)),
+                                      prog, "f", True)
+        gen.generate()
+        return gen.cost
+
+    from aluvm.isa import table as isa
+    from aluvm.isa.codec import encode
+    # add.uc a64[0],a64[1] vs the same on a1024: one IR shape, but 20 x 3 accesses of 16 words
+    narrow, wide = (encode(isa.BY_KEY["add_a"], [0, 0, 1, reg]) * 20 + b"\x01" for reg in (3, 7))
+    assert cost(wide) - cost(narrow) >= 4 * 20 * 3 * 15
+    monkeypatch.setattr(limits, "JIT_COMPILE_MAX_COST", cost(wide) - 1)
+    lib = Lib.with_(aluvm.DEFAULT_ISAE, wide)
+    regs, again = Registers(), Registers()
+    for r in (regs, again):
+        r.a[7][0], r.a[7][1] = 1, 2
+    out = aluvm.run(lib, regs, tier="jit")
+    stats = engine.last_stats()
+    assert stats["over_budget"] == 21 and stats["native_calls"] == 0
+    assert service.state_dict(regs, out, lib) == service.state_dict(again, aluvm.run(lib, again), lib)
+    engine.clear_memory_cache()
+
+
 # ---- spec call stack at the end of the code segment ------------------------------------------
 
 def _both_tiers(code: bytes, entry: int, profile: str) -> dict:

@@ -107,25 +107,35 @@ class Form:
             return None
         return args[self.args.index(self.flow.jumps)]
 
+    @cached_property
+    def _fixed(self) -> tuple[tuple[int, int, int], ...]:
+        """(shift, mask, value) of the discriminating fields (decoding reads these a lot)."""
+        return tuple((f.shift, f.mask, f.fixed) for f in self.fields if f.fixed is not None)
+
+    @cached_property
+    def _slices(self) -> tuple[tuple[int, int, str], ...]:
+        """(shift, mask, kind) of the argument fields, in order."""
+        return tuple((f.shift, f.mask, f.kind) for f in self.fields
+                     if f.fixed is None and f.kind != "pad")
+
     def matches(self, word: int) -> bool:
-        for f in self.fields:
-            if f.fixed is not None and (word >> f.shift) & f.mask != f.fixed:
+        for shift, mask, fixed in self._fixed:
+            if (word >> shift) & mask != fixed:
                 return False
         return True
 
     def extract(self, word: int) -> tuple[int, ...]:
         """Argument values (normalised) of the non-fixed, non-pad fields."""
         out = []
-        for f in self.fields:
-            if f.fixed is not None or f.kind == "pad":
-                continue
-            v = (word >> f.shift) & f.mask
-            if f.kind == "s8":
-                v &= 0x0F
-            elif f.kind == "iflags":
-                v = 3 if v & 1 else 0
-            elif f.kind == "i8":
-                v = v - 256 if v >= 128 else v
+        for shift, mask, kind in self._slices:
+            v = (word >> shift) & mask
+            if kind:
+                if kind == "s8":
+                    v &= 0x0F
+                elif kind == "iflags":
+                    v = 3 if v & 1 else 0
+                elif kind == "i8":
+                    v = v - 256 if v >= 128 else v
             out.append(v)
         return tuple(out)
 
