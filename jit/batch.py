@@ -77,7 +77,8 @@ class _WriteRecorder(codegen.LibraryFunction):
         self.written: set[Reg] = set()
 
     def put(self, c: int, i: int, v: Optional[str], d: str) -> None:
-        self.written.add((c, i))
+        if c < 8:                   # (R registers, RegAR codes 8..15, are never columns)
+            self.written.add((c, i))
         super().put(c, i, v, d)
 
 
@@ -160,7 +161,7 @@ def driver_ir(p: Plan, symbol: str, inputs: tuple[Reg, ...], outputs: tuple[Reg,
     e("%done = icmp uge i64 %i, %end")
     e("br i1 %done, label %exit, label %body")
     L.append("body:")
-    sizes = {1, 2, 8} | {layout.A_BYTES[c] for c, _ in p.aset}
+    sizes = {1, 2, 8} | {layout.REG_BYTES[c] for c, _ in p.aset}
     for s in sorted(sizes):
         e(f"%i.{s} = mul i64 %i, {s}")
     off = layout.OFF
@@ -169,10 +170,13 @@ def driver_ir(p: Plan, symbol: str, inputs: tuple[Reg, ...], outputs: tuple[Reg,
                            ("ca0", "i64", 0), ("cl0", "i64", cl0 or 0),
                            ("exit_pos", "i32", 0), ("cs_hi", "i32", 0)):
         e(f"store {ty} {val}, ptr {rf_at(off[field])}")
-    for c, i in p.aset:
-        w, nb = A_BITS[c], layout.A_BYTES[c]
-        vdst, ddst = rf_at(layout.a_offset(c, i)), rf_at(layout.def_offset(c, i))
+    for c, i in p.aset:         # RegAR codes: R registers (8..15) are never columns
+        w, nb = layout.REG_BITS[c], layout.REG_BYTES[c]
+        vdst, ddst = rf_at(layout.reg_offset(c, i)), rf_at(layout.reg_def_offset(c, i))
         col = cols_in.get((c, i))
+        if col is None and c >= 8:
+            e(f"store i8 0, ptr {ddst}")
+            continue
         if col is None:
             e(f"store i{w} 0, ptr {vdst}, align 1")
             e(f"store i8 0, ptr {ddst}")

@@ -68,9 +68,10 @@ class CompiledLib:
         # entries worth leaving the interpreter for (a native run of HOT_RUN+ instructions);
         # an entry whose native runs keep ending right away is dropped (see run)
         self.heat = HotEntries(frozenset(meta["hot"]) & self.entries)
-        # (code, idx, value offset, bytes, defined offset) of every A register kept natively
-        self.aset = tuple((c, i, layout.a_offset(c, i), layout.A_BYTES[c], layout.def_offset(c, i))
-                          for c, i in meta["aset"])
+        # (code, idx, value offset, bytes, defined offset) of every register kept natively
+        # (RegAR codes: A and R)
+        self.aset = tuple((c, i, layout.reg_offset(c, i), layout.REG_BYTES[c],
+                           layout.reg_def_offset(c, i)) for c, i in meta["aset"])
         self._in, self._out = marshaller(self.aset)
 
     @property

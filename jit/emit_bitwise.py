@@ -1,8 +1,14 @@
-"""Emitters of A-register bitwise logic, shifts, rotations and bit reversal (``op_<key>(li)``).
+"""Emitters of bitwise logic, shifts, rotations and bit reversal on A and R registers
+(``op_<key>(li)``; R registers by RegAR code 8..15, kept in the register file).
+
+On R registers (numeric.shl/shr_r/scl/scr/rev_r) an undefined value is left alone (st0 too)
+and an undefined shift register counts as 0; the shifts, rotations and reversal compile for
+r128..r1024 (the widths of the runtime's out-of-line primitives), the logic for every width.
 """
 from __future__ import annotations
 
 from aluvm.machine.registers import A_BITS
+from aluvm.jit.layout import REG_BITS
 
 from aluvm.jit.irbuilder import int_type
 from aluvm.jit.lift import LInstr
@@ -14,11 +20,13 @@ class BitwiseEmitters(FunctionSkeleton):
 
     # -- bitwise ------------------------------------------------------------------------------
     def _logic(self, kind: str) -> None:
+        """``dst <- src1 kind src2``, undefined if either is (A, or R up to r1024: the
+        reference's r2048+ panics (P20) never meet compiled code)."""
         a = self.args
         c = a["reg"]
         x, dx = self.get(c, a["src1"])
         y, dy = self.get(c, a["src2"])
-        r = self.value(f"{kind} i{A_BITS[c]} {x}, {y}")
+        r = self.value(f"{kind} i{REG_BITS[c]} {x}, {y}")
         self.put(c, a["dst"], r, self.value(f"and i1 {dx}, {dy}"))
 
     def op_and(self, li: LInstr) -> None:
@@ -34,7 +42,7 @@ class BitwiseEmitters(FunctionSkeleton):
         a = self.args
         c = a["reg"]
         x, d = self.get(c, a["idx"])
-        self.put(c, a["idx"], self.value(f"xor i{A_BITS[c]} {x}, -1"), d)
+        self.put(c, a["idx"], self.value(f"xor i{REG_BITS[c]} {x}, -1"), d)
 
     def _msb_or_panic(self, c: int, x: str, d: str) -> None:
         """st0 <- top bit; an undefined register wider than a8 panics (P3)."""
@@ -51,7 +59,57 @@ class BitwiseEmitters(FunctionSkeleton):
         s, ds = self.shift_amount(a["a2"], a["shift"])
         return c, A_BITS[c], x, d, s, ds
 
+    # -- R registers: shifts, rotations, reversal ---------------------------------------------
+    def _r_operands(self, c: int) -> tuple[int, str, str, str]:
+        """(width, value, defined, shift amount as i32 - 0 when its register is undefined)."""
+        a = self.args
+        x, d = self.get(c, a["idx"])
+        s, ds = self.shift_amount(a["a2"], a["shift"])
+        return REG_BITS[c], x, d, self.select(ds, "i32", s, "0")
+
+    def _r_result(self, c: int, r: str, d: str, st: str) -> None:
+        """Write ``r`` and st0 <- ``st`` where the value is defined; else leave both."""
+        self.put(c, self.args["idx"], r, d)
+        self.set_st0(self.select(d, "i1", st, self.st0()))
+
+    def _shift_r(self, c: int, left: bool) -> None:
+        w, x, d, s = self._r_operands(c)
+        inr = self.value(f"icmp ult i32 {s}, {w}")
+        amt = self.select(inr, "i32", s, "0")
+        r = self.select(inr, int_type(w), self.primitive("shl" if left else "lshr", w, [x], amt)[0], "0")
+        st = self.value(f"icmp slt i{w} {x}, 0") if left else self.resize(x, w, 1)
+        self._r_result(c, r, d, st)
+
+    def _rot_r(self, c: int, left: bool) -> None:
+        w, x, d, s = self._r_operands(c)
+        amt = self.value(f"urem i32 {s}, {w}")
+        if w & (w - 1) == 0:
+            r = self.primitive("fshl" if left else "fshr", w, [x], amt)[0]
+        else:   # r160: LLVM lowers a funnel shift of a width that is not a power of two to an
+                # i160 remainder it has no library call for; two shifts instead
+            ty = int_type(w)
+            back = self.value(f"sub i32 {w}, {amt}")        # 1..160 (160 only when amt = 0)
+            hi = self.primitive("shl" if left else "lshr", w, [x], amt)[0]
+            back_ok = self.value(f"icmp ult i32 {back}, {w}")
+            lo = self.primitive("lshr" if left else "shl", w, [x],
+                                self.select(back_ok, "i32", back, "0"))[0]
+            r = self.value(f"or {ty} {hi}, {self.select(back_ok, ty, lo, '0')}")
+        st = self.value(f"icmp slt i{w} {x}, 0") if left else self.resize(x, w, 1)
+        self._r_result(c, r, d, st)
+
+    def op_shr_r(self, li: LInstr) -> None:
+        self._shift_r(8 + self.args["reg"], False)
+
+    def op_rev_r(self, li: LInstr) -> None:
+        c = 8 + self.args["reg"]
+        x, d = self.get(c, self.args["idx"])
+        self.put(c, self.args["idx"], self.primitive("bitrev", REG_BITS[c], [x])[0], d)
+
+    # -- A (and R) shifts and rotations ---------------------------------------------------------
     def op_shl(self, li: LInstr) -> None:
+        if self.args["reg"] >= 8:
+            self._shift_r(self.args["reg"], True)
+            return
         c, w, x, d, s, ds = self._shift_common()
         self._msb_or_panic(c, x, d)
         ty = int_type(w)
@@ -104,10 +162,16 @@ class BitwiseEmitters(FunctionSkeleton):
         self.put(c, self.args["idx"], r, self.value(f"and i1 {d}, {ds}"))
 
     def op_scl(self, li: LInstr) -> None:
-        self._rot(True)
+        if self.args["reg"] >= 8:
+            self._rot_r(self.args["reg"], True)
+        else:
+            self._rot(True)
 
     def op_scr(self, li: LInstr) -> None:
-        self._rot(False)
+        if self.args["reg"] >= 8:
+            self._rot_r(self.args["reg"], False)
+        else:
+            self._rot(False)
 
     def op_rev_a(self, li: LInstr) -> None:
         a = self.args

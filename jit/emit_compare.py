@@ -1,8 +1,9 @@
-"""Emitters of A-register comparisons and the st0 instructions (``op_<key>(li)``).
+"""Emitters of A- and R-register comparisons and the st0 instructions (``op_<key>(li)``).
 """
 from __future__ import annotations
 
 from aluvm.machine.registers import A_BITS
+from aluvm.jit.layout import REG_BITS
 
 from aluvm.jit.irbuilder import int_type
 from aluvm.jit.lift import LInstr
@@ -40,24 +41,55 @@ class CompareEmitters(FunctionSkeleton):
     def op_lt_a(self, li: LInstr) -> None:
         self._order(False)
 
-    def op_eq_a(self, li: LInstr) -> None:
+    def _eq(self, c: int) -> None:
         a = self.args
-        c = a["reg"]
         x, dx = self.get(c, a["idx1"])
         y, dy = self.get(c, a["idx2"])
         both = self.value(f"and i1 {dx}, {dy}")
-        eq = self.value(f"icmp eq i{A_BITS[c]} {x}, {y}")
+        eq = self.value(f"icmp eq i{REG_BITS[c]} {x}, {y}")
         self.set_st0(self.select(both, "i1", eq, "true" if a["flag"] == 1 else "false"))
 
-    def op_ifz_a(self, li: LInstr) -> None:
+    def op_eq_a(self, li: LInstr) -> None:
+        self._eq(self.args["reg"])
+
+    def op_eq_r(self, li: LInstr) -> None:
+        self._eq(8 + self.args["reg"])
+
+    def _order_r(self, gt: bool) -> None:
+        """Unsigned; an undefined operand gives false (r128..r1024: the reference's r2048+
+        panics (P20/P21) never meet compiled code)."""
         a = self.args
-        x, d = self.get(a["reg"], a["idx"])
-        z = self.value(f"icmp eq i{A_BITS[a['reg']]} {x}, 0")
+        c = 8 + a["reg"]
+        ty = int_type(REG_BITS[c])
+        x, dx = self.get(c, a["idx1"])
+        y, dy = self.get(c, a["idx2"])
+        both = self.value(f"and i1 {dx}, {dy}")
+        r = self.value(f"icmp {'ugt' if gt else 'ult'} {ty} {x}, {y}")
+        self.set_st0(self.value(f"and i1 {both}, {r}"))
+
+    def op_gt_r(self, li: LInstr) -> None:
+        self._order_r(True)
+
+    def op_lt_r(self, li: LInstr) -> None:
+        self._order_r(False)
+
+    def _ifz(self, c: int) -> None:
+        x, d = self.get(c, self.args["idx"])
+        z = self.value(f"icmp eq i{REG_BITS[c]} {x}, 0")
         self.set_st0(self.value(f"and i1 {d}, {z}"))
 
+    def op_ifz_a(self, li: LInstr) -> None:
+        self._ifz(self.args["reg"])
+
+    def op_ifz_r(self, li: LInstr) -> None:
+        self._ifz(8 + self.args["reg"])
+
     def op_ifn_a(self, li: LInstr) -> None:
-        a = self.args
-        _, d = self.get(a["reg"], a["idx"])
+        _, d = self.get(self.args["reg"], self.args["idx"])
+        self.set_st0(self.value(f"xor i1 {d}, true"))
+
+    def op_ifn_r(self, li: LInstr) -> None:
+        _, d = self.get(8 + self.args["reg"], self.args["idx"])
         self.set_st0(self.value(f"xor i1 {d}, true"))
 
     def op_st(self, li: LInstr) -> None:

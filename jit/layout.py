@@ -17,12 +17,18 @@ only computed index, the call-stack window, is bounds-checked in the generated c
 * ``rt``: the addresses of the runtime's by-value helpers (:data:`aluvm.jit.runtime.BY_VALUE`),
   written when a buffer is made: unoptimised code calls them through these slots (a call to a
   symbol in the JIT's large code model is not fast-selected; a call through a pointer is).
+* ``rdef``, ``r``: the R registers, as ``adef``/``a`` (r128..r8192, 32 each, little-endian at
+  their natural width; the bytes of the register's ``int`` in the interpreter).  They come last:
+  a unit marshals only the R registers it uses, one by one, never the whole area.
+
+Registers are named by their RegAR code, as in the instruction fields: 0..7 = a8..a1024,
+8..15 = r128..r8192 (:data:`REG_BITS`).
 """
 from __future__ import annotations
 
 import ctypes
 
-from aluvm.machine.registers import A_BITS
+from aluvm.machine.registers import A_BITS, R_BITS
 
 #: A-register slots per bank and bank count.
 A_COUNT = 32
@@ -34,6 +40,12 @@ RT_SLOTS = 8
 A_BYTES = tuple(max(1, w // 8) for w in A_BITS)
 A_OFF: tuple[int, ...] = tuple(sum(A_BYTES[:c]) * A_COUNT for c in range(8))
 A_TOTAL = sum(A_BYTES) * A_COUNT
+R_BYTES = tuple(w // 8 for w in R_BITS)
+R_OFF: tuple[int, ...] = tuple(sum(R_BYTES[:c]) * A_COUNT for c in range(8))
+R_TOTAL = sum(R_BYTES) * A_COUNT
+#: width and bytes of every register by RegAR code (0..7 A, 8..15 R)
+REG_BITS = A_BITS + R_BITS
+REG_BYTES = A_BYTES + R_BYTES
 
 # exit codes of compiled functions
 EXIT_STOP = 0        # execution stopped (fail/test/reserved/jump limit/ret with empty stack)
@@ -57,6 +69,8 @@ class RegFile(ctypes.Structure):
         ("cs_pos", ctypes.c_uint16 * (CS_WINDOW + 1)),
         ("cs_state", ctypes.c_uint8 * (CS_WINDOW + 1)),
         ("rt", ctypes.c_void_p * RT_SLOTS),
+        ("rdef", ctypes.c_uint8 * (8 * A_COUNT)),
+        ("r", ctypes.c_uint8 * R_TOTAL),
     ]
 
 
@@ -79,3 +93,18 @@ def def_offset(code: int, idx: int) -> int:
     if not (0 <= code < 8 and 0 <= idx < A_COUNT):
         raise IndexError(f"A register {code}/{idx} outside the register file")
     return DEF_OFF + code * A_COUNT + idx
+
+
+def reg_offset(code: int, idx: int) -> int:
+    """Byte offset of the value of register ``code`` (RegAR: 0..7 A, 8..15 R) / ``idx``;
+    raises on a bad code or index."""
+    if 8 <= code < 16 and 0 <= idx < A_COUNT:
+        return OFF["r"] + R_OFF[code - 8] + idx * R_BYTES[code - 8]
+    return a_offset(code, idx)
+
+
+def reg_def_offset(code: int, idx: int) -> int:
+    """Byte offset of the defined flag of register ``code`` (RegAR) / ``idx``."""
+    if 8 <= code < 16 and 0 <= idx < A_COUNT:
+        return OFF["rdef"] + (code - 8) * A_COUNT + idx
+    return def_offset(code, idx)

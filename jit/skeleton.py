@@ -42,12 +42,10 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from aluvm.machine.registers import A_BITS
-
 from aluvm.jit import layout
 from aluvm.jit import runtime
 from aluvm.jit.irbuilder import METADATA, IRBuilder, int_type
-from aluvm.jit.layout import EXIT_END, EXIT_FALLBACK, OFF
+from aluvm.jit.layout import EXIT_END, EXIT_FALLBACK, OFF, REG_BITS
 from aluvm.jit.lift import CFG, Block, LInstr
 
 #: widest A register kept in an SSA value; wider ones are used in place in the register file
@@ -92,13 +90,14 @@ class FunctionSkeleton(IRBuilder):
 
     # -- machine state ------------------------------------------------------------------------
     def slot(self, c: int, i: int) -> tuple[str, str]:
-        """Pointers to the value and defined flag of an A register: allocas (SSA after SROA)
-        for a8..a64, the register file itself for a128..a1024 (wide values kept in SSA across
-        a whole function overwhelm the register allocator)."""
+        """Pointers to the value and defined flag of register ``c`` (RegAR code: 0..7 A, 8..15
+        R) / ``i``: allocas (SSA after SROA) for a8..a64, the register file itself for
+        a128..a1024 and every R register (wide values kept in SSA across a whole function
+        overwhelm the register allocator)."""
         key = (c, i)
         s = self.regs.get(key)
         if s is None:
-            layout.a_offset(c, i)   # bounds check: raises outside the register file
+            layout.reg_offset(c, i)   # bounds check: raises outside the register file
             s = self.regs[key] = (f"%a{c}_{i}", f"%d{c}_{i}")
         return s
 
@@ -108,7 +107,7 @@ class FunctionSkeleton(IRBuilder):
         if hit is not None:
             return hit
         vp, dp = self.slot(c, i)
-        w = A_BITS[c]
+        w = REG_BITS[c]
         if w > SSA_MAX:
             self.wide_words += w // 64
             d = self.value(f"icmp ne i8 {self.value(f'load i8, ptr {dp}')}, 0")
@@ -119,7 +118,7 @@ class FunctionSkeleton(IRBuilder):
     def put(self, c: int, i: int, v: Optional[str], d: str) -> None:
         key = (c, i)
         vp, dp = self.slot(c, i)
-        w = A_BITS[c]
+        w = REG_BITS[c]
         if w > SSA_MAX:
             self.wide_words += w // 64
             if v is not None:
@@ -252,7 +251,7 @@ class FunctionSkeleton(IRBuilder):
         """The a8/a16 shift register as i32 + defined flag."""
         c = 0 if a2 == 0 else 1
         v, d = self.get(c, idx)
-        return self.resize(v, A_BITS[c], 32), d
+        return self.resize(v, REG_BITS[c], 32), d
 
     # -- the function -------------------------------------------------------------------------
     def generate(self) -> str:
@@ -281,16 +280,16 @@ class FunctionSkeleton(IRBuilder):
 
     def narrow(self) -> list:
         """The registers kept in allocas (loaded on entry, stored on exit)."""
-        return [item for item in self.regs.items() if A_BITS[item[0][0]] <= SSA_MAX]
+        return [item for item in self.regs.items() if REG_BITS[item[0][0]] <= SSA_MAX]
 
     def prologue(self) -> None:
         self.begin("entry")
         for (c, i), (vp, dp) in sorted(self.regs.items()):
-            if A_BITS[c] > SSA_MAX:
-                self.emit(f"{vp} = getelementptr inbounds i8, ptr %rf, i64 {layout.a_offset(c, i)}")
-                self.emit(f"{dp} = getelementptr inbounds i8, ptr %rf, i64 {layout.def_offset(c, i)}")
+            if REG_BITS[c] > SSA_MAX:
+                self.emit(f"{vp} = getelementptr inbounds i8, ptr %rf, i64 {layout.reg_offset(c, i)}")
+                self.emit(f"{dp} = getelementptr inbounds i8, ptr %rf, i64 {layout.reg_def_offset(c, i)}")
             else:
-                self.emit(f"{vp} = alloca i{A_BITS[c]}")
+                self.emit(f"{vp} = alloca i{REG_BITS[c]}")
                 self.emit(f"{dp} = alloca i1")
         for w, n in sorted(self.scratch.items()):
             for k in range(n):
@@ -299,10 +298,10 @@ class FunctionSkeleton(IRBuilder):
                          ("dposp", "i32")):
             self.emit(f"%{name} = alloca {ty}")
         for (c, i), (vp, dp) in sorted(self.narrow()):
-            w = A_BITS[c]
-            v = self.value(f"load i{w}, ptr {self.gep(layout.a_offset(c, i))}, align 1")
+            w = REG_BITS[c]
+            v = self.value(f"load i{w}, ptr {self.gep(layout.reg_offset(c, i))}, align 1")
             self.emit(f"store i{w} {v}, ptr {vp}")
-            d = self.value(f"load i8, ptr {self.gep(layout.def_offset(c, i))}")
+            d = self.value(f"load i8, ptr {self.gep(layout.reg_def_offset(c, i))}")
             d = self.value(f"icmp ne i8 {d}, 0")
             self.emit(f"store i1 {d}, ptr {dp}")
         s = self.value(f"load i8, ptr {self.gep(OFF['st0'])}")
@@ -336,11 +335,11 @@ class FunctionSkeleton(IRBuilder):
             ins = ", ".join(f"[ {x[k]}, %{x[2]} ]" for x in self.exits)
             self.emit(f"{name} = phi i32 {ins}")
         for (c, i), (vp, dp) in sorted(self.narrow()):
-            w = A_BITS[c]
+            w = REG_BITS[c]
             v = self.value(f"load i{w}, ptr {vp}")
-            self.emit(f"store i{w} {v}, ptr {self.gep(layout.a_offset(c, i))}, align 1")
+            self.emit(f"store i{w} {v}, ptr {self.gep(layout.reg_offset(c, i))}, align 1")
             d = self.value(f"zext i1 {self.value(f'load i1, ptr {dp}')} to i8")
-            self.emit(f"store i8 {d}, ptr {self.gep(layout.def_offset(c, i))}")
+            self.emit(f"store i8 {d}, ptr {self.gep(layout.reg_def_offset(c, i))}")
         s = self.value(f"zext i1 {self.st0()} to i8")
         self.emit(f"store i8 {s}, ptr {self.gep(OFF['st0'])}")
         for name, ty in (("cy0", "i32"), ("ca0", "i64"), ("cp0", "i32")):

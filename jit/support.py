@@ -14,6 +14,18 @@ def _a_reg(a: dict) -> bool:
     return a["reg"] < 8          # RegAR/RegAF code 0..7 = an A register
 
 
+def _upto_r1024(a: dict) -> bool:
+    """An A register, or R up to r1024 (RegAR code < 13).  r2048..r8192 stay in the
+    interpreter: LLVM's code for 2048..8192-bit integers costs ~4 ms of compile time per
+    instruction (6x that of r1024), more than native code saves on them."""
+    return a["reg"] < 13
+
+
+def _r_upto_r1024(a: dict) -> bool:
+    """R code 0..4 = r128..r1024 (see :func:`_upto_r1024`)."""
+    return all(a[k] < 5 for k in ("reg", "reg1", "reg2") if k in a)
+
+
 #: semantic key -> predicate on the decoded fields (None: always compiled)
 SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
     "clr_a": None, "put_a": None, "putif_a": None,
@@ -22,9 +34,12 @@ SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
     "st": None, "stinv": None,
     "add_a": None, "sub_a": None, "mul_a": None, "div_a": None,
     "neg": _a_reg, "abs": _a_reg, "rem": None, "stp": None,
-    "and": _a_reg, "or": _a_reg, "xor": _a_reg, "not": _a_reg,
-    "shl": _a_reg, "shr_a": None, "scl": _a_reg, "scr": _a_reg, "rev_a": None,
+    "and": _upto_r1024, "or": _upto_r1024, "xor": _upto_r1024, "not": _upto_r1024,
+    "shl": _upto_r1024, "shr_a": None, "scl": _upto_r1024, "scr": _upto_r1024, "rev_a": None,
     "nop_spec": None,
+    # R registers (r128..r1024)
+    **{k: _r_upto_r1024 for k in ("clr_r", "put_r", "putif_r", "mov_r", "dup_r", "cpy_r", "eq_r",
+                                  "ifz_r", "ifn_r", "gt_r", "lt_r", "shr_r", "rev_r")},
 }
 
 

@@ -758,6 +758,6 @@ SPEC_DIFFERS: dict[str, tuple[Differs, ...]] = {
     "div_a": (on(flags={1, 2, 3}, reg={7}), on(True, flags={1, 2, 3})),
     "and": (on(True, reg=_R_CODES),), "or": (on(True, reg=_R_CODES),),   # r2048+ (P20)
     "xor": (on(True, reg=_R_CODES),),
-    "gt_r": EVERYWHERE, "lt_r": EVERYWHERE,
+    "gt_r": AT_PANICS, "lt_r": AT_PANICS,                 # r2048+ over 2^1024 (P20/P21)
     "shl": AT_PANICS, "scl": AT_PANICS,                 # an undefined a16..a1024 (P3)
 }
