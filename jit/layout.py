@@ -51,6 +51,9 @@ REG_BYTES = A_BYTES + R_BYTES
 EXIT_STOP = 0        # execution stopped (fail/test/reserved/jump limit/ret with empty stack)
 EXIT_FALLBACK = 1    # run the interpreter from exit_pos
 EXIT_END = 2         # control reached exit_pos >= the end of the code (the reference stops)
+#: (inside a compiled function only, never returned) stop with ca0 charged by ``exit_pos``
+#: more than the memory slot holds: a ``test`` exits with one branch, no store
+EXIT_STOP_CHARGE = 3
 
 
 class RegFile(ctypes.Structure):

@@ -45,7 +45,7 @@ from typing import Any, Optional
 from aluvm.jit import layout
 from aluvm.jit import runtime
 from aluvm.jit.irbuilder import METADATA, IRBuilder, int_type
-from aluvm.jit.layout import EXIT_END, EXIT_FALLBACK, OFF, REG_BITS
+from aluvm.jit.layout import EXIT_END, EXIT_FALLBACK, EXIT_STOP, EXIT_STOP_CHARGE, OFF, REG_BITS
 from aluvm.jit.lift import CFG, Block, LInstr
 
 #: widest A register kept in an SSA value; wider ones are used in place in the register file
@@ -331,9 +331,17 @@ class FunctionSkeleton(IRBuilder):
 
     def epilogue(self) -> None:
         self.begin("exit")
+        charged = any(x[0] == EXIT_STOP_CHARGE for x in self.exits)
         for name, k in (("%xpos", 1), ("%xcode", 0)):
             ins = ", ".join(f"[ {x[k]}, %{x[2]} ]" for x in self.exits)
-            self.emit(f"{name} = phi i32 {ins}")
+            self.emit(f"{name}{'.0' if charged else ''} = phi i32 {ins}")
+        if charged:     # a stop that charges ca0 by exit_pos (see EXIT_STOP_CHARGE)
+            self.emit(f"%xchg = icmp eq i32 %xcode.0, {EXIT_STOP_CHARGE}")
+            add = self.resize(self.select("%xchg", "i32", "%xpos.0", "0"), 32, 64)
+            ca = self.value("load i64, ptr %ca0p")
+            self.emit(f"store i64 {self.value(f'add nuw i64 {ca}, {add}')}, ptr %ca0p")
+            self.emit(f"%xcode = select i1 %xchg, i32 {EXIT_STOP}, i32 %xcode.0")
+            self.emit("%xpos = select i1 %xchg, i32 0, i32 %xpos.0")
         for (c, i), (vp, dp) in sorted(self.narrow()):
             w = REG_BITS[c]
             v = self.value(f"load i{w}, ptr {vp}")

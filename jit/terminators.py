@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aluvm.machine.registers import CALL_DEPTH, JUMP_LIMIT
 
-from aluvm.jit.layout import CS_WINDOW, EXIT_STOP, OFF
+from aluvm.jit.layout import CS_WINDOW, EXIT_STOP, EXIT_STOP_CHARGE, OFF
 from aluvm.jit.lift import LInstr
 from aluvm.jit.skeleton import FunctionSkeleton
 
@@ -38,9 +38,14 @@ class Terminators(FunctionSkeleton):
         self.goto(nxt)
 
     def op_test(self, li: LInstr) -> None:
-        """``test`` inside a block: st0 false stops with ca0 charged up to and including it
-        (stored on both paths; the block's end stores its total over it)."""
-        ca = self.value(f"add nuw i64 {self.ca_start}, {self.cur_prefix + li.cx}")
+        """``test`` inside a block: st0 false stops with ca0 charged up to and including it.
+        Inside a block ca0's slot still holds the block's starting value, so the exit only
+        says by how much to charge it (:data:`~aluvm.jit.layout.EXIT_STOP_CHARGE`)."""
+        charge = self.cur_prefix + li.cx
+        if charge < 1 << 31:
+            self.exit_unless(self.st0(), self.label("test.on"), EXIT_STOP_CHARGE, str(charge))
+            return
+        ca = self.value(f"add nuw i64 {self.ca_start}, {charge}")
         self.emit(f"store i64 {ca}, ptr %ca0p")
         self.exit_unless(self.st0(), self.label("test.on"), EXIT_STOP, "0")
 
