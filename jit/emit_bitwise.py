@@ -134,6 +134,9 @@ class BitwiseEmitters(FunctionSkeleton):
 
     def shr_signed(self, x: str, s: str, w: int) -> str:
         """intmath.shr_signed: the 1024-bit signed bigint's shift of the sign-extended value."""
+        called = self.by_value("shr_signed", w, x, s)
+        if called is not None:
+            return called
         ty = int_type(w)
         big = self.value(f"icmp uge i32 {s}, 1024")
         if w == 1024:

@@ -21,15 +21,7 @@ class CompareEmitters(FunctionSkeleton):
         x, dx = self.get(c, a["idx1"])
         y, dy = self.get(c, a["idx2"])
         if a["flag"]:
-            px, kx = self.signed_key(x, w)
-            py, ky = self.signed_key(y, w)
-            if not gt:
-                px, kx, py, ky = py, ky, px, kx
-            # (px, kx) > (py, ky) lexicographically
-            first = self.value(f"and i1 {px}, {self.value(f'xor i1 {py}, true')}")
-            same = self.eq1(px, py)
-            cmp = self.value(f"and i1 {same}, {self.value(f'icmp ugt {ty} {kx}, {ky}')}")
-            r = self.value(f"or i1 {first}, {cmp}")
+            r = self.signed_gt(x, y, w) if gt else self.signed_gt(y, x, w)
         else:
             r = self.value(f"icmp {'ugt' if gt else 'ult'} {ty} {x}, {y}")
         both = self.value(f"and i1 {dx}, {dy}")

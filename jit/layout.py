@@ -35,7 +35,7 @@ A_COUNT = 32
 #: call-stack slots native code may push per activation (deeper pushes run in the interpreter)
 CS_WINDOW = 256
 #: runtime helper slots (``rt``)
-RT_SLOTS = 8
+RT_SLOTS = 16
 
 A_BYTES = tuple(max(1, w // 8) for w in A_BITS)
 A_OFF: tuple[int, ...] = tuple(sum(A_BYTES[:c]) * A_COUNT for c in range(8))

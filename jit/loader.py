@@ -3,7 +3,8 @@
 Every compiled library is loaded into the current :class:`Generation` (an MCJIT engine holding
 up to ``GENERATION_SIZE`` objects); a generation, code and all, is freed once no loaded library
 that lives in it is referenced any more.  The wide-integer helpers of :mod:`aluvm.jit.runtime`
-live in an engine of their own that is never freed (every library may call into it).
+and the by-value helpers of :mod:`aluvm.jit.helpers` live in an engine of their own that is
+never freed (every library may call into it).
 """
 from __future__ import annotations
 
@@ -84,7 +85,8 @@ class Loader:
             if hit is not None:
                 obj = hit[1]
             else:
-                obj = be.compile_ir(runtime.runtime_ir(), OPT_LEVEL)
+                from aluvm.jit.helpers import helpers_ir     # (imports the code generator)
+                obj = be.compile_ir(runtime.runtime_ir() + "\n" + helpers_ir(), OPT_LEVEL)
                 cache.store(k, {"symbol": "runtime"}, obj)
             engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), be.target_machine(0))
             engine.add_object_file(llvm.ObjectFileRef.from_data(obj))

@@ -129,13 +129,26 @@ def _helper(name: str, w: int) -> str:
             + "\n  ".join(lines) + "\n}\n")
 
 
-#: primitives cold (unoptimised) code calls by value at these narrow widths instead of inlining
-#: them: their expansion is long and not fast-selected (``ctlz``), so one inline copy costs
-#: more compile time than the instructions around it
-BY_VALUE: dict[str, tuple[int, ...]] = {"store_signed": (16, 32, 64)}
+#: Rules cold (unoptimised) code calls by value at narrow widths instead of inlining them:
+#: their expansion is long (and partly not fast-selected: ``ctlz``), so one inline copy costs
+#: more compile time than the instructions around it.  name -> (widths, operand types, result
+#: type), types as ``W`` (the width), ``i1`` or ``i32``.  Their bodies are the code
+#: generator's own inline code (:mod:`aluvm.jit.helpers`), compiled once per process.
+BY_VALUE: dict[str, tuple[tuple[int, ...], tuple[str, ...], str]] = {
+    "store_signed": ((16, 32, 64), ("W",), "W"),
+    "signed_gt": ((8, 16, 32, 64), ("W", "W"), "i1"),
+    "shr_signed": ((8, 16, 32, 64), ("W", "i32"), "W"),
+}
 #: the by-value helpers in the order of their register-file slots (``RegFile.rt``)
-VALUE_SLOTS: tuple[tuple[str, int], ...] = tuple((n, w) for n, ws in BY_VALUE.items() for w in ws)
+VALUE_SLOTS: tuple[tuple[str, int], ...] = tuple((n, w) for n, s in BY_VALUE.items() for w in s[0])
 assert len(VALUE_SLOTS) <= RT_SLOTS
+
+
+def value_types(name: str, w: int) -> tuple[list[str], str]:
+    """The operand types and result type of a by-value helper at width ``w``."""
+    _, ops, ret = BY_VALUE[name]
+    ty = lambda t: f"i{w}" if t == "W" else t      # noqa: E731
+    return [ty(t) for t in ops], ty(ret)
 
 
 def value_symbol(name: str, w: int) -> str:
@@ -147,12 +160,6 @@ def value_slot(name: str, w: int) -> int:
     return 8 * VALUE_SLOTS.index((name, w))
 
 
-def _value_helper(name: str, w: int) -> str:
-    assert PRIMS[name].operands == "x" and PRIMS[name].results == 1 and not PRIMS[name].flag
-    return (f"define i{w} @{value_symbol(name, w)}(i{w} %x) nounwind {{\n  "
-            + "\n  ".join(body(name, w)) + f"\n  ret i{w} %r0\n}}\n")
-
-
 def declaration(name: str, w: int) -> str:
     p = PRIMS[name]
     params = ["ptr"] * p.results + ["i32" if k == "s" else "ptr" for k in p.operands]
@@ -160,15 +167,15 @@ def declaration(name: str, w: int) -> str:
 
 
 def runtime_ir() -> str:
-    """The IR module of every out-of-line helper."""
-    return "\n".join([_helper(name, w) for name, p in PRIMS.items() for w in p.wide]
-                     + [_value_helper(name, w) for name, ws in BY_VALUE.items() for w in ws])
+    """The IR of every out-of-line primitive (the by-value helpers come from
+    :func:`aluvm.jit.helpers.helpers_ir`)."""
+    return "\n".join(_helper(name, w) for name, p in PRIMS.items() for w in p.wide)
 
 
 def symbols() -> list[str]:
     return ([symbol(name, w) for name, p in PRIMS.items() for w in p.wide]
-            + [value_symbol(name, w) for name, ws in BY_VALUE.items() for w in ws])
+            + [value_symbol(name, w) for name, w in VALUE_SLOTS])
 
 
 __all__ = ["PRIMS", "BY_VALUE", "inline", "out_of_line", "symbol", "value_symbol", "declaration",
-           "value_slot", "VALUE_SLOTS", "runtime_ir", "symbols"]
+           "value_slot", "value_types", "VALUE_SLOTS", "runtime_ir", "symbols"]

@@ -78,9 +78,9 @@ class FunctionSkeleton(IRBuilder):
         self.cfg = cfg
         self.prog = prog
         self.name = name
-        self.call_stack = prog.profile.call_stack
+        self.call_stack = prog.profile.call_stack if prog is not None else False
         self.regs: dict[tuple[int, int], tuple[str, str]] = {}
-        self.entries = cfg.entries
+        self.entries = cfg.entries if cfg is not None else frozenset()
         self.scratch: dict[int, int] = {}     # width -> scratch slots used for helper calls
         self.cur: LInstr
         self.cur_prefix = 0
@@ -212,11 +212,16 @@ class FunctionSkeleton(IRBuilder):
             self.emit(call)
         return [self.value(f"load {ty}, ptr {q}") for q in slots[:p.results]] + flag
 
-    def call_by_value(self, name: str, w: int, v: str) -> str:
-        """Call the runtime's by-value helper ``name`` at width ``w`` through its slot in the
-        register file (see :mod:`~aluvm.jit.layout`)."""
+    def by_value(self, name: str, w: int, *args: str) -> Optional[str]:
+        """In cold code, a call to the runtime's by-value helper ``name`` at width ``w``
+        (through its slot in the register file, see :mod:`~aluvm.jit.layout`); else (or
+        at a width without helper) ``None``: the caller emits the rule inline - which is also
+        how the helper itself is made (:mod:`~aluvm.jit.helpers`)."""
+        if not self.cold or w not in runtime.BY_VALUE[name][0]:
+            return None
+        ops, ret = runtime.value_types(name, w)
         fp = self.value(f"load ptr, ptr {self.gep(OFF['rt'] + runtime.value_slot(name, w))}")
-        return self.value(f"call i{w} {fp}(i{w} {v})")
+        return self.value(f"call {ret} {fp}({', '.join(f'{t} {a}' for t, a in zip(ops, args))})")
 
     def store_signed(self, v: str, w: int, nonneg_likely: bool = False) -> str:
         """The reference's write of a signed-layout result (intmath.store_signed).
@@ -226,8 +231,9 @@ class FunctionSkeleton(IRBuilder):
         otherwise (a mul result is negative half the time) branch-free."""
         if w == 8:
             return v
-        if self.cold and w in runtime.BY_VALUE["store_signed"]:
-            return self.call_by_value("store_signed", w, v)
+        called = self.by_value("store_signed", w, v)
+        if called is not None:
+            return called
         if not nonneg_likely or w > SSA_MAX:
             return self.primitive("store_signed", w, [v])[0]
         neg = self.value(f"icmp slt i{w} {v}, 0")
@@ -240,6 +246,19 @@ class FunctionSkeleton(IRBuilder):
         self.br(done)
         self.begin(done)
         return self.value(f"phi i{w} [ {v}, %{here} ], [ {kept}, %{there} ]")
+
+    def signed_gt(self, x: str, y: str, w: int) -> str:
+        """``x > y`` in the reference's defective signed ordering: (positive?, key) pairs
+        compared lexicographically (see :meth:`signed_key`)."""
+        called = self.by_value("signed_gt", w, x, y)
+        if called is not None:
+            return called
+        px, kx = self.signed_key(x, w)
+        py, ky = self.signed_key(y, w)
+        first = self.value(f"and i1 {px}, {self.value(f'xor i1 {py}, true')}")
+        same = self.eq1(px, py)
+        cmp = self.value(f"and i1 {same}, {self.value(f'icmp ugt i{w} {kx}, {ky}')}")
+        return self.value(f"or i1 {first}, {cmp}")
 
     def signed_key(self, x: str, w: int) -> tuple[str, str]:
         """(positive?, key) of the reference's defective signed ordering."""
