@@ -93,18 +93,38 @@ _DEF = re.compile(r"^(%[\w.]+) = ")
 _NAME = re.compile(r"%[A-Za-z_][\w.]*")
 
 
+_PARSED: dict[tuple[str, int], list[tuple[str, list[str]]]] = {}
+
+
+def _parsed(name: str, w: int) -> list[tuple[str, list[str]]]:
+    """The template of ``name`` at ``w`` as (defined local, right-hand side split around its
+    ``%names``) per line, parsed once."""
+    hit = _PARSED.get((name, w))
+    if hit is None:
+        hit = []
+        for line in body(name, w):
+            m = _DEF.match(line)
+            assert m is not None    # every template line is a definition (fixed templates)
+            rhs = line[m.end():]
+            parts, at = [], 0
+            for t in _NAME.finditer(rhs):
+                parts += [rhs[at:t.start()], t.group(0)]
+                at = t.end()
+            parts.append(rhs[at:])
+            hit.append((m.group(1), parts))
+        _PARSED[(name, w)] = hit
+    return hit
+
+
 def inline(name: str, w: int, args: dict[str, str], fresh: Callable[[], str],
            emit: Callable[[str], None]) -> list[str]:
     """Emit ``name`` inline: template locals get fresh names, ``%x %y %s`` become ``args``.
     Returns the results (``%r0``, ``%r1``, then the flag ``%o``)."""
     rename = dict(args)
-    for line in body(name, w):
-        m = _DEF.match(line)
-        assert m is not None    # every template line is a definition (fixed templates)
+    for local, parts in _parsed(name, w):
         target = fresh()
-        line = _NAME.sub(lambda t: rename.get(t.group(0), t.group(0)), line[m.end():])
-        rename[m.group(1)] = target
-        emit(f"{target} = {line}")
+        emit(f"{target} = " + "".join(rename.get(t, t) for t in parts))
+        rename[local] = target
     p = PRIMS[name]
     outs = [rename[f"%r{k}"] for k in range(p.results)]
     return outs + ([rename["%o"]] if p.flag else [])

@@ -42,6 +42,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from aluvm.machine.registers import U64_MAX
+
 from aluvm.jit import layout
 from aluvm.jit import runtime
 from aluvm.jit.irbuilder import METADATA, IRBuilder, int_type
@@ -74,6 +76,7 @@ class FunctionSkeleton(IRBuilder):
         #: 64-bit words of wide (> ``SSA_MAX``) register values read or written: LLVM expands
         #: wide arithmetic word by word, so this drives compile time (see :meth:`cost`)
         self.wide_words = 0
+        self.ops: dict[str, Any] = {}        # key -> its bound emitter (``op_<key>``)
         self.lines = 0
         self.cfg = cfg
         self.prog = prog
@@ -380,7 +383,8 @@ class FunctionSkeleton(IRBuilder):
         start = blk.start
         self.begin(f"b{start}")
         ca = self.value("load i64, ptr %ca0p")
-        cost = blk.cost
+        prefix = blk.prefix_costs()
+        cost = prefix[-1] if blk.ctrl is None else min(prefix[-1] + blk.ctrl.cx, U64_MAX)
         # ca0 + cost < lim, i.e. ca0 < lim -sat cost (loop-invariant): the block cannot reach
         # the limit, and ca0 + cost cannot overflow
         if self.cold:    # (ca0 < lim holds: lim - ca0 cannot wrap)
@@ -391,12 +395,17 @@ class FunctionSkeleton(IRBuilder):
         total = self.value(f"add nuw i64 {ca}, {cost}")
         # else the limit may be reached inside: the interpreter runs it, per instruction
         self.exit_unless(ok, f"b{start}.go", EXIT_FALLBACK, str(start))
-        prefix = blk.prefix_costs()
         self.ca_start = ca
-        for k, li in enumerate(blk.body):
-            self.cur, self.cur_prefix = li, prefix[k]
-            self.args = dict(zip(li.ins.form.args, li.ins.args))
-            getattr(self, "op_" + li.key)(li)
+        ops = self.ops
+        for li, pre in zip(blk.body, prefix):
+            ins = li.ins
+            form = ins.form
+            self.cur, self.cur_prefix = li, pre
+            self.args = dict(zip(form.args, ins.args))
+            op = ops.get(form.key)
+            if op is None:
+                op = ops[form.key] = getattr(self, "op_" + form.key)
+            op(li)
         if blk.term == "ctrl":
             assert blk.ctrl is not None   # a 'ctrl' block always carries its terminator (lift.py)
             li = blk.ctrl
