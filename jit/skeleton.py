@@ -10,21 +10,22 @@ pseudo-code::
     i32 fn(RegFile *rf, i32 pos):
       entry:                                   ; load the state once
         a8_0, d8_0, ... = rf->a[..], rf->adef[..]   ; every A register up to a64 the code uses
-        st0, cy0, ca0, cp0 = rf->...; nocl = !rf->has_cl0; cl0 = rf->cl0; bp = rf->bp
-        xcode, xpos = EXIT_FALLBACK?0, pos
+        st0, cy0, ca0, cp0 = rf->...; lim = rf->has_cl0 ? rf->cl0 : 2^64-1; bp = rf->bp
+        if !(ca0 < lim): goto exit(FALLBACK at pos)  ; from here on ca0 < lim always holds
       dispatch:                                ; also the target of a native `ret`
-        switch pos { case b: goto b<b> ... default: xpos = pos; goto exit(FALLBACK) }
+        switch pos { case b: goto b<b> ... default: goto exit(FALLBACK at pos) }
       b<start>:                                ; one per native block
-        total = ca0 +sat cost(block)
-        if !(nocl || total < cl0): goto exit(FALLBACK at start)  ; interpreter, per instruction
+        if !(ca0 + cost(block) < lim): goto exit(FALLBACK at start)  ; interpreter, per instr.
         <body: each instruction's emitter; a corner case or reference panic exits
-         (FALLBACK at that instruction) with ca0 charged up to it>
-        ca0 = total
-        <terminator: fail/test/jmp/jif/routine/ret, or the next block, or a fallback exit>
+         (FALLBACK at that instruction) with ca0 charged up to it; a `test` whose st0 is
+         false exits (STOP_CHARGE by the cost up to and including it)>
+        ca0 = ca0 + cost(block)
+        <terminator: fail/jmp/jif/routine/ret, or the next block, or a fallback exit>
       jump edge:                               ; jmp, jif taken, routine
         if cy0 >= 0xFFFF: st0 = false; goto exit(STOP)
         cy0 += 1
-      exit:                                    ; store the state once
+      exit:                                    ; (xcode, xpos): phis over every exit edge
+        if xcode == STOP_CHARGE: ca0 += xpos; xcode, xpos = STOP, 0
         rf->a[..], rf->adef[..], rf->st0, cy0, ca0, cp0, exit_pos = ...; return xcode
 
 Registers live in allocas that SROA turns into SSA values (code with loops is optimised; code
@@ -33,10 +34,16 @@ a block and across loop back-edges every A register the library touches (value `
 ``i1``), ``st0``, ``cy0``, ``ca0`` and ``cp0`` are plain SSA values.  Registers wider than
 ``SSA_MAX`` bits are read and written in place in the register file.
 
-Complexity: each block first checks ``ca0 + cost(block) < cl0`` (or no ``cl0``); then the whole
-block is charged at once (saturating) and cannot reach the limit.  If the block could cross the
-limit, native code exits *before* the block and the interpreter runs it instruction by
-instruction - the exact slow path (the run necessarily ends inside that block).
+Unoptimised (*cold*) code is built for compile speed - LLVM's fast instruction selector and
+register allocator, no IR passes: every IR instruction it contains is one the fast selector
+handles (no ``i1`` selects or compares, no saturating or min/max intrinsics), and the bulky
+rules (the signed store, the reference's signed ordering, the signed shift) are calls to
+by-value helpers (:mod:`~aluvm.jit.helpers`) through the register file's ``rt`` slots.
+
+Complexity: each block first checks ``ca0 + cost(block) < lim``; then the whole block is charged
+at once and cannot reach the limit.  If the block could cross the limit, native code exits
+*before* the block and the interpreter runs it instruction by instruction - the exact slow path
+(the run necessarily ends inside that block).
 """
 from __future__ import annotations
 
