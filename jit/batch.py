@@ -77,7 +77,7 @@ class _WriteRecorder(codegen.LibraryFunction):
         self.written: set[Reg] = set()
 
     def put(self, c: int, i: int, v: Optional[str], d: str) -> None:
-        if c < 8:                   # (R registers, RegAR codes 8..15, are never columns)
+        if c < 8:                   # (R and F registers, codes 8..23, are never columns)
             self.written.add((c, i))
         super().put(c, i, v, d)
 
@@ -170,7 +170,7 @@ def driver_ir(p: Plan, symbol: str, inputs: tuple[Reg, ...], outputs: tuple[Reg,
                            ("ca0", "i64", 0), ("cl0", "i64", cl0 or 0),
                            ("exit_pos", "i32", 0), ("cs_hi", "i32", 0)):
         e(f"store {ty} {val}, ptr {rf_at(off[field])}")
-    for c, i in p.aset:         # RegAR codes: R registers (8..15) are never columns
+    for c, i in p.aset:         # register codes: R and F registers (8..23) are never columns
         w, nb = layout.REG_BITS[c], layout.REG_BYTES[c]
         vdst, ddst = rf_at(layout.reg_offset(c, i)), rf_at(layout.reg_def_offset(c, i))
         col = cols_in.get((c, i))

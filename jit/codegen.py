@@ -14,13 +14,15 @@ from typing import Any
 from aluvm.jit.emit_arith import ArithEmitters
 from aluvm.jit.emit_bitwise import BitwiseEmitters
 from aluvm.jit.emit_compare import CompareEmitters
+from aluvm.jit.emit_float import FloatEmitters
 from aluvm.jit.emit_move import MoveEmitters
 from aluvm.jit.lift import CFG, CTRL_KEYS
 from aluvm.jit.support import SUPPORTED, make_supports
 from aluvm.jit.terminators import Terminators
 
 
-class LibraryFunction(Terminators, MoveEmitters, CompareEmitters, ArithEmitters, BitwiseEmitters):
+class LibraryFunction(Terminators, MoveEmitters, CompareEmitters, ArithEmitters, BitwiseEmitters,
+                      FloatEmitters):
     """Builds the IR text of one library's function: the skeleton, with an emitter
     ``op_<key>`` for every compiled data instruction and ``term_<key>`` for every terminator."""
 

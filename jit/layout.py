@@ -17,18 +17,20 @@ only computed index, the call-stack window, is bounds-checked in the generated c
 * ``rt``: the addresses of the runtime's by-value helpers (:data:`aluvm.jit.runtime.BY_VALUE`),
   written when a buffer is made: unoptimised code calls them through these slots (a call to a
   symbol in the JIT's large code model is not fast-selected; a call through a pointer is).
+* ``fdef``, ``f``: the F registers, as ``adef``/``a`` (each the stored bit pattern of its format,
+  little-endian: the register's ``int`` in the interpreter).
 * ``rdef``, ``r``: the R registers, as ``adef``/``a`` (r128..r8192, 32 each, little-endian at
-  their natural width; the bytes of the register's ``int`` in the interpreter).  They come last:
-  a unit marshals only the R registers it uses, one by one, never the whole area.
+  their natural width; the bytes of the register's ``int`` in the interpreter).  F and R come
+  last: a unit marshals only the F and R registers it uses, one by one, never the whole area.
 
-Registers are named by their RegAR code, as in the instruction fields: 0..7 = a8..a1024,
-8..15 = r128..r8192 (:data:`REG_BITS`).
+Registers are named by a code: their RegAR code, as in the instruction fields, 0..7 = a8..a1024,
+8..15 = r128..r8192, then 16..23 = the F formats (:data:`REG_BITS`, :data:`F_CODE`).
 """
 from __future__ import annotations
 
 import ctypes
 
-from aluvm.machine.registers import A_BITS, R_BITS
+from aluvm.machine.registers import A_BITS, F_BYTES, R_BITS
 
 #: A-register slots per bank and bank count.
 A_COUNT = 32
@@ -43,9 +45,14 @@ A_TOTAL = sum(A_BYTES) * A_COUNT
 R_BYTES = tuple(w // 8 for w in R_BITS)
 R_OFF: tuple[int, ...] = tuple(sum(R_BYTES[:c]) * A_COUNT for c in range(8))
 R_TOTAL = sum(R_BYTES) * A_COUNT
-#: width and bytes of every register by RegAR code (0..7 A, 8..15 R)
-REG_BITS = A_BITS + R_BITS
-REG_BYTES = A_BYTES + R_BYTES
+F_OFF: tuple[int, ...] = tuple(sum(F_BYTES[:c]) * A_COUNT for c in range(8))
+F_TOTAL = sum(F_BYTES) * A_COUNT
+#: code of the first F register (f16b) in the codes below
+F_CODE = 16
+#: width and bytes of every register by code: RegAR (0..7 A, 8..15 R), then 16..23 the F
+#: formats in RegF order (f16b f16 f32 f64 f80 f128 f256 f512)
+REG_BITS = A_BITS + R_BITS + tuple(8 * n for n in F_BYTES)
+REG_BYTES = A_BYTES + R_BYTES + F_BYTES
 
 # exit codes of compiled functions
 EXIT_STOP = 0        # execution stopped (fail/test/reserved/jump limit/ret with empty stack)
@@ -72,6 +79,8 @@ class RegFile(ctypes.Structure):
         ("cs_pos", ctypes.c_uint16 * (CS_WINDOW + 1)),
         ("cs_state", ctypes.c_uint8 * (CS_WINDOW + 1)),
         ("rt", ctypes.c_void_p * RT_SLOTS),
+        ("fdef", ctypes.c_uint8 * (8 * A_COUNT)),
+        ("f", ctypes.c_uint8 * F_TOTAL),
         ("rdef", ctypes.c_uint8 * (8 * A_COUNT)),
         ("r", ctypes.c_uint8 * R_TOTAL),
     ]
@@ -99,15 +108,19 @@ def def_offset(code: int, idx: int) -> int:
 
 
 def reg_offset(code: int, idx: int) -> int:
-    """Byte offset of the value of register ``code`` (RegAR: 0..7 A, 8..15 R) / ``idx``;
+    """Byte offset of the value of register ``code`` (0..7 A, 8..15 R, 16..23 F) / ``idx``;
     raises on a bad code or index."""
     if 8 <= code < 16 and 0 <= idx < A_COUNT:
         return OFF["r"] + R_OFF[code - 8] + idx * R_BYTES[code - 8]
+    if F_CODE <= code < F_CODE + 8 and 0 <= idx < A_COUNT:
+        return OFF["f"] + F_OFF[code - F_CODE] + idx * F_BYTES[code - F_CODE]
     return a_offset(code, idx)
 
 
 def reg_def_offset(code: int, idx: int) -> int:
-    """Byte offset of the defined flag of register ``code`` (RegAR) / ``idx``."""
+    """Byte offset of the defined flag of register ``code`` (see :func:`reg_offset`) / ``idx``."""
     if 8 <= code < 16 and 0 <= idx < A_COUNT:
         return OFF["rdef"] + (code - 8) * A_COUNT + idx
+    if F_CODE <= code < F_CODE + 8 and 0 <= idx < A_COUNT:
+        return OFF["fdef"] + (code - F_CODE) * A_COUNT + idx
     return def_offset(code, idx)

@@ -19,11 +19,16 @@ _CTRL_IN = {"st0": "regs.st0", "has_cl0": "cl0 is not None", "cy0": "regs.cy0", 
 _NARROW = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
+def _bank(code: int) -> str:
+    """The ``sync_*`` expression of the bank of register ``code`` (R: ``r``, F: ``f``)."""
+    return f"r[{code - 8}]" if code < layout.F_CODE else f"f[{code - layout.F_CODE}]"
+
+
 def marshaller(regset: tuple) -> tuple[Any, Any]:
     """Straight-line ``sync_in(regs, buf)`` / ``sync_out(regs, buf) -> (pos, bp, cs_hi)`` for
     one unit: every A register it keeps natively plus the control registers move with one
-    ``struct`` call each way (the gaps between them are not read by native code); R registers
-    (RegAR codes 8..15, at the far end of the register file) one slice each."""
+    ``struct`` call each way (the gaps between them are not read by native code); R and F
+    registers (codes 8..23, at the far end of the register file) one slice each."""
     aset = tuple(r for r in regset if r[0] < 8)
     rset = tuple(r for r in regset if r[0] >= 8)
     fields: list[tuple[int, str, str, tuple]] = []  # (offset, struct code, value-in expr, name)
@@ -48,9 +53,9 @@ def marshaller(regset: tuple) -> tuple[Any, Any]:
               "    cl0 = regs.cl0", "    cp0 = regs.cp0",
               f"    S.pack_into(buf, {base}, {', '.join(f[2] for f in fields)})"]
     if rset:
-        src_in.append("    r = regs.r")
+        src_in += ["    r = regs.r", "    f = regs.f"]
     for c, i, off, n, doff in rset:
-        src_in += [f"    v = r[{c - 8}][{i}]", f"    buf[{doff}] = v is not None",
+        src_in += [f"    v = {_bank(c)}[{i}]", f"    buf[{doff}] = v is not None",
                    f"    if v is not None:", f"        buf[{off}:{off + n}] = v.to_bytes({n}, 'little')"]
     index = {f[3]: k for k, f in enumerate(fields)}
     src_out = ["def sync_out(regs, buf):", f"    t = S.unpack_from(buf, {base})", "    a = regs.a"]
@@ -59,9 +64,9 @@ def marshaller(regset: tuple) -> tuple[Any, Any]:
         val = f"int.from_bytes(t[{v}], 'little')" if n > 8 else f"t[{v}]"
         src_out.append(f"    a[{c}][{i}] = {val} if t[{d}] else None")
     if rset:
-        src_out.append("    r = regs.r")
+        src_out += ["    r = regs.r", "    f = regs.f"]
     for c, i, off, n, doff in rset:
-        src_out.append(f"    r[{c - 8}][{i}] = int.from_bytes(buf[{off}:{off + n}], 'little') "
+        src_out.append(f"    {_bank(c)}[{i}] = int.from_bytes(buf[{off}:{off + n}], 'little') "
                        f"if buf[{doff}] else None")
     ctrl = {name: index[("c", name)] for name, _ in _CTRL_FIELDS}
     src_out += [f"    regs.st0 = t[{ctrl['st0']}] != 0", f"    regs.cy0 = t[{ctrl['cy0']}]",

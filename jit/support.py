@@ -26,6 +26,12 @@ def _r_upto_r1024(a: dict) -> bool:
     return all(a[k] < 5 for k in ("reg", "reg1", "reg2") if k in a)
 
 
+def _f32_f64(a: dict) -> bool:
+    """f32 or f64 (RegF code 2/3), and for arithmetic round-to-nearest-even: where the host's
+    IEEE arithmetic is the reference's bit for bit (see :mod:`aluvm.jit.emit_float`)."""
+    return a["reg"] in (2, 3) and a.get("rnd", 1) == 1
+
+
 #: semantic key -> predicate on the decoded fields (None: always compiled)
 SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
     "clr_a": None, "put_a": None, "putif_a": None,
@@ -40,6 +46,9 @@ SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
     # R registers (r128..r1024)
     **{k: _r_upto_r1024 for k in ("clr_r", "put_r", "putif_r", "mov_r", "dup_r", "cpy_r", "eq_r",
                                   "ifz_r", "ifn_r", "gt_r", "lt_r", "shr_r", "rev_r")},
+    # F registers (f32, f64)
+    **{k: _f32_f64 for k in ("add_f", "sub_f", "mul_f", "div_f", "clr_f", "mov_f", "dup_f",
+                             "swp_f")},
 }
 
 

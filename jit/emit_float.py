@@ -1,0 +1,108 @@
+"""Emitters of F-register instructions (``op_<key>(li)``): f32 and f64 only, arithmetic in
+round-to-nearest-even only - where the host's IEEE arithmetic gives the reference's results
+bit for bit.  Every other format and rounding mode runs in the interpreter.
+
+What the reference adds to IEEE arithmetic (:mod:`aluvm.semantics.floats.ieee`): operands are
+read with NaN -> undefined and -0 -> +0, a result is undefined on INVALID (NaN), DIV_BY_ZERO or
+OVERFLOW (an infinity from finite operands) and on UNDERFLOW (inexact and tiny), and -0 is
+stored as +0.  A tiny sum or difference is always exact; a product or quotient of non-zero
+finite operands that lands below the smallest normal leaves to the interpreter (its exactness
+test is the rare path).  F registers have codes ``F_CODE + format`` (:mod:`~aluvm.jit.layout`).
+"""
+from __future__ import annotations
+
+from aluvm.semantics.floats.formats import F32, FORMATS
+
+from aluvm.jit.layout import F_CODE
+from aluvm.jit.lift import LInstr
+from aluvm.jit.skeleton import FunctionSkeleton
+
+
+def _consts(fc: int) -> tuple[int, str, int, int, int]:
+    """(width, LLVM type, magnitude mask, exponent field mask (in place), smallest normal)."""
+    f = FORMATS[fc]
+    return (f.width, "float" if fc == F32 else "double", f.sign - 1, f.emask << f.fbits,
+            1 << f.fbits)
+
+
+class FloatEmitters(FunctionSkeleton):
+    """Emitters: f32/f64 arithmetic (round to nearest), clear and moves."""
+
+    def _read(self, fc: int, v: str, d: str) -> tuple[str, str]:
+        """A value as instructions see it (``floats.read``): NaN undefined, -0 as +0."""
+        w, _, mag, emask, _ = _consts(fc)
+        m = self.value(f"and i{w} {v}, {mag}")
+        nan = self.value(f"icmp ugt i{w} {m}, {emask}")
+        zero = self.value(f"icmp eq i{w} {m}, 0")
+        return (self.select(zero, f"i{w}", "0", v),
+                self.value(f"and i1 {d}, {self.value(f'xor i1 {nan}, true')}"))
+
+    def _arith_f(self, op: str) -> None:
+        a = self.args
+        fc = a["reg"]
+        c = F_CODE + fc
+        w, fty, mag, emask, tiny = _consts(fc)
+        ty = f"i{w}"
+        x, dx = self.get(c, a["src1"])
+        y, dy = self.get(c, a["src2"])
+        both = self.value(f"and i1 {dx}, {dy}")
+        fx, fy = (self.value(f"bitcast {ty} {v} to {fty}") for v in (x, y))
+        rb = self.value(f"bitcast {fty} {self.value(f'f{op} {fty} {fx}, {fy}')} to {ty}")
+        m = self.value(f"and {ty} {rb}, {mag}")
+        nan = self.value(f"icmp ugt {ty} {m}, {emask}")
+        inf = self.value(f"icmp eq {ty} {m}, {emask}")
+        finite = [self.value(f"icmp ne {ty} {self.value(f'and {ty} {v}, {emask}')}, {emask}")
+                  for v in (x, y)]
+        fin = self.value(f"and i1 {finite[0]}, {finite[1]}")
+        if op in ("mul", "div"):
+            nonzero = [self.value(f"icmp ne {ty} {self.value(f'and {ty} {v}, {mag}')}, 0")
+                       for v in (x, y)]
+            small = self.value(f"icmp ult {ty} {m}, {tiny}")
+            risky = self.value(f"and i1 {small}, {self.value(f'and i1 {nonzero[0]}, {nonzero[1]}')}")
+            self.bail_if(self.value(f"and i1 {both}, {self.value(f'and i1 {risky}, {fin}')}"))
+        bad = self.value(f"or i1 {nan}, {self.value(f'and i1 {inf}, {fin}')}")
+        ok = self.value(f"and i1 {both}, {self.value(f'xor i1 {bad}, true')}")
+        r = self.select(self.value(f"icmp eq {ty} {m}, 0"), ty, "0", rb)
+        self.put(c, a["src2"], r, ok)
+        self.set_st0(ok)
+
+    def op_add_f(self, li: LInstr) -> None:
+        self._arith_f("add")
+
+    def op_sub_f(self, li: LInstr) -> None:
+        self._arith_f("sub")
+
+    def op_mul_f(self, li: LInstr) -> None:
+        self._arith_f("mul")
+
+    def op_div_f(self, li: LInstr) -> None:
+        self._arith_f("div")
+
+    # -- clear and moves (numeric.clr_f/mov_f/dup_f/swp_f: values pass through ``read``) -------
+    def op_clr_f(self, li: LInstr) -> None:
+        self.put(F_CODE + self.args["reg"], self.args["idx"], None, "false")
+
+    def _moved(self, idx: int) -> tuple[str, str]:
+        fc = self.args["reg"]
+        return self._read(fc, *self.get(F_CODE + fc, idx))
+
+    def op_mov_f(self, li: LInstr) -> None:
+        a = self.args
+        v, d = self._moved(a["idx1"])
+        self.put(F_CODE + a["reg"], a["idx2"], v, d)
+        self.put(F_CODE + a["reg"], a["idx1"], None, "false")
+
+    def op_dup_f(self, li: LInstr) -> None:
+        a = self.args
+        v, d = self._moved(a["idx1"])
+        self.put(F_CODE + a["reg"], a["idx2"], v, d)
+
+    def op_swp_f(self, li: LInstr) -> None:
+        a = self.args
+        v1, d1 = self._moved(a["idx1"])
+        v2, d2 = self._moved(a["idx2"])
+        self.put(F_CODE + a["reg"], a["idx1"], v2, d2)
+        self.put(F_CODE + a["reg"], a["idx2"], v1, d1)
+
+
+__all__ = ["FloatEmitters"]
