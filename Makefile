@@ -28,9 +28,12 @@ test: $(STAMP)
 fuzz-bounds: $(STAMP)
 	ALUVM_BOUND_PROGRAMS=10000 $(BIN)/python -m pytest -q tests/test_analyze.py -k bounds
 
-# every run vector of ../shared/vectors traced in both tiers: the traces must be identical
+# every run vector of ../shared/vectors traced in both tiers (up to 100,000 records each, then
+# untraced): traces and final states must be identical, and match the vectors.  ~15 min on one
+# core; TRACE_JOBS worker processes (default 2), TRACE_ARGS e.g. "--profile spec --per-family 50"
+TRACE_JOBS ?= 2
 trace-vectors: $(STAMP)
-	$(BIN)/python -m aluvm.tools.trace ../shared/vectors	# (--max-jumps N / --min-jumps N split off long loops)
+	$(BIN)/python -m aluvm.tools.trace_vectors ../shared/vectors --jobs $(TRACE_JOBS) $(TRACE_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -125,13 +125,19 @@ def test_compare_trace_text_names_the_instruction(loop_file, capsys, monkeypatch
 
 
 def test_vector_slice_traces_identical_in_both_tiers() -> None:
-    """The first programs of each family of the committed vector slice (the whole shared set:
+    """The first programs of each family of the committed vector slice, long loops included,
+    traced up to a small cap (so that loops run past it, then on untraced): identical records
+    and final states in both tiers, and the vectors' final states (the whole shared set:
     `make trace-vectors`)."""
-    from aluvm.tools.trace import compare_vectors
-    files = sorted(str(p) for p in LOCAL_VECTORS.glob("*.jsonl.gz"))
-    n, bad = compare_vectors(files, per_file=16, max_jumps=200)
-    assert n >= 12 * 12
-    assert not bad, "\n".join(f"{vid}: {d.describe()}" for vid, d in bad[:5])
+    from aluvm.tools.trace_vectors import compare_vectors, run_vectors
+    vectors = run_vectors([str(LOCAL_VECTORS)], per_family=24)
+    results = compare_vectors(vectors, limit=2000)
+    assert len(results) == len(vectors) >= 12 * 24
+    assert len({v["family"] for v in vectors}) >= 12
+    long = [r for r in results if r.truncated]
+    assert len(long) >= 5 and all(r.records == 2000 for r in long)
+    bad = [r for r in results if not r.identical or r.off_vector]
+    assert not bad, "\n".join(f"{r.id}: {r.difference} {r.off_vector}" for r in bad[:5])
 
 
 def test_first_difference_of_different_lengths() -> None:
@@ -164,17 +170,34 @@ def test_jit_trace_mixes_native_and_interpreted_steps_spec_routine() -> None:
     assert a.outcome.st0 and b.outcome.st0
 
 
-def test_trace_is_bounded_and_says_so() -> None:
-    """A long run records at most ``limit`` steps, counts the rest, and still runs to its end."""
+def test_trace_is_bounded_and_the_run_goes_on_untraced() -> None:
+    """A long run records ``limit`` steps, then goes on untraced in its tier - the interpreter
+    loop, or native code for the JIT tier - to the same end as an untraced run."""
     from aluvm.library.lib import Lib, DEFAULT_ISAE
-    from aluvm.machine.registers import Registers
-    from aluvm.tools.trace import traced_run
+    from aluvm.tools.jitstep import JitStepper
+    from aluvm.tools.service import interp_runner
     lib = Lib.with_(DEFAULT_ISAE, bytes.fromhex("200261020000"))  # add.sw a64[0],a64[1]; jmp 0
+    full = traced_run(lib, _counting_regs(), 0, "reference", "interp", limit=1000)
+    plain = _counting_regs()
+    interp_runner(lib, plain, 0, "reference")
     for tier in ("interp", "jit"):
-        regs = Registers()
-        regs.a[3][0], regs.a[3][1] = 0, 1
-        run = traced_run(lib, regs, 0, "reference", tier, limit=50)
-        assert len(run.steps) == 50
-        # 65,535 counted jumps: 65,536 adds and 65,536 jmps (the last one fails), 131,072 steps
-        assert len(run.steps) + run.dropped == 2 * 65536
+        regs = _counting_regs()
+        stepper = JitStepper()
+        run = traced_run(lib, regs, 0, "reference", tier, limit=50, stepper=stepper)
+        assert len(run.steps) == 50 and run.truncated
+        assert [s.key() for s in run.steps] == [s.key() for s in full.steps[:50]]
+        assert run.stats["trace_untraced_from"] == {"step": 50, "pos": 0}   # 25 rounds of 2
+        # 65,535 counted jumps: 65,536 adds (a64[1] = 65,536) and 65,536 jmps (the last fails)
         assert regs.cy0 == 65535 and not run.outcome.st0
+        assert regs.a[3][1] == 65536 and (regs.ca0, regs.cy0) == (plain.ca0, plain.cy0)
+        if tier == "jit":
+            assert stepper.native_steps == 50 and run.stats["trace_resumed"] == 1
+            assert run.stats["trace_resumed_native_calls"] >= 1     # the loop ran natively
+    exact = traced_run(lib, _counting_regs(), 0, "reference", "interp", limit=2 * 65536)
+    assert len(exact.steps) == 2 * 65536 and not exact.truncated     # exactly at the cap
+
+
+def _counting_regs() -> Registers:
+    regs = Registers()
+    regs.a[3][0], regs.a[3][1] = 1, 0      # add.sw a64[0],a64[1]: a64[1] += a64[0]
+    return regs

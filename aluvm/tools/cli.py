@@ -213,10 +213,10 @@ def _execute_traced(args: argparse.Namespace, tier: str, keep: bool = False):
         print(step_line(step, fmt), file=sys.stderr)
     run = traced_run(lib, regs, args.entry, args.profile, tier,
                      sink=None if keep else emit, keep=keep)
-    if run.dropped and not keep:
+    if run.truncated and not keep:
         from aluvm.limits import TRACE_LINES_MAX
-        print(f"aluvm: trace truncated after {TRACE_LINES_MAX} records; {run.dropped} more "
-              "instructions ran (the final state is complete)", file=sys.stderr)
+        print(f"aluvm: trace truncated after {TRACE_LINES_MAX} records; the run went on "
+              "untraced to its end (the final state is complete)", file=sys.stderr)
     return state_dict(regs, run.outcome, lib), run
 
 
@@ -272,7 +272,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _, tb = _execute_traced(args, "jit", keep=True)
         first = first_difference(ta.steps, tb.steps)
         report["trace"] = {"identical": first is None, "steps": [len(ta.steps), len(tb.steps)],
-                           "truncated": [ta.dropped, tb.dropped],
+                           "truncated": [ta.truncated, tb.truncated],
                            "first_difference": first.to_json() if first else None,
                            "jit_path": tb.stats}
         report["identical"] = not diffs and first is None
@@ -286,7 +286,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if report["identical"]:
             shown = f" (traces of {len(ta.steps)} steps" if args.trace else ""
             if args.trace:
-                shown += (f"; {ta.dropped} later steps not recorded)" if ta.dropped else ")")
+                shown += ("; later steps not recorded)" if ta.truncated else ")")
             print("identical" + shown)
     if not report["identical"]:
         return EXIT_DIFFERENT

@@ -13,6 +13,9 @@ block (the final states of ``aluvm compare`` cover that).
 Not stepped natively (run in the interpreter, counted as such): a jump or routine to its own
 offset (the one-block unit would loop) and a block the JIT sends to the interpreter itself
 (when ``cl0`` could be reached, or a value the native code bails out on).
+
+When the trace is full (:class:`~aluvm.tools.trace.TraceDetached`), :meth:`JitStepper.resume`
+hands the state to the JIT tier proper, which runs the rest natively from that offset.
 """
 from __future__ import annotations
 
@@ -53,8 +56,14 @@ class JitStepper:
         self._buffer: Optional[tuple] = None
         self._programs: list[Program] = []
         self.native_steps = 0
-        self.interp_steps = 0
+        self._interp_steps = [0]        # (a list: Program.run_until adds to it)
         self.compiled = 0
+        self.resumed = 0                # runs handed to the JIT tier proper (resume)
+        self.resumed_native_calls = 0
+
+    @property
+    def interp_steps(self) -> int:
+        return self._interp_steps[0]
 
     # -- units -------------------------------------------------------------------------------
     def unit(self, prog: Program, pos: int) -> Optional[Any]:
@@ -129,11 +138,21 @@ class JitStepper:
         machine.programs[lib.id] = _Stepped(prog, self, trace)  # type: ignore[assignment]
         return machine.run(lib.id, entry, regs)
 
+    def resume(self, lib: Any, regs: Registers, pos: int, profile: Profile) -> Outcome:
+        """Run the rest of a stepped run (stopped before the instruction at ``pos`` of ``lib``)
+        in the JIT tier proper: compiled with ``pos`` as an entry, natively from there."""
+        from aluvm.jit.engine import jit_runner, last_stats
+        self.resumed += 1
+        outcome = jit_runner(lib, regs, pos, profile)
+        self.resumed_native_calls += last_stats().get("native_calls", 0)
+        return outcome
+
     def stats(self) -> dict[str, Any]:
         return {"trace_path": "jit single-step: each compiled instruction runs as its own native "
                               "unit, the others in the interpreter (as the JIT tier does)",
                 "trace_native_steps": self.native_steps, "trace_interp_steps": self.interp_steps,
-                "trace_units_compiled": self.compiled}
+                "trace_units_compiled": self.compiled, "trace_resumed": self.resumed,
+                "trace_resumed_native_calls": self.resumed_native_calls}
 
 
 class _Stepped:
@@ -165,8 +184,7 @@ class _Stepped:
                         return None, "end of code"
                     pos = nxt
                     continue
-            st.interp_steps += 1
-            site, reason, reached = prog.run_until(regs, pos, EVERYWHERE, trace=trace)
+            site, reason, reached = prog.run_until(regs, pos, EVERYWHERE, st._interp_steps, trace)
             if reached is not None:
                 pos = reached
                 continue

@@ -10,6 +10,12 @@ every instruction in the interpreter; the JIT tier (:mod:`aluvm.tools.jitstep`) 
 instruction the JIT compiles as native code, one instruction per native call, and the rest in
 the interpreter, exactly as the JIT tier does.  :func:`first_difference` then finds the first
 instruction at which two traces part.
+
+A trace is bounded (``limit`` records, :data:`aluvm.limits.TRACE_LINES_MAX` by default): a run
+without ``cl0`` may execute ~2^32 instructions.  Before the instruction past the bound the
+recorder detaches (:class:`TraceDetached`) and the run goes on untraced from that exact state -
+the interpreter tier in the plain interpreter loop, the JIT tier in the JIT tier proper (native
+code) - so the final state is always the run's real end, at the speed of an untraced run.
 """
 from __future__ import annotations
 
@@ -69,12 +75,25 @@ def step_line(step: Step, fmt: str) -> str:
     return step.to_text()
 
 
+class TraceDetached(BaseException):
+    """Raised by a :class:`Recorder` that has passed on its ``limit`` records, before the next
+    instruction runs: the registers hold the exact state at ``pos`` of library ``lib_id``.  (A
+    ``BaseException``: the machine's ``except Exception`` must not turn it into an outcome.)"""
+
+    def __init__(self, lib_id: bytes, pos: int) -> None:
+        super().__init__(lib_id, pos)
+        self.lib_id = lib_id
+        self.pos = pos
+
+
 class Recorder:
     """The interpreter's trace hook (``trace(prog, pos, regs, when)``) turned into
-    :class:`Step` records, passed to ``sink`` as they happen."""
+    :class:`Step` records, passed to ``sink`` as they happen; after ``limit`` records it raises
+    :class:`TraceDetached` instead of running the next instruction."""
 
-    def __init__(self, sink: Callable[[Step], None]) -> None:
+    def __init__(self, sink: Callable[[Step], None], limit: Optional[int] = None) -> None:
         self.sink = sink
+        self.limit = limit
         self.n = 0
         self.tier = "interp"
         self._before: tuple = ()
@@ -82,6 +101,8 @@ class Recorder:
 
     def __call__(self, prog: Any, pos: int, regs: Registers, when: str) -> None:
         if when == "before":
+            if self.n == self.limit:
+                raise TraceDetached(prog.id, pos)
             self._before = _snapshot(regs)
             return
         text = self._text.get((id(prog), pos))
@@ -142,45 +163,51 @@ class TraceRun:
     outcome: Outcome
     steps: list[Step] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
-    #: records executed past ``limit`` (not passed on, not kept): a run without cl0 can execute
-    #: ~2^32 instructions, so a trace is bounded and says where it stopped
-    dropped: int = 0
+    #: the run went on past ``limit`` records, untraced (a run without cl0 can execute ~2^32
+    #: instructions, so a trace is bounded and says that it stopped)
+    truncated: bool = False
 
 
 def traced_run(lib: Any, regs: Registers, entry: int, profile: str, tier: str = "interp",
                sink: Optional[Callable[[Step], None]] = None, keep: bool = True,
                stepper: Any = None, limit: int = TRACE_LINES_MAX) -> TraceRun:
     """Run ``lib`` in ``tier`` ('interp' or 'jit') with a trace.  The first ``limit`` records go
-    to ``sink`` (when given) and, with ``keep``, into the result's ``steps``; the run itself
-    always goes to its end, later records are only counted (``dropped``)."""
+    to ``sink`` (when given) and, with ``keep``, into the result's ``steps``; then the run goes
+    on untraced in the same tier to its end (``truncated``)."""
     result = TraceRun(Outcome(False, ""))
-    passed = 0
 
     def collect(step: Step) -> None:
-        nonlocal passed
-        if passed >= limit:
-            result.dropped += 1
-            return
-        passed += 1
         if keep:
             result.steps.append(step)
         if sink is not None:
             sink(step)
 
-    recorder = Recorder(collect)
+    recorder = Recorder(collect, limit)
     prof = get_profile(profile)
+    resumed_at = -1
     if tier == "interp":
         machine = Machine(prof)
         machine.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
-        result.outcome = machine.run(lib.id, entry, regs, trace=recorder)
+        try:
+            result.outcome = machine.run(lib.id, entry, regs, trace=recorder)
+        except TraceDetached as at:
+            resumed_at = at.pos
+            result.outcome = machine.run(at.lib_id, at.pos, regs, check=False)
         result.stats = {"trace_path": "interpreter"}
     elif tier == "jit":
         from aluvm.tools.jitstep import JitStepper
         stepper = stepper or JitStepper()
-        result.outcome = stepper.run(lib, regs, entry, prof, recorder)
+        try:
+            result.outcome = stepper.run(lib, regs, entry, prof, recorder)
+        except TraceDetached as at:
+            resumed_at = at.pos
+            result.outcome = stepper.resume(lib, regs, at.pos, prof)
         result.stats = stepper.stats()
     else:
         raise InputError(f"unknown tier {tier!r}")
+    if resumed_at >= 0:
+        result.truncated = True
+        result.stats["trace_untraced_from"] = {"step": recorder.n, "pos": resumed_at}
     return result
 
 
@@ -235,82 +262,10 @@ def iter_json(lines: Iterable[str]) -> Iterable[dict[str, Any]]:
             yield json.loads(line)
 
 
-__all__ = ["Step", "Recorder", "TraceRun", "traced_run", "first_difference", "Difference",
-           "step_line", "iter_json"]
+__all__ = ["Step", "Recorder", "TraceDetached", "TraceRun", "traced_run", "first_difference",
+           "Difference", "step_line", "iter_json"]
 
 
-def compare_vectors(paths: Sequence[str], profile: str = "reference",
-                    progress: Optional[Callable[[int, list], None]] = None, per_file: int = 0,
-                    max_jumps: Optional[int] = None, min_jumps: int = 0
-                    ) -> tuple[int, list[tuple[str, Difference]]]:
-    """Trace every ``run`` vector under ``paths`` in both tiers: the number of programs traced
-    and the first difference of each one whose traces differ.  ``per_file``: only the first
-    that many of each family; ``max_jumps``/``min_jumps``: only programs whose run makes at
-    most/least that many jumps (a quick sample; long loops apart)."""
-    from aluvm.tools.conform import iter_vectors
-    from aluvm.tools.jitstep import JitStepper
-    from aluvm.tools.service import library_from_request, registers_from_request
-    stepper = JitStepper()
-    n, bad = 0, []
-    taken: dict[str, int] = {}
-    for vec in iter_vectors(list(paths)):
-        req = vec.get("request", {})
-        if req.get("op", "run") != "run":
-            continue
-        family = str(vec.get("family"))
-        if per_file and taken.get(family, 0) >= per_file:
-            continue
-        taken[family] = taken.get(family, 0) + 1
-        lib = library_from_request(req)
-        entry = req.get("entry", 0) or 0
-        if max_jumps is not None or min_jumps:
-            from aluvm.tools.service import interp_runner
-            probe = registers_from_request(req)
-            interp_runner(lib, probe, entry, profile)
-            jumps = probe.cy0 - (req.get("cy0") or 0)
-            if (max_jumps is not None and jumps > max_jumps) or jumps < min_jumps:
-                continue
-        a = traced_run(lib, registers_from_request(req), entry, profile, "interp")
-        b = traced_run(lib, registers_from_request(req), entry, profile, "jit", stepper=stepper)
-        d = first_difference(a.steps, b.steps)
-        if d is not None:
-            bad.append((str(vec.get("id")), d))
-        n += 1
-        if progress is not None:
-            progress(n, bad)
-    return n, bad
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m aluvm.tools.trace PATH...``: both tiers' traces of every vector program."""
-    import sys
-    args = list(sys.argv[1:] if argv is None else argv)
-    opts: dict[str, str] = {}
-    while args[:1] and args[0] in ("--profile", "--max-jumps", "--min-jumps") and len(args) > 1:
-        opts[args[0]], args = args[1], args[2:]
-    if not args:
-        print("usage: python -m aluvm.tools.trace [--profile P] [--max-jumps N] [--min-jumps N] "
-              "VECTORS_PATH...", file=sys.stderr)
-        return 2
-    profile = opts.get("--profile", "reference")
-    max_jumps = int(opts["--max-jumps"]) if "--max-jumps" in opts else None
-    min_jumps = int(opts.get("--min-jumps", "0"))
-
-    shown = [0]
-
-    def progress(k: int, found: list) -> None:
-        for vid, d in found[shown[0]:]:
-            print(f"{vid}: {d.describe()}", file=sys.stderr, flush=True)
-        shown[0] = len(found)
-        if k % 25 == 0:
-            print(f"  {k} programs traced, {len(found)} with differing traces",
-                  file=sys.stderr, flush=True)
-    n, bad = compare_vectors(args, profile, progress, max_jumps=max_jumps, min_jumps=min_jumps)
-    for vid, d in bad[:20]:
-        print(f"{vid}: {d.describe()}")
-    print(f"{n} vector programs traced in both tiers, {len(bad)} with differing traces")
-    return 1 if bad else 0
-
-
-if __name__ == "__main__":
+if __name__ == "__main__":      # (the vector comparison moved to its own module)
+    from aluvm.tools.trace_vectors import main
     raise SystemExit(main())
