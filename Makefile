@@ -32,8 +32,9 @@ fuzz-bounds: $(STAMP)
 # untraced): traces and final states must be identical, and match the vectors.  ~15 min on one
 # core; TRACE_JOBS worker processes (default 2), TRACE_ARGS e.g. "--profile spec --per-family 50"
 TRACE_JOBS ?= 2
+VECTORS ?= ../shared/vectors
 trace-vectors: $(STAMP)
-	$(BIN)/python -m aluvm.tools.trace_vectors ../shared/vectors --jobs $(TRACE_JOBS) $(TRACE_ARGS)
+	$(BIN)/python -m aluvm.tools.trace_vectors $(VECTORS) --jobs $(TRACE_JOBS) $(TRACE_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

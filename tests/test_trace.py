@@ -201,3 +201,58 @@ def _counting_regs() -> Registers:
     regs = Registers()
     regs.a[3][0], regs.a[3][1] = 1, 0      # add.sw a64[0],a64[1]: a64[1] += a64[0]
     return regs
+
+
+def test_trace_vectors_summary_line(capsys) -> None:
+    """`make trace-vectors` in small: the ctrl slice (loops past a small cap) in one process."""
+    from aluvm.tools.trace_vectors import main
+    code = main([str(LOCAL_VECTORS / "ctrl.jsonl.gz"), "--per-family", "30", "--jobs", "1",
+                 "--limit", "300"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[-1].startswith("trace-vectors: 30 programs (reference), 30 identical, "
+                              "0 differing, 0 off the vectors, ")
+    assert "1 jobs; " in out[-1] and " traced up to the cap, then untraced)" in out[-1]
+    assert not out[-1].endswith("; 0 traced up to the cap, then untraced)")
+
+
+def test_trace_vectors_names_the_wrong_tier(capsys, monkeypatch) -> None:
+    """The JIT's `add` is patched to subtract: the arith programs that add differ, and the
+    vectors (the ground truth) say the JIT tier is the wrong one."""
+    from aluvm.jit import cache, codegen
+    from aluvm.tools.trace_vectors import main
+    monkeypatch.setenv("ALUVM_JIT_CACHE", "off")
+    prev = cache.use_code_cache(None)       # a fresh code cache, without the disk
+    monkeypatch.setattr(codegen.LibraryFunction, "op_add_a", codegen.LibraryFunction.op_sub_a)
+    try:
+        code = main([str(LOCAL_VECTORS / "arith.jsonl.gz"), "--per-family", "60", "--jobs", "1",
+                     "--json", "--show", "100"])
+    finally:
+        monkeypatch.undo()
+        cache.use_code_cache(prev)
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert code == 1 and report["programs"] == 60
+    assert report["differing"] >= 1 and report["identical"] == 60 - report["differing"]
+    wrong = report["failures"]
+    assert all(f["difference"].startswith("traces differ at step ") for f in wrong)
+    assert any(" add" in f["difference"].splitlines()[0] for f in wrong)
+    assert {line.split(":")[0] for f in wrong for line in f["off_vector"]} == {"jit"}
+
+
+def test_trace_vectors_in_worker_processes(capsys) -> None:
+    from aluvm.tools.trace_vectors import main
+    files = [str(LOCAL_VECTORS / f"{f}.jsonl.gz") for f in ("mixed", "move")]
+    code = main(files + ["--per-family", "4", "--jobs", "2", "--limit", "100",
+                         "--profile", "reference", "--profile", "spec", "--json"])
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert code == 0 and report["programs"] == 16 and report["identical"] == 16
+    assert report["jobs"] == 2 and report["profiles"] == ["reference", "spec"]
+
+
+@pytest.mark.parametrize("args", [["/nonexistent/vectors"], [str(ROOT / "README.md")],
+                                  [str(LOCAL_VECTORS), "--jobs", "0"]])
+def test_trace_vectors_bad_input_is_one_line(args) -> None:
+    r = subprocess.run([sys.executable, "-m", "aluvm.tools.trace_vectors", *args],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "Traceback" not in r.stderr

@@ -28,6 +28,8 @@ from aluvm.limits import TRACE_LINES_MAX
 
 #: the profile the vectors' ``expect`` objects hold results for (vectors carry no profile field)
 VECTOR_PROFILE = "reference"
+#: without a terminal, a progress line every this many programs
+HEARTBEAT = 1000
 
 
 @dataclass
@@ -212,18 +214,34 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     profiles = args.profile or [VECTOR_PROFILE]
     t0 = time.perf_counter()
-    vectors = run_vectors(args.paths, args.per_family)
+    try:
+        vectors = run_vectors(args.paths, args.per_family)
+    except (OSError, ValueError, EOFError) as e:     # not gzip, not JSON lines, unreadable
+        print(f"trace-vectors: cannot read the vectors: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
     if not vectors:
         print(f"trace-vectors: no run vectors in {', '.join(args.paths)}", file=sys.stderr)
         return 2
-    bar = _progress_bar(len(vectors) * len(profiles))
+    total = len(vectors) * len(profiles)
+    bar = _progress_bar(total)
+    done = [0, 0]                   # programs, differing
+
+    def say(line: str) -> None:
+        if bar is not None:
+            bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
     def progress(r: ProgramResult) -> None:
+        done[0] += 1
         if not r.identical or r.off_vector:
-            line = f"{r.id} ({r.profile}): {r.difference or ''} {' | '.join(r.off_vector)}"
-            (bar.write if bar is not None else lambda s: print(s, file=sys.stderr))(line)
+            done[1] += 1
+            say(f"{r.id} ({r.profile}): {r.difference or ''} {' | '.join(r.off_vector)}")
         if bar is not None:
             bar.update()
+        elif done[0] % HEARTBEAT == 0:    # (a log: a line now and then instead of a bar)
+            say(f"trace-vectors: {done[0]}/{total} programs, {done[1]} differing, "
+                f"{time.perf_counter() - t0:.0f} s")
     try:
         results = compare_vectors(vectors, profiles, args.jobs, args.limit, progress)
     finally:
