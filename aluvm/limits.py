@@ -26,6 +26,14 @@ ASM_SOURCE_MAX = 16 << 20
 ASM_LINES_MAX = 1 << 18
 ASM_STATEMENTS_MAX = 0xFFFF
 ASM_LABELS_MAX = 0x10000
+#: one line: commas outside strings (no instruction has more than 4 operands) and, for a line of
+#: an unusual shape (read by the full grammar, ~20 us per piece), blank-separated pieces
+ASM_LINE_COMMAS_MAX = 64
+ASM_LINE_PIECES_MAX = 256
+#: items of the .DATA section (each but an empty string is at least one of the segment's 65,535
+#: bytes) and names of the .ISAE section (duplicates included; the segment holds 64)
+ASM_DATA_ITEMS_MAX = 0x10000
+ASM_ISAE_NAMES_MAX = 1024
 
 #: ``--trace``: instructions printed before the trace says it is truncated (a run can execute
 #: ~2^32 instructions without a complexity limit)

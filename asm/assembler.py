@@ -44,7 +44,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, Sequence, Union
 
 from aluvm.isa import table as isa
 from aluvm.isa.reassemble import AssembleError, DataWriter
@@ -178,6 +178,8 @@ class _Assembler:
         self.profile = profile
         self.isae: list[str] = []
         self.isae_seen = False
+        self.isae_names = 0       # names read under .ISAE, duplicates included
+        self.data_items = 0       # items read under .DATA
         self.lib_alias: dict[str, bytes] = {}
         self.consts: dict[str, str] = {}
         self.inputs: dict[str, Input] = {}
@@ -262,7 +264,7 @@ class _Assembler:
         col = dtok.col
         line = Line(number, raw)
         if name not in SECTIONS:
-            close = difflib.get_close_matches(name, SECTIONS + ("BYTES",), 1)
+            close = _close(name, SECTIONS + ("BYTES",), 1)
             hint = f" (did you mean .{close[0]}?)" if close else ""
             where = " (only inside .MAIN or a .ROUTINE)" if name == "BYTES" else ""
             raise _Err(col, f"unknown directive `{dtok.text}`{where}{hint}; expected one of "
@@ -298,6 +300,9 @@ class _Assembler:
     def _section_line(self, section: str, raw: str) -> None:
         if section == "ISAE":
             res = grammar.section_line("isae", grammar.ISAE_LINE, raw, "ISA extension names such as ALU")
+            self.isae_names += len(res["names"])
+            if self.isae_names > limits.ASM_ISAE_NAMES_MAX:
+                raise _Err(1, f"more than {limits.ASM_ISAE_NAMES_MAX} .ISAE names")
             for tok in res["names"]:
                 if not re.fullmatch(r"[A-Z][A-Z0-9]{1,7}", tok.text):
                     raise _Err(tok.col, f"`{tok.text}` is not an ISA extension id "
@@ -345,6 +350,9 @@ class _Assembler:
                 self.inputs[name] = Input(name, reg, desc)
         elif section == "DATA":
             items = list(grammar.section_line("data", grammar.DATA_LINE, raw, "hex bytes or \"strings\"")["items"])
+            self.data_items += len(items)
+            if self.data_items > limits.ASM_DATA_ITEMS_MAX:
+                raise _Err(1, f"more than {limits.ASM_DATA_ITEMS_MAX} .DATA items")
             for tok in items:
                 item = tok.text
                 if item.startswith('"'):
@@ -391,7 +399,7 @@ class _Assembler:
             return Stmt(line, raw=bytes([op]), size=1)
         cands = self.index.get(mn) or (self.index.get(mn.lower(), []) if mn.lower() == "nop" else [])
         if not cands:
-            close = difflib.get_close_matches(mn, list(self.index), 3)
+            close = _close(mn, list(self.index), 3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise _Err(line.mnemonic.col, f"unknown instruction `{mn}`{hint}")
         key = (mn, line.mnemonic.col, line.flag and (line.flag.text, line.flag.col),
@@ -443,7 +451,7 @@ class _Assembler:
                 return self.inputs[name].register
             col = tok.col + max(tok.text.find(m.group(0)), 0)
             known = list(self.consts) + list(self.inputs)
-            close = difflib.get_close_matches(name, known, 1)
+            close = _close(name, known, 1)
             hint = f" (did you mean ${close[0]}?)" if close else ""
             raise _Err(col, f"unknown name `${name}`{hint}: define it under .CONST or .INPUT")
         out = _SYM.sub(sub, text)
@@ -654,7 +662,7 @@ class _Assembler:
             v = f.get(name)
             if isinstance(v, _Label):
                 if v.name not in labels:
-                    close = difflib.get_close_matches(v.name, list(labels), 1)
+                    close = _close(v.name, list(labels), 1)
                     hint = f" (did you mean `{close[0]}`?)" if close else ""
                     raise _Err(v.col, f"unknown label `{v.name}`{hint}")
                 f[name] = labels[v.name]
@@ -694,6 +702,14 @@ class _Match(Exception):
 class _Label:
     name: str
     col: int
+
+
+def _close(word: str, known: Sequence[str], n: int) -> list:
+    """Spelling hints for an unknown name (none for a name too long to be a typo: difflib's
+    time grows with the product of the lengths)."""
+    if len(word) > 64:
+        return []
+    return difflib.get_close_matches(word, known, n)
 
 
 def _target(text: str, col: int) -> Union[int, _Label]:

@@ -32,6 +32,8 @@ from typing import Any, Iterator, Optional
 
 import pyparsing as pp
 
+from aluvm import limits
+
 IDENT_RE = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
@@ -70,7 +72,7 @@ def _blanks_only() -> Iterator[None]:
 with _blanks_only():
     COMMENT = pp.Regex(r";.*")
     _END = pp.Optional(pp.Suppress(COMMENT)) + pp.StringEnd()
-    STRING = pp.Regex(r'"(?:[^"\\]|\\.)*"')
+    STRING = pp.Regex(r'"[^"\\]*(?:\\.[^"\\]*)*"')   # (unrolled: linear at C speed)
     PIECE = STRING | pp.Regex(r'[^,;"\s]+')
 
     LABEL = _tok(pp.Regex(rf"{IDENT_RE}(?=:(?:[ \t;]|$))"))("label") + pp.Suppress(":")
@@ -194,7 +196,7 @@ def parse_with(expr: pp.ParserElement, text: str, what: str) -> pp.ParseResults:
 _FAST = re.compile(r"[ \t]*(?:(?P<label>" + IDENT_RE + r"):(?=[ \t;]|$)[ \t]*)?"
                    r"(?:(?P<mn>rsrv:[0-9A-Fa-f]{2}(?![\w.:])|" + IDENT_RE + r"(?![\w:]))"
                    r"(?:\.(?P<flag>[A-Za-z0-9_]+))?"
-                   r"(?P<ops>(?=[ \t;]|$)(?:[^;\"\s]|[ \t])*))?[ \t]*(?:;.*)?")
+                   r"(?P<ops>(?=[ \t;]|$)(?:[^;\"\s]++|[ \t]++)*+))?[ \t]*(?:;.*)?")
 _FAST_DIRECTIVE = re.compile(r"[ \t]*(?:(?P<label>" + IDENT_RE + r"):(?=[ \t;]|$)[ \t]*)?"
                              r"(?P<dir>\.[A-Za-z]+)(?![\w.:])[ \t]*(?P<rest>[^;]*)(?:;.*)?")
 _BLANKS = " \t"
@@ -268,7 +270,7 @@ def fast_data_items(text: str) -> Optional[list[Tok]]:
 #: ``tests/test_asm_fast.py`` checks this differentially.  They keep a source of many section
 #: lines (constants, inputs, data) as fast as one of instructions.
 _END_RX = r"[ \t]*(?:;.*)?"
-_STRING_RX = r'"(?:[^"\\]|\\.)*"'
+_STRING_RX = STRING.re.pattern  # type: ignore[union-attr]
 _SECTION_RX = {
     "directive": re.compile(r"[ \t]*(?P<directive>\.[A-Za-z]+)(?![\w.:])[ \t]*(?P<rest>[^;]*)(?:;.*)?"),
     "isae": re.compile(r"[ \t]*(?P<names>(?:(?>[A-Za-z0-9_]+)[ \t]*)*)" + _END_RX),
@@ -283,6 +285,38 @@ _SECTION_RX = {
 }
 _ITEM_RX = {"isae": re.compile(r"[A-Za-z0-9_]+"),
             "data": re.compile(_STRING_RX + r"|(?:0x)?[0-9A-Fa-f]+(?![\w.])")}
+
+
+_BLANK_RUN = re.compile(r"[ \t]+")
+
+
+def check_line_size(text: str, pieces: bool) -> None:
+    """A :class:`GrammarError` if the line (outside strings and its comment) has more commas
+    than any instruction takes or - ``pieces``: before the full grammar reads it - more
+    blank-separated pieces than :data:`limits.ASM_LINE_PIECES_MAX`: such a line is never valid,
+    and reading it piece by piece would take seconds per MiB."""
+    plain = text if '"' not in text else STRING.re.sub('""', text)  # type: ignore[union-attr]
+    semi = plain.find(";")
+    if semi >= 0:
+        plain = plain[:semi]
+    if plain.count(",") > limits.ASM_LINE_COMMAS_MAX:
+        raise GrammarError(1, f"more than {limits.ASM_LINE_COMMAS_MAX} commas on one line "
+                              "(no instruction takes more than 4 operands)")
+    if pieces and len(plain) > limits.ASM_LINE_PIECES_MAX \
+            and _more_than(_BLANK_RUN.finditer(plain), limits.ASM_LINE_PIECES_MAX):
+        raise GrammarError(1, f"more than {limits.ASM_LINE_PIECES_MAX} blank-separated pieces "
+                              "on a line of an unusual shape")
+
+
+def _more_than(it: Iterator, n: int) -> bool:
+    for k, _ in enumerate(it):
+        if k >= n:
+            return True
+    return False
+
+
+#: items a fast section line may hold (more: a GrammarError before they are all read)
+_ITEMS_MAX = {"names": limits.ASM_ISAE_NAMES_MAX, "items": limits.ASM_DATA_ITEMS_MAX}
 
 
 def fast_section_line(kind: str, text: str) -> Optional[dict]:
@@ -301,7 +335,10 @@ def fast_section_line(kind: str, text: str) -> Optional[dict]:
         if name in ("items", "names"):
             items: list[Tok] = []
             end = 0
+            cap = _ITEMS_MAX[name]
             for t in _ITEM_RX[kind].finditer(value):
+                if len(items) >= cap:
+                    raise GrammarError(start + t.start() + 1, f"more than {cap} items on one line")
                 # (the grammar's repeated data items - a MatchFirst - report the column where the
                 # previous one ended)
                 col = end if items and kind == "data" else start + t.start()
@@ -316,7 +353,10 @@ def fast_section_line(kind: str, text: str) -> Optional[dict]:
 def section_line(kind: str, expr: pp.ParserElement, text: str, what: str) -> Any:
     """A section line through its fast path, else through the grammar (:func:`parse_with`)."""
     res = fast_section_line(kind, text)
-    return res if res is not None else parse_with(expr, text, what)
+    if res is not None:
+        return res
+    check_line_size(text, pieces=True)
+    return parse_with(expr, text, what)
 
 
 _CACHE: dict[str, Line] = {}
@@ -329,8 +369,11 @@ def parse_line(text: str, number: int) -> Line:
     hit = _CACHE.get(text)
     if hit is not None:
         return replace(hit, number=number)
+    if len(text) > 2 * limits.ASM_LINE_COMMAS_MAX:
+        check_line_size(text, pieces=False)
     line = fast_parse_line(text, number)
     if line is None:
+        check_line_size(text, pieces=True)
         line = grammar_parse_line(text, number)
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.clear()
@@ -384,6 +427,11 @@ def unquote(lit: str) -> bytes:
     if len(lit) < 2 or lit[0] != '"' or lit[-1] != '"':
         raise ValueError("not a quoted string")
     body = lit[1:-1]
+    if "\\" not in body:     # no escapes: the UTF-8 bytes (at C speed, for long strings)
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the string is not valid Unicode") from None
     out = bytearray()
     i = 0
     while i < len(body):

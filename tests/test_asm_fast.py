@@ -162,3 +162,41 @@ def test_many_section_lines_are_read_without_the_grammar(body: str, monkeypatch)
         assemble(body)
     except AsmError as e:   # a documented error (300 libraries, an empty .ISAE), not the grammar
         assert "internal" not in str(e), e
+
+
+@pytest.mark.parametrize("source, message", [
+    ("add " + "," * 100_000, "more than 64 commas"),
+    ("add " + ", " * 50_000 + "\x0b", "more than 64 commas"),
+    ('put s16[0],"x"' + " a" * 100_000, "blank-separated pieces"),
+    (".DATA\n" + "00 " * 100_000 + "\x0b", "blank-separated pieces"),
+    (".DATA\n" + '"" ' * 70_000, "more than 65536 items"),
+    (".DATA\n" + ('"" ' * 1000 + "\n") * 70, "more than 65536 .DATA items"),
+    (".ISAE\n" + "AB " * 2000, "more than 1024 items"),
+    (".ISAE\n" + ("AB " * 500 + "\n") * 3, "more than 1024 .ISAE names"),
+])
+def test_oversized_lines_fail_before_the_expensive_work(source: str, message: str, monkeypatch) -> None:
+    """Lines no valid source has (a DoS otherwise: the full grammar reads ~50,000 pieces/s,
+    16 MiB of commas took 49 s) are rejected before pyparsing or a per-item loop sees them."""
+    def no_grammar(*a, **k):
+        raise AssertionError("the grammar was used")
+    monkeypatch.setattr(grammar, "parse_with", no_grammar)
+    with pytest.raises(AsmError, match=message):
+        assemble(source)
+
+
+def test_commas_inside_strings_and_comments_do_not_count() -> None:
+    lib = assemble('put s16[0],"' + "a," * 100 + '" ; ' + "," * 100)
+    assert lib.data == b"a," * 100
+
+
+def test_no_spelling_hint_for_a_huge_name() -> None:
+    with pytest.raises(AsmError, match="unknown instruction") as e:
+        assemble("a" * 100_000)
+    assert "did you mean" not in str(e.value)
+    with pytest.raises(AsmError, match="did you mean .*add"):
+        assemble("adx a8[0],a8[1]")
+
+
+def test_long_strings_without_escapes_are_read_whole() -> None:
+    assert grammar.unquote('"' + "é" * 30_000 + '"') == "é".encode() * 30_000
+    assert grammar.unquote('"a\\x41\\n"') == b"aA\n"

@@ -448,3 +448,26 @@ def test_user_input_errors_are_value_errors_for_api_callers() -> None:
         get_profile("nope")
     assert issubclass(InputError, ValueError) and issubclass(InputError, AluError)
     assert issubclass(ContextError, InputError)
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"nop\n", "bad JSON"),                       # fuzz finding: a source file given to conform
+    (b'{"request": 5}\n', "not a vector"),
+    (b"[" * 3000 + b"\n", "nested deeper"),
+    (b'{"request": {"op": "disasm", "code": "00"}, "expect": {"instrs": 1}}\n', "malformed"),
+])
+def test_conform_on_files_that_are_not_vectors_is_a_user_error(tmp_path, body, message, capsys) -> None:
+    from aluvm.tools import cli
+    p = tmp_path / "v.jsonl"
+    p.write_bytes(body)
+    assert cli.main(["conform", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_conform_on_a_truncated_gzip_is_a_user_error(tmp_path, capsys) -> None:
+    from aluvm.tools import cli
+    p = tmp_path / "v.jsonl.gz"
+    p.write_bytes(b"\x1f\x8b\x08\x00")
+    assert cli.main(["conform", str(p)]) == 2
+    assert "aluvm: error:" in capsys.readouterr().err

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import gzip
-import json
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
+
+from aluvm.errors import InputError
 
 RUN_KEYS = ("st0", "cy0", "ca0", "cp0", "cs0")
 
@@ -38,12 +40,32 @@ def vector_files(paths: Iterable[str]) -> list[Path]:
 
 
 def iter_vectors(paths: Iterable[str]) -> Iterator[dict]:
+    """The vectors of the files: JSON objects with a ``request`` object, one per line (bounded
+    as request lines are); anything else is an :class:`InputError` naming file and line."""
     for f in vector_files(paths):
-        opener = gzip.open if f.suffix == ".gz" else open
-        with opener(f, "rt") as fh:  # type: ignore[operator]
-            for line in fh:
-                if line.strip():
-                    yield json.loads(line)
+        try:
+            yield from _file_vectors(f)
+        except (EOFError, zlib.error) as e:   # a truncated or corrupt .gz (BadGzipFile: OSError)
+            raise InputError(f"{f}: {e}") from None
+
+
+def _file_vectors(f: Path) -> Iterator[dict]:
+    from aluvm.tools.service import RequestError, parse_line
+    opener = gzip.open if f.suffix == ".gz" else open
+    with opener(f, "rb") as fh:  # type: ignore[operator]
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                vec = parse_line(line)
+            except RequestError as e:
+                raise InputError(f"{f}:{number}: {e}") from None
+            if not isinstance(vec, dict) or not isinstance(vec.get("request"), dict) \
+                    or not isinstance(vec.get("expect", {}), dict) \
+                    or not isinstance(vec.get("family", ""), str):
+                raise InputError(f"{f}:{number}: not a vector (an object with 'request' and "
+                                 "'expect' objects)")
+            yield vec
 
 
 def check_run(vec: dict, got: dict, strict_panics: bool = False) -> Optional[str]:
@@ -131,6 +153,24 @@ def check_info(vec: dict, got: dict) -> Optional[str]:
 Handler = Callable[[dict], dict]
 
 
+def _check(vec: dict, req: dict, got: dict, op: str, handler: Handler,
+           strict_panics: bool) -> tuple[Optional[str], bool]:
+    """(the failure or None, whether the disassembly text matched) of one vector."""
+    text_ok = True
+    err: Optional[str]
+    if op == "run":
+        err = check_run(vec, got, strict_panics)
+    elif op == "disasm":
+        err, text_ok = check_disasm(vec, got)
+        if err is None and "reencode" in vec:
+            err = check_reencode(vec, handler(vec["reencode"]["request"]))
+    elif op == "info":
+        err = check_info(vec, got)
+    else:
+        err = f"unknown op {op}"
+    return err, text_ok
+
+
 def run_vectors(vectors: Iterable[dict], handler: Handler, max_failures: int = 20,
                 strict_panics: bool = False) -> dict[str, FamilyResult]:
     results: dict[str, FamilyResult] = defaultdict(FamilyResult)
@@ -143,19 +183,12 @@ def run_vectors(vectors: Iterable[dict], handler: Handler, max_failures: int = 2
             got = handler(req)
         except Exception as e:  # a crash is a failure, never an abort of the run
             got = {"ok": False, "error": f"crash: {type(e).__name__}: {e}"}
-        err: Optional[str]
-        if op == "run":
-            err = check_run(vec, got, strict_panics)
-        elif op == "disasm":
-            err, text_ok = check_disasm(vec, got)
-            if not text_ok:
-                fam.text_mismatch += 1
-            if err is None and "reencode" in vec:
-                err = check_reencode(vec, handler(vec["reencode"]["request"]))
-        elif op == "info":
-            err = check_info(vec, got)
-        else:
-            err = f"unknown op {op}"
+        try:
+            err, text_ok = _check(vec, req, got, op, handler, strict_panics)
+        except (KeyError, TypeError, AttributeError, IndexError) as e:   # the vector's shape
+            raise InputError(f"vector {vec.get('id')!r}: malformed ({type(e).__name__}: {e})") from None
+        if not text_ok:
+            fam.text_mismatch += 1
         if err is None:
             if flagged:
                 fam.flagged_passed += 1
