@@ -411,6 +411,15 @@ class _Assembler:
         if len(operands) == 1 and not operands[0].text:
             operands = []
         operands = [self._substitute(o) for o in operands]
+        # first the candidates whose shape fits (no exceptions, no messages built), then - when
+        # none matched - all of them again, for the most specific error
+        for syn in cands:
+            if _could_match(line, syn, operands):
+                try:
+                    fields = self._match(line, syn, operands)
+                except _Match:
+                    continue
+                return self._matched(key, line, syn, fields)
         best: Optional[tuple[int, _Err]] = None
         for syn in cands:
             try:
@@ -419,18 +428,21 @@ class _Assembler:
                 if best is None or e.score > best[0]:
                     best = (e.score, e.err)
                 continue
-            if syn.rejected:
-                raise _Err(line.mnemonic.col, syn.rejected)
-            form = syn.form
-            size = 1 + form.arg_bits // 8
-            self.matched[key] = (syn, fields, size)
-            return Stmt(line, syn, fields, size=size)
+            return self._matched(key, line, syn, fields)  # pragma: no cover - _could_match is necessary
         assert best is not None
         err = best[1]
         if len(cands) > 1 and best[0] <= 0:
             forms = "; ".join(sorted({s.hint for s in cands if not s.rejected}))
             err = _Err(err.col, f"{err.message}; `{mn}` forms: {forms}")
         raise err
+
+    def _matched(self, key: tuple, line: Line, syn: Syntax, fields: dict[str, Any]) -> Stmt:
+        if syn.rejected:
+            assert line.mnemonic is not None
+            raise _Err(line.mnemonic.col, syn.rejected)
+        size = 1 + syn.form.arg_bits // 8
+        self.matched[key] = (syn, fields, size)
+        return Stmt(line, syn, fields, size=size)
 
     def _substitute(self, tok: Tok) -> Tok:
         plain = tok.text if '"' not in tok.text else grammar.STRING.re.sub(  # type: ignore[union-attr]
@@ -702,6 +714,25 @@ class _Match(Exception):
 class _Label:
     name: str
     col: int
+
+
+def _could_match(line: Line, syn: Syntax, ops: list[Tok]) -> bool:
+    """Necessary conditions of :meth:`_Assembler._match`: the flag, the operand count and the
+    shape of every register operand fit ``syn``."""
+    if syn.flag is None:
+        if line.flag is not None:
+            return False
+    elif line.flag is None or line.flag.text not in syn.flag_letters:
+        return False
+    n = len(ops)
+    if syn.trailing_comma and n == len(syn.operands) + 1 and not ops[-1].text:
+        n -= 1
+    if n != len(syn.operands):
+        return False
+    for tok, pat in zip(ops, syn.operands):
+        if pat.regex is not None and (not tok.text or pat.regex.match(tok.text) is None):
+            return False
+    return True
 
 
 def _close(word: str, known: Sequence[str], n: int) -> list:
