@@ -244,3 +244,20 @@ def test_single_run_api_reuses_the_decoded_library() -> None:
     aluvm.run(lib, Registers())
     assert service._MACHINES[(lib.id, "reference")] is machine
     assert all(prog.entries[k] is v for k, v in decoded.items())
+
+
+def test_kept_results_are_never_overwritten_by_later_runs() -> None:
+    """Output buffers are reused between runs only when no result still uses them."""
+    lib = Lib.with_(DEFAULT_ISAE, VALIDATE20)
+    b = Batch(lib, threads=2, chunk=500)
+    first_in, second_in = v20_inputs(3000, seed=3), v20_inputs(3000, seed=4)
+    kept = b.run(first_in)
+    st0, ca0, a64 = kept.st0.copy(), kept.ca0.copy(), kept["a64[3]"].copy()
+    for _ in range(3):
+        b.run(second_in)                # results dropped: their buffer is reused
+    other = b.run(second_in)
+    assert (kept.st0 == st0).all() and (kept.ca0 == ca0).all()
+    assert (kept["a64[3]"] == a64).all() and (kept["a64[3]"].mask == a64.mask).all()
+    fresh = Batch(lib, threads=1).run(second_in)
+    assert_same(other, fresh)
+    assert not (st0 == other.st0).all()         # (the two input sets differ in verdicts)

@@ -29,6 +29,9 @@ from aluvm.errors import InputError
 
 import ctypes
 import os
+import sys
+import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
@@ -44,6 +47,60 @@ from aluvm.tools.columns import (KEYS, Column, RegKey, columns_from_mapping, col
 CHUNK = 1 << 16
 
 Inputs = Union[Mapping[str, Any], Iterable[Mapping[str, Any]]]
+
+_POOL_LOCK = threading.Lock()
+
+
+class OutputPool:
+    """Output buffers of the kernel, reused between runs.
+
+    A fresh buffer costs a page fault per 4 KiB on first touch (in the kernel, serialised
+    between threads): for validate20 that was a third of the run.  Every run's outputs are
+    views of one buffer; a buffer goes back to work only when no view of it is alive any more
+    (its reference count says so), so results a caller keeps are never overwritten.
+    """
+
+    #: at most this many bytes are kept for reuse
+    MAX_BYTES = 1 << 28
+    ALIGN = 64
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._free: list[np.ndarray] = []
+
+    def take(self, shapes: Sequence[tuple[int, ...]], dtypes: Sequence[np.dtype]
+             ) -> list[np.ndarray]:
+        """Arrays of these shapes and dtypes, carved from one (possibly reused) buffer."""
+        sizes = [int(np.prod(s)) * d.itemsize for s, d in zip(shapes, dtypes)]
+        offsets, at = [], 0
+        for size in sizes:
+            offsets.append(at)
+            at += -(-size // self.ALIGN) * self.ALIGN
+        buf = self._reuse(at)
+        if buf is None:
+            buf = np.empty(at + self.ALIGN, np.uint8)
+        base = -buf.ctypes.data % self.ALIGN
+        out = [buf[base + o:base + o + size].view(d).reshape(s)
+               for o, size, s, d in zip(offsets, sizes, shapes, dtypes)]
+        self._give_back(buf)
+        return out
+
+    def _reuse(self, need: int) -> Optional[np.ndarray]:
+        with self._lock:
+            for k in range(len(self._free)):
+                # references: the list and getrefcount's argument - no live view
+                if self._free[k].size >= need + self.ALIGN and \
+                        sys.getrefcount(self._free[k]) == 2:
+                    return self._free.pop(k)
+        return None
+
+    def _give_back(self, buf: np.ndarray) -> None:
+        with self._lock:
+            if any(b is buf for b in self._free):
+                return
+            self._free.append(buf)
+            while sum(b.nbytes for b in self._free) > self.MAX_BYTES and len(self._free) > 1:
+                self._free.pop(0)
 
 
 class BatchResult:
@@ -155,6 +212,8 @@ class Batch:
         self._prog: Optional[Program] = None
         self._machine: Optional[Machine] = None
         self._ray_spec: Any = None          # (spec id, Ray object ref) of the Ray engine
+        self._pool: Optional[ThreadPoolExecutor] = None
+        self._outputs = OutputPool()
 
     # -- public ---------------------------------------------------------------------------
     def run(self, inputs: Inputs) -> BatchResult:
@@ -197,6 +256,7 @@ class Batch:
 
     def _run_kernel(self, kernel, n: int, cols: list[Column]) -> BatchResult:
         from aluvm.jit.batch import CONTROL_OUTPUTS
+        from aluvm.jit.layout import EXIT_FALLBACK
         by_reg = {(c.key.code, c.key.idx): c for c in cols if c.key.fam == "a"}
         keep: list[Any] = []            # arrays whose addresses the kernel gets
         ins = (ctypes.c_void_p * max(1, 2 * len(kernel.inputs)))()
@@ -206,27 +266,36 @@ class Batch:
             dfn = np.ascontiguousarray(col.defined).view(np.uint8)
             keep += [vals, dfn]
             ins[2 * k], ins[2 * k + 1] = vals.ctypes.data, dfn.ctypes.data
-        ctrl = [np.empty(n, dt) for _, dt in CONTROL_OUTPUTS]
-        regs_out = []
+        shapes: list[tuple[int, ...]] = [(n,) for _ in CONTROL_OUTPUTS]
+        dtypes = [np.dtype(dt) for _, dt in CONTROL_OUTPUTS]
         for c, i in kernel.outputs:
-            w = key_of("a", c, i).width
-            regs_out.append((np.empty((n, w), np.uint8), np.empty(n, np.uint8)))
-        arrays = ctrl + [a for pair in regs_out for a in pair]
+            shapes += [(n, key_of("a", c, i).width), (n,)]
+            dtypes += [np.dtype(np.uint8), np.dtype(np.uint8)]
+        arrays = self._outputs.take(shapes, dtypes)
         outs = (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
         spans = [(s, min(n, s + self.chunk)) for s in range(0, n, self.chunk)]
         if self.threads > 1 and len(spans) > 1:
-            with ThreadPoolExecutor(self.threads) as pool:
-                list(pool.map(lambda sp: kernel.run(ins, outs, sp[0], sp[1]), spans))
+            nfb = sum(self._executor().map(lambda sp: kernel.run(ins, outs, sp[0], sp[1]),
+                                           spans))
         else:
-            for s, e in spans:
-                kernel.run(ins, outs, s, e)
+            nfb = sum(kernel.run(ins, outs, s, e) for s, e in spans)
+        ctrl, regs_out = arrays[:len(CONTROL_OUTPUTS)], arrays[len(CONTROL_OUTPUTS):]
         columns = self._passthrough(cols)
-        for (c, i), (m, d) in zip(kernel.outputs, regs_out):
+        for k, (c, i) in enumerate(kernel.outputs):
             key = key_of("a", c, i)
-            columns[key] = Column.from_le_matrix(key, m, d.view(bool))
-        from aluvm.jit.layout import EXIT_FALLBACK
-        return BatchResult(n, ctrl[1].view(bool), ctrl[2], ctrl[3], columns,
-                           ctrl[0] == EXIT_FALLBACK)
+            columns[key] = Column.from_le_matrix(key, regs_out[2 * k],
+                                                 regs_out[2 * k + 1].view(bool))
+        fallback = ctrl[0] == EXIT_FALLBACK if nfb else np.zeros(n, bool)
+        return BatchResult(n, ctrl[1].view(bool), ctrl[2], ctrl[3], columns, fallback)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The batch's thread pool (kept between runs: a run on a million inputs takes
+        milliseconds, starting threads each time would show)."""
+        with _POOL_LOCK:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="aluvm-batch")
+                weakref.finalize(self, self._pool.shutdown, wait=False)
+            return self._pool
 
     def _passthrough(self, cols: Sequence[Column]) -> dict[RegKey, Column]:
         """Input columns as results (what native code does not write stays as it was).  They
