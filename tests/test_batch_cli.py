@@ -180,3 +180,53 @@ def test_tiers_outputs_and_files_agree(tmp_path: Path, capsys) -> None:
     assert all(set(g["regs"]) <= {"a64[2]", "a16[3]"} for g in got)
     full = lines_of(outs["jit"])
     assert [g["regs"].get("a64[2]") for g in got] == [f["regs"].get("a64[2]") for f in full]
+
+
+def _same_layout_lines(k: int, sep: tuple[str, str] = (",", ":")) -> list[str]:
+    rng = np.random.default_rng(k)
+    names = ["a16[0]", "a16[1]", "a32[0]", "a64[2]", "a128[1]", "r160[0]", "f32[1]"]
+    widths = {"a16[0]": 2, "a16[1]": 2, "a32[0]": 4, "a64[2]": 8, "a128[1]": 16,
+              "r160[0]": 20, "f32[1]": 4}
+    return [json.dumps({"regs": {n: bytes(rng.integers(0, 256, widths[n], dtype=np.uint8)).hex()
+                                 for n in names}}, separators=sep) for _ in range(k)]
+
+
+@pytest.mark.parametrize("change", [None, "space", "upper", "not-hex", "duplicate", "null",
+                                    "escape", "extra", "id"])
+def test_same_shape_path_equals_the_exact_path(change: str | None) -> None:
+    """Chunks whose lines share one layout are decoded in bulk (same_shape); any line that
+    breaks the layout sends the chunk to the general path - the results never differ from
+    orjson line by line."""
+    from aluvm import DEFAULT_ISAE, Lib
+    from aluvm.tools.batch import Batch
+    from aluvm.tools.jsonl import format_lines, parse_chunk, parse_lines, same_shape
+    lines = _same_layout_lines(500)
+    odd = lines[137]
+    if change == "space":
+        lines[137] = odd.replace(':"', ': "', 1)
+    elif change == "upper":
+        at = odd.index('"a64[2]":"') + 10
+        lines[137] = odd[:at] + odd[at:at + 16].upper() + odd[at + 16:]
+    elif change == "not-hex":
+        at = odd.index('"a32[0]":"') + 10
+        lines[137] = odd[:at] + "0g" + odd[at + 2:]
+    elif change == "duplicate":
+        lines[137] = odd.replace('"a16[1]"', '"a16[0]"', 1)
+    elif change == "null":
+        at = odd.index('"a16[1]":"') + 9
+        lines[137] = odd[:at] + "null  " + odd[at + 6:]
+    elif change == "escape":
+        lines[137] = odd.replace('"a16[0]"', '"a16\\u005b0]"', 1)
+    elif change == "extra":
+        lines[137] = odd.replace('"a64[2]"', '"a64[7]"', 1)
+    elif change == "id":
+        lines = [line[:-1] + ',"id":7}' for line in lines]
+    data = ("\n".join(lines) + "\n").encode()
+    fast, slow = parse_chunk(data), parse_lines(data)
+    assert (same_shape(data) is not None) == (change in (None, "upper")), change
+    assert fast.n == slow.n == 500 and fast.errors == slow.errors and fast.ids == slow.ids
+    b = Batch(Lib.with_(DEFAULT_ISAE, bytes.fromhex(V20)), threads=1)
+    assert format_lines(b.run_columns(fast.n, fast.columns), fast.ids, fast.errors) == \
+        format_lines(b.run_columns(slow.n, slow.columns), slow.ids, slow.errors)
+    spaced = ("\n".join(_same_layout_lines(300, (", ", ": "))) + "\n").encode()
+    assert same_shape(spaced) is not None      # json.dumps' default layout is one layout too

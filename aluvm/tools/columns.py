@@ -295,12 +295,14 @@ del _pairs, _hi, _lo
 
 def hex_encode(m: np.ndarray) -> np.ndarray:
     """``(n, W)`` bytes -> ``(n, 2W)`` lower-case hex digits (uint8)."""
-    return _PAIR_TEXT[m].view(np.uint8).reshape(m.shape[0], 2 * m.shape[1])
+    return np.take(_PAIR_TEXT, m).view(np.uint8).reshape(m.shape[0], 2 * m.shape[1])
 
 
 def hex_decode(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(n, 2W)`` hex digits -> (``(n, W)`` bytes, rows that are not all hex digits)."""
-    v = _PAIR_VALUE[np.ascontiguousarray(m).view("<u2")]
+    v = np.take(_PAIR_VALUE, np.ascontiguousarray(m).view("<u2"))
+    if v.size and v.max() <= 255:           # (the common case: one reduction, no per-row)
+        return v.astype(np.uint8), np.zeros(len(v), bool)
     bad = (v > 255).any(axis=1)
     return v.astype(np.uint8), bad
 
