@@ -296,11 +296,21 @@ def get_kernel(prog: Program, entry: int, cl0: Optional[int], inputs: tuple[Reg,
     return kernel
 
 
+def adopt(kernel: BatchKernel, prog: Program, entry: int, cl0: Optional[int]) -> None:
+    """Make a kernel loaded from another process's object code (:meth:`BatchKernel.from_state`)
+    the one :func:`get_kernel` returns here for the same library and registers: a Ray worker
+    then never compiles it."""
+    mkey = (prog.id, prog.profile.name, id(prog.profile), entry, cl0, kernel.inputs,
+            kernel.outputs)
+    with _LOCK:
+        _KERNELS.setdefault(mkey, kernel)
+
+
 def clear_cache() -> None:
     with _LOCK:
         _PLANS.clear()
         _KERNELS.clear()
 
 
-__all__ = ["BatchKernel", "Plan", "get_kernel", "plan", "driver_ir", "compile_kernel_ir",
+__all__ = ["BatchKernel", "Plan", "get_kernel", "adopt", "plan", "driver_ir", "compile_kernel_ir",
            "CONTROL_OUTPUTS", "clear_cache"]

@@ -14,12 +14,13 @@ instance is started (``num_cpus`` = the batch's threads); ``ray_address`` joins 
 """
 from __future__ import annotations
 
-from aluvm.errors import InputError
-
+import io
 import math
+import os
 import threading
-from typing import Any, Optional
+from typing import Any, Iterable, Iterator, Optional
 
+from aluvm.errors import InputError
 from aluvm.library.lib import Lib
 from aluvm.machine.interp import PROFILES
 from aluvm.tools.batch import Batch, BatchResult
@@ -31,6 +32,7 @@ MIN_CHUNK = 1 << 10
 
 _LOCK = threading.Lock()
 _REMOTE: list[Any] = []
+_REMOTE_JSONL: list[Any] = []
 #: worker side: specification id -> Batch with its loaded kernel
 _WORKER: dict[str, tuple[Batch, Any]] = {}
 
@@ -89,10 +91,107 @@ def _worker_batch(spec: dict) -> tuple[Batch, Any]:
                       host=spec["host"])
         kernel = None
         if spec["kernel"] is not None:
-            from aluvm.jit.batch import BatchKernel
+            from aluvm.jit.batch import BatchKernel, adopt
             kernel = BatchKernel.from_state(spec["kernel"])
+            adopt(kernel, batch.program(), batch.entry, batch.cl0)
         hit = _WORKER[spec["id"]] = (batch, kernel)
     return hit
+
+
+def _jsonl_task(spec: dict, item: Any) -> tuple[bytes, int, tuple[int, int, int]]:
+    """One task of ``aluvm batch --engine ray``: JSON lines in, output lines out, all on the
+    worker.  ``item`` is the chunk's bytes, or ``(path, start, end)``: the lines that start in
+    that byte range of a file this worker can read (no input through the object store)."""
+    from aluvm.tools.jsonl import chunks, counts, format_lines, parse_chunk
+    batch, _ = _worker_batch(spec)
+    data = read_range(*item) if isinstance(item, tuple) else item
+    texts, total, tally = [], 0, [0, 0, 0]
+    for chunk in chunks(io.BytesIO(data)):
+        parsed = parse_chunk(chunk)
+        res = batch.run_local(parsed.n, parsed.columns)
+        texts.append(format_lines(res, parsed.ids, parsed.errors))
+        total += parsed.n
+        for k, v in enumerate(counts(res, parsed.errors)):
+            tally[k] += v
+    return b"".join(texts), total, (tally[0], tally[1], tally[2])
+
+
+def read_range(path: str, start: int, end: int) -> bytes:
+    """The lines of ``path`` whose first byte is in ``[start, end)`` (a line crossing ``end``
+    is read to its newline, one longer than the request limit only as far as that limit)."""
+    from aluvm.limits import REQUEST_LINE_MAX
+    with open(path, "rb") as fh:
+        if start > 0:
+            fh.seek(start - 1)
+            if fh.read(1) != b"\n":          # inside a line: it belongs to the range before
+                while True:
+                    block = fh.read(1 << 16)
+                    if not block:
+                        return b""
+                    nl = block.find(b"\n")
+                    if nl >= 0:
+                        start = fh.tell() - len(block) + nl + 1
+                        break
+        if start >= end:
+            return b""
+        fh.seek(start)
+        data = fh.read(end - start)
+        if not data or data.endswith(b"\n"):
+            return data
+        tail, kept = [data], 0
+        while True:                         # the last line runs past ``end``
+            block = fh.read(1 << 16)
+            if not block:
+                break
+            nl = block.find(b"\n")
+            piece = block if nl < 0 else block[:nl + 1]
+            if kept <= REQUEST_LINE_MAX:
+                tail.append(piece)
+                kept += len(piece)
+            if nl >= 0:
+                break
+        return b"".join(tail)
+
+
+def file_ranges(path: str, size: int) -> list[tuple[str, int, int]]:
+    """``path`` cut into byte ranges of about ``size`` bytes (lines are whole per range)."""
+    total = os.path.getsize(path)
+    return [(path, s, min(total, s + size)) for s in range(0, total, max(1, size))]
+
+
+def _one_machine() -> bool:
+    """Every node of the cluster is this machine (then workers read the input file)."""
+    ray = _ray()
+    here = ray.util.get_node_ip_address()
+    return all(nd["NodeManagerAddress"] == here for nd in ray.nodes() if nd.get("Alive"))
+
+
+def jsonl_on_ray(batch: Batch, items: Iterable[Any], first_line: Optional[bytes]) -> Iterator[
+        tuple[bytes, int, tuple[int, int, int]]]:
+    """Output (text, inputs, (valid, invalid, errors)) of every item (chunk bytes or file range)
+    as Ray tasks, in order; at most a few tasks per worker in flight.  The kernel is compiled
+    here once for the registers of ``first_line`` and shipped with the specification; workers
+    load it (one that meets other registers compiles that kernel once, never per chunk)."""
+    from aluvm.tools.jsonl import parse_chunk
+    ray = _ray()
+    cols = parse_chunk(first_line).columns if first_line else []
+    spec_ref = ray.put(_spec(batch, cols))
+    remote = _remote_jsonl()
+    workers = int(ray.cluster_resources().get("CPU", 1))
+    window: list[Any] = []
+    for item in items:
+        window.append(remote.remote(spec_ref, item))
+        if len(window) > 2 * workers:
+            yield ray.get(window.pop(0))
+    while window:
+        yield ray.get(window.pop(0))
+
+
+def _remote_jsonl() -> Any:
+    with _LOCK:
+        if not _REMOTE_JSONL:
+            _REMOTE_JSONL.append(_ray().remote(_jsonl_task))
+        return _REMOTE_JSONL[0]
 
 
 def _run_chunk(spec: dict, cols: list[Column], start: int, end: int) -> BatchResult:
@@ -150,4 +249,4 @@ def _merge(batch: Batch, cols: list[Column], spans: list[tuple[int, int]],
     return res
 
 
-__all__ = ["connect", "run_on_ray", "chunk_size"]
+__all__ = ["connect", "run_on_ray", "chunk_size", "jsonl_on_ray", "file_ranges", "read_range"]

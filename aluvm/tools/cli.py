@@ -487,7 +487,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def _batch_stream(batch: Any, inputs: str, args: argparse.Namespace) -> Any:
     from aluvm.tools.jsonl import CHUNK_LINES, chunks, read_columnar
-    from aluvm.tools.pipeline import run_stream
+    from aluvm.tools.pipeline import run_stream, write_results
     lower = inputs.lower()
     columnar = lower.endswith((".parquet", ".pq", ".arrow", ".feather", ".ipc", ".arrows"))
     if inputs != "-" and not Path(inputs).is_file():
@@ -504,6 +504,9 @@ def _batch_stream(batch: Any, inputs: str, args: argparse.Namespace) -> Any:
     try:
         if not args.quiet:
             out = sys.stdout.buffer if args.out in (None, "-") else open(args.out, "wb")
+        if args.engine == "ray" and not columnar:
+            return write_results(_ray_jsonl(batch, inputs, src, items), out,
+                                 bar.update if bar else None)
         return run_stream(batch, items, out, args.threads, bar.update if bar else None)
     finally:
         if bar is not None:
@@ -514,6 +517,21 @@ def _batch_stream(batch: Any, inputs: str, args: argparse.Namespace) -> Any:
             out.close()
         elif out is not None:
             out.flush()
+
+
+def _ray_jsonl(batch: Any, inputs: str, src: Any, items: Any) -> Any:
+    """``--engine ray`` on JSON lines: workers parse, run and format.  A file on this machine
+    when every Ray node is this machine: tasks get byte ranges and read them themselves;
+    otherwise (stdin, a remote cluster) the chunks travel with the tasks."""
+    from aluvm.tools.batch_ray import _one_machine, file_ranges, jsonl_on_ray
+    from aluvm.tools.jsonl import CHUNK_LINES
+    first = None
+    if inputs != "-":
+        with open(inputs, "rb") as fh:
+            first = fh.readline(1 << 16)
+        if _one_machine():
+            items = file_ranges(str(Path(inputs).resolve()), CHUNK_LINES * 256)
+    return jsonl_on_ray(batch, items, first)
 
 
 def _progress(inputs: str) -> Any:

@@ -33,6 +33,25 @@ def _job(batch: Batch, item: Union[bytes, Parsed]) -> tuple[bytes, int, tuple[in
     return format_lines(res, parsed.ids, parsed.errors), parsed.n, counts(res, parsed.errors)
 
 
+def write_results(results: Iterable[tuple[bytes, int, tuple[int, int, int]]],
+                  out: Optional[BinaryIO], progress: Optional[Callable[[int], Any]] = None
+                  ) -> Summary:
+    """Write already computed chunk outputs (e.g. from Ray tasks) in order and sum them up."""
+    s = Summary()
+    t0 = time.perf_counter()
+    for text, n, (valid, invalid, errors) in results:
+        if out is not None:
+            out.write(text)
+        s.inputs += n
+        s.valid += valid
+        s.invalid += invalid
+        s.errors += errors
+        if progress is not None:
+            progress(n)
+    s.seconds = time.perf_counter() - t0
+    return s
+
+
 def run_stream(batch: Batch, items: Iterable[Union[bytes, Parsed]], out: Optional[BinaryIO],
                workers: int, progress: Optional[Callable[[int], Any]] = None) -> Summary:
     """Run every chunk of ``items`` (JSONL bytes or parsed columns) and write the output lines
@@ -63,4 +82,4 @@ def run_stream(batch: Batch, items: Iterable[Union[bytes, Parsed]], out: Optiona
     return s
 
 
-__all__ = ["Summary", "run_stream"]
+__all__ = ["Summary", "run_stream", "write_results"]
