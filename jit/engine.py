@@ -226,24 +226,29 @@ class JitMachine(Machine):
         return unit
 
 
-def jit_runner(lib, regs: Registers, entry: int, profile: str | Profile) -> Outcome:
-    """Run ``lib`` from ``entry`` with the JIT: same contract and results as
-    :func:`aluvm.tools.service.interp_runner`.  (A machine holds no per-run state, so the code
-    cache keeps one per library and profile for every run and thread: the batch fast path.)"""
+def jit_machine(lib, entry: int, profile: str | Profile) -> tuple[CompiledLib, "JitMachine", str]:
+    """The cached compiled unit and machine that run ``lib`` from ``entry`` (and whether they
+    came from "memory" or were compiled / loaded now).  Many runs may share them."""
     cache = code_cache()
     key = (lib.id, profile if isinstance(profile, str) else id(profile))
     hit = cache.runners.get(key)
     if hit is not None and (entry in hit[0].leaders or entry >= hit[0].prog.limit):
-        unit, machine = hit
-        how = "memory"
-    else:
-        prof = profile if isinstance(profile, Profile) else get_profile(profile)
-        unit, how = get_compiled(lib.code, lib.data, lib.libs, lib.id, prof,
-                                 getattr(lib, "isae", ()), entry, cache)
-        machine = JitMachine(prof)
-        # (no native code: the interpreter's program itself, without a wrapper around it)
-        machine.programs[lib.id] = unit if unit.fn is not None else unit.prog  # type: ignore
-        cache.put_runner(key, (unit, machine))
+        return hit[0], hit[1], "memory"
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    unit, how = get_compiled(lib.code, lib.data, lib.libs, lib.id, prof,
+                             getattr(lib, "isae", ()), entry, cache)
+    machine = JitMachine(prof)
+    # (no native code: the interpreter's program itself, without a wrapper around it)
+    machine.programs[lib.id] = unit if unit.fn is not None else unit.prog  # type: ignore
+    cache.put_runner(key, (unit, machine))
+    return unit, machine, how
+
+
+def jit_runner(lib, regs: Registers, entry: int, profile: str | Profile) -> Outcome:
+    """Run ``lib`` from ``entry`` with the JIT: same contract and results as
+    :func:`aluvm.tools.service.interp_runner`.  (A machine holds no per-run state, so the code
+    cache keeps one per library and profile for every run and thread: the batch fast path.)"""
+    unit, machine, how = jit_machine(lib, entry, profile)
     run = begin_run()
     t0 = time.perf_counter()
     outcome = machine.run(lib.id, entry, regs, check=False)

@@ -184,6 +184,16 @@ def to_columns(inputs: Inputs) -> tuple[int, list[Column]]:
     return len(rows), columns_from_rows(rows)
 
 
+def _new_pattern(patterns: dict[int, list], blocks: list, k: int, bank: list) -> list:
+    """Start a new pattern for bank ``k`` (the old one's rows are kept in ``blocks``)."""
+    old = patterns.get(k)
+    if old is not None:
+        blocks.append((k, old))
+    places = tuple(i for i, v in enumerate(bank) if v is not None)
+    pat = patterns[k] = [bank.count(None), places, [], []]
+    return pat
+
+
 class Batch:
     """One library, entry point, profile and complexity limit, run over many inputs."""
 
@@ -326,8 +336,11 @@ class Batch:
             return lambda regs, i: aluvm.run(lib, regs, entry=entry, profile=prof, tier=tier,
                                              host=self._host_for(i))
         if tier == "jit":
-            from aluvm.jit.engine import jit_runner
-            return lambda regs, i: jit_runner(lib, regs, entry, prof)
+            # the cached machine itself (what jit_runner runs), without the per-run lookups
+            from aluvm.jit.engine import jit_machine
+            _, jm, _ = jit_machine(lib, entry, prof)
+            jrun, jid = jm.run, lib.id
+            return lambda regs, i: jrun(jid, entry, regs, check=False)
         if self._machine is None:
             m = Machine(prof)
             m.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
@@ -347,38 +360,75 @@ class Batch:
         found: dict[RegKey, tuple[list[int], list[Any]]] = {}
         st0, cy0, ca0 = [], [], []
         cl0 = self.cl0
+        # one register file for all the rows: after each run the banks it left non-empty
+        # (found by comparing the 24 banks and S with empty ones) are replaced by fresh empty
+        # ones and the scalars reset, which is a fresh Registers() for the next row
+        keys_of = [KEYS[fam][code] for fam in ("a", "f", "r") for code in range(8)]
+        setters_a = [(code, idx, vals, dfn) for fam, code, idx, vals, dfn in setters
+                     if fam == "a"]
+        setters_other = [s for s in setters if s[0] != "a"]
+        regs = Registers()
+        empty32, empty_s = [None] * 32, [None] * len(regs.s)
+        keys_of.append(KEYS["s"][0])
+        # per bank, the places the last rows left values in (a bank's places rarely change
+        # from row to row): rows and value tuples are kept per such pattern, one C-level
+        # count and gather per row instead of a Python loop over the bank
+        patterns: dict[int, list] = {}
+        blocks: list[tuple[int, list]] = []
+        live: list[int] = []
+        clean = 24
         for j, row in enumerate(rows.tolist()):
-            regs = Registers()
-            for fam, code, idx, vals, dfn in setters:
+            a = regs.a
+            for code, idx, vals, dfn in setters_a:
+                if dfn[j]:
+                    a[code][idx] = vals[j]
+            for fam, code, idx, vals, dfn in setters_other:
                 if dfn[j]:
                     if fam == "s":
                         regs.s[idx] = vals[j]
                     else:
-                        (regs.a if fam == "a" else regs.f if fam == "f" else regs.r)[code][idx] = vals[j]
+                        (regs.f if fam == "f" else regs.r)[code][idx] = vals[j]
             regs.cl0 = cl0
             runner(regs, offset + row)
             st0.append(regs.st0)
             cy0.append(regs.cy0)
             ca0.append(regs.ca0)
-            files: tuple[tuple[str, list[list[Any]]], ...] = (
-                ("a", regs.a), ("f", regs.f), ("r", regs.r), ("s", [regs.s]))
-            for fam, file in files:
-                table = KEYS[fam]
-                for code, bank in enumerate(file):
-                    if bank.count(None) == len(bank):
-                        continue
-                    keys = table[code]
-                    for idx, v in enumerate(bank):
-                        if v is None:
-                            continue
-                        key = keys[idx]
-                        hit = found.get(key)
-                        if hit is None:
-                            if want is not None and key not in want:
-                                continue
-                            hit = found[key] = ([], [])
-                        hit[0].append(row)
-                        hit[1].append(v)
+            files = regs.a + regs.f + regs.r
+            files.append(regs.s)
+            # the banks left non-empty: usually the previous row's (one C-level count of the
+            # empty ones, and a check of those), else found one by one
+            if files.count(empty32) != clean or any(files[k] == empty32 for k in live):
+                live = [k for k in range(24) if files[k] != empty32]
+                clean = 24 - len(live)
+            for k in live + ([24] if regs.s != empty_s else []):
+                bank = files[k]
+                pat = patterns.get(k)
+                if pat is None or bank.count(None) != pat[0]:
+                    pat = _new_pattern(patterns, blocks, k, bank)
+                vals = tuple(map(bank.__getitem__, pat[1]))
+                if None in vals:        # (same count of values, other places)
+                    pat = _new_pattern(patterns, blocks, k, bank)
+                    vals = tuple(map(bank.__getitem__, pat[1]))
+                pat[2].append(row)
+                pat[3].append(vals)
+                if k < 24:
+                    (regs.a if k < 8 else regs.f if k < 16 else regs.r)[k & 7] = [None] * 32
+                else:
+                    regs.s = [None] * len(empty_s)
+            regs.st0, regs.cy0, regs.ca0, regs.cp0 = True, 0, 0, 0
+            if regs.cs0:
+                regs.cs0 = {}
+            regs.host = None
+        for k, (_, places, where, vals) in blocks + list(patterns.items()):
+            if not where:
+                continue
+            for place, column in zip(places, zip(*vals)):
+                key = keys_of[k][place]
+                if want is not None and key not in want:
+                    continue
+                hit = found.setdefault(key, ([], []))
+                hit[0].extend(where)
+                hit[1].extend(column)
         res.st0[rows] = st0
         res.cy0[rows] = cy0
         res.ca0[rows] = np.array(ca0, dtype=np.uint64)
