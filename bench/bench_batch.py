@@ -6,18 +6,26 @@ Everything is measured in this one process, interleaved round by round, medians 
   interpreter's batch path and the old per-input path (a ``Registers`` per input through
   ``jit_runner``), for validate20 (20 straight-line instructions over 14 registers) and a
   fallback-heavy script (sha256 over an S register);
-* the ``aluvm batch`` pipeline end to end (JSON lines in, JSON lines out; and Parquet in),
-  in process, at 1 and 2 threads;
-* with ``--ray``: the Ray engine on a local 2-worker instance against local threads.
+* the kernel's CPU time per run at 1 and 2 threads (equal: the threads do not slow each other
+  down, so on a loaded machine the wall-clock gain is what the free cores allow);
+* the real ``aluvm batch`` command end to end, in a process of its own, file to file (JSON lines
+  generated here; and Parquet in), at 1 and 2 threads: the summary line's rate (reading,
+  parsing, running, formatting, writing) and the whole process's (with interpreter start-up);
+* with ``--ray``: the Ray engine on a local 2-worker instance against local threads, for the
+  ``aluvm batch`` pipeline (JSON lines file to file, in this process) and the Python API.
 
-    python bench/bench_batch.py                # quick (N = 200,000)
-    python bench/bench_batch.py --n 1000000 --ray
+    python bench/bench_batch.py                      # quick (N = 200,000)
+    python bench/bench_batch.py --n 1000000 --ray    # every figure of issue 10, side by side
 """
 from __future__ import annotations
 
 import argparse
 import io
+import os
+import re
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,6 +79,21 @@ def interleaved(cases: dict[str, tuple[Callable[[], Any], int]], rounds: int) ->
     return {k: cases[k][1] / statistics.median(v) for k, v in times.items()}
 
 
+def interleaved_cpu(cases: dict[str, Callable[[], Any]], rounds: int
+                    ) -> dict[str, tuple[float, float]]:
+    """Each case once per round; median (wall seconds, process CPU seconds) per case."""
+    wall: dict[str, list[float]] = {k: [] for k in cases}
+    cpu: dict[str, list[float]] = {k: [] for k in cases}
+    for _ in range(rounds):
+        for name, fn in cases.items():
+            r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            fn()
+            t1, r1 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+            wall[name].append(t1 - t0)
+            cpu[name].append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return {k: (statistics.median(wall[k]), statistics.median(cpu[k])) for k in cases}
+
+
 def old_path(lib: Any, cols: dict[str, np.ndarray], n: int) -> Callable[[], None]:
     """The per-input path before the kernel: a Registers per input through jit_runner."""
     from aluvm.jit.engine import jit_runner
@@ -108,6 +131,10 @@ def bench_api(n: int, rounds: int) -> list[tuple[str, float]]:
                      "old per-input path (jit_runner)": (old, small)}, rounds)
     for k, v in r.items():
         rows.append((f"validate20 API, {k}", v))
+    # CPU seconds per run at 1 and 2 threads (more rounds: each is milliseconds)
+    c = interleaved_cpu({"1": lambda: b1.run(cols), "2": lambda: b2.run(cols)}, 5 * rounds)
+    for k, label in (("1", "1 thread"), ("2", "2 threads")):
+        rows.append((f"validate20 API, kernel {label}: runs per CPU-second", n / c[k][1]))
     for size in (10_000, 100_000):
         if size < n:
             part = {k: v[:size] for k, v in cols.items()}
@@ -129,83 +156,151 @@ def bench_api(n: int, rounds: int) -> list[tuple[str, float]]:
 
 
 def v20_jsonl(n: int) -> bytes:
+    """validate20 inputs as JSON lines ``{"regs":{name: hex}}`` (built as a byte matrix)."""
+    from aluvm.tools.columns import hex_encode
     cols = v20_columns(n, seed=2)
-    parts = []
-    widths = {k: int(k[1:k.index("[")]) // 4 for k in cols}
-    lists = {k: v.tolist() for k, v in cols.items()}
-    for j in range(n):
-        parts.append('{"regs":{' + ",".join(f'"{k}":"{lists[k][j]:0{widths[k]}x}"'
-                                            for k in cols) + "}}\n")
-    return "".join(parts).encode()
+    template, slots = b'{"regs":{', []
+    for k, v in cols.items():
+        template += (b"," if slots else b"") + f'"{k}":"'.encode()
+        slots.append((len(template), v))
+        template += b"0" * (2 * v.dtype.itemsize) + b'"'
+    template += b"}}\n"
+    m = np.empty((n, len(template)), np.uint8)
+    m[:] = np.frombuffer(template, np.uint8)
+    for at, v in slots:
+        w = v.dtype.itemsize
+        m[:, at:at + 2 * w] = hex_encode(v.astype(f">u{w}").view(np.uint8).reshape(n, w))
+    return m.tobytes()
 
 
-def bench_cli(n: int, rounds: int) -> list[tuple[str, float]]:
-    """The ``aluvm batch`` pipeline in process (stream in, stream out)."""
+def write_inputs(n: int, tmp: Path) -> tuple[Path, Path]:
+    """validate20 inputs as a JSON lines file and a Parquet file (same values)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from aluvm import DEFAULT_ISAE, Batch, Lib
-    from aluvm.tools.jsonl import chunks, read_columnar
-    from aluvm.tools.pipeline import run_stream
-    lib = Lib.with_(DEFAULT_ISAE, VALIDATE20)
-    batch = Batch(lib, threads=1)
-    data = v20_jsonl(n)
-    tmp = Path(tempfile.mkdtemp())
+    src = tmp / "in.jsonl"
+    src.write_bytes(v20_jsonl(n))
     cols = v20_columns(n, seed=2)
     pq.write_table(pa.table({k: pa.array(v) for k, v in cols.items()}), tmp / "in.parquet")
-
-    def jsonl(workers: int) -> Callable[[], None]:
-        return lambda: run_stream(batch, chunks(io.BytesIO(data)), io.BytesIO(), workers)
-
-    def parquet(workers: int) -> Callable[[], None]:
-        return lambda: run_stream(batch, read_columnar(str(tmp / "in.parquet")), io.BytesIO(),
-                                  workers)
-    jsonl(1)()
-    r = interleaved({"JSONL, 1 thread": (jsonl(1), n), "JSONL, 2 threads": (jsonl(2), n),
-                     "Parquet in, 1 thread": (parquet(1), n),
-                     "Parquet in, 2 threads": (parquet(2), n)}, rounds)
-    return [(f"validate20 CLI pipeline, {k}", v) for k, v in r.items()]
+    return src, tmp / "in.parquet"
 
 
-def bench_ray(n: int, rounds: int) -> list[tuple[str, float]]:
+_SUMMARY = re.compile(r"(\d+) inputs, .* ([\d.]+) s, ([\d,]+) runs/s")
+
+
+def cli_run(src: Path, out: Path, threads: int, *extra: str) -> tuple[float, float]:
+    """``aluvm batch`` in a process of its own, file to file: (summary runs/s, process
+    runs/s).  The summary's time covers reading, parsing, running, formatting and writing."""
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "aluvm.tools.cli", "batch", "--code",
+                        VALIDATE20.hex(), str(src), "--out", str(out), "--threads", str(threads),
+                        *extra], capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    m = _SUMMARY.search(p.stderr)
+    if p.returncode != 0 or m is None:
+        raise RuntimeError(f"aluvm batch failed: {p.stderr.strip()[-500:]}")
+    n = int(m.group(1))
+    return float(m.group(3).replace(",", "")), n / wall
+
+
+def bench_cli(n: int, rounds: int, tmp: Path) -> list[tuple[str, float]]:
+    """The real ``aluvm batch`` command, end to end, interleaved rounds."""
+    src, parquet = write_inputs(n, tmp)
+    cases = {"JSONL, 1 thread": (src, 1), "JSONL, 2 threads": (src, 2),
+             "Parquet in, 2 threads": (parquet, 2)}
+    got: dict[str, list[tuple[float, float]]] = {k: [] for k in cases}
+    cli_run(src, tmp / "out.jsonl", 2)          # (kernel in the disk cache)
+    for _ in range(rounds):
+        for name, (path, threads) in cases.items():
+            got[name].append(cli_run(path, tmp / "out.jsonl", threads))
+    rows = []
+    for name, v in got.items():
+        rows.append((f"aluvm batch {n:,} lines, {name} (summary)",
+                     statistics.median(x[0] for x in v)))
+        rows.append((f"aluvm batch {n:,} lines, {name} (whole process)",
+                     statistics.median(x[1] for x in v)))
+    return rows
+
+
+def bench_ray(n: int, rounds: int, tmp: Path) -> list[tuple[str, float]]:
+    """Ray on a local 2-worker instance against local threads: the ``aluvm batch`` pipeline on
+    the JSON lines file (in this process: the workers stay up between rounds) and the API."""
+    import contextlib
     import ray
     from aluvm import DEFAULT_ISAE, Batch, Lib
+    from aluvm.tools.cli import main as cli
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    address = ray.get_runtime_context().gcs_address
+    src = tmp / "in.jsonl"
+    if not src.exists():
+        src.write_bytes(v20_jsonl(n))
+
+    def pipeline(*extra: str) -> Callable[[], None]:
+        def go() -> None:
+            with contextlib.redirect_stderr(io.StringIO()):
+                cli(["batch", "--code", VALIDATE20.hex(), str(src), "--out",
+                     str(tmp / "out-ray.jsonl"), "--threads", "2", *extra])
+        return go
     lib = Lib.with_(DEFAULT_ISAE, VALIDATE20)
     cols = v20_columns(n)
     br, bt = Batch(lib, engine="ray", threads=2), Batch(lib, threads=2)
+    pipeline("--engine", "ray", "--ray-address", address)()
     br.run(cols)
-    bt.run(cols)
-    r = interleaved({"Ray, 2 local workers": (lambda: br.run(cols), n),
-                     "local, 2 threads": (lambda: bt.run(cols), n)}, rounds)
+    r = interleaved({
+        "aluvm batch pipeline (JSONL file to file), Ray 2 local workers":
+            (pipeline("--engine", "ray", "--ray-address", address), n),
+        "aluvm batch pipeline (JSONL file to file), local 2 threads": (pipeline(), n),
+        "API, Ray 2 local workers": (lambda: br.run(cols), n),
+        "API, local 2 threads": (lambda: bt.run(cols), n)}, rounds)
     ray.shutdown()
-    return [(f"validate20 API, {k}", v) for k, v in r.items()]
+    return [(f"validate20 {k}", v) for k, v in r.items()]
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
+    import tempfile
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200_000, help="inputs (kernel, CLI, Ray)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--ray", action="store_true", help="also the Ray engine (starts Ray)")
     ap.add_argument("--no-cli", action="store_true")
     args = ap.parse_args(argv if argv is not None else sys.argv[1:])
+    tmp = Path(tempfile.mkdtemp(prefix="aluvm-bench-batch-"))
     rows = bench_api(args.n, args.rounds)
     if not args.no_cli:
-        rows += bench_cli(args.n, args.rounds)
+        rows += bench_cli(args.n, args.rounds, tmp)
     if args.ray:
-        rows += bench_ray(args.n, args.rounds)
+        rows += bench_ray(args.n, args.rounds, tmp)
+    for f in tmp.iterdir():
+        f.unlink()
+    tmp.rmdir()
     base = dict(rows)
-    print(f"batch validation, N = {args.n:,}, medians of {args.rounds} interleaved rounds")
-    print(f"  {'measure':<68}{'runs/s':>14}{'x reference':>13}")
+    print(f"batch validation, N = {args.n:,}, medians of {args.rounds} interleaved rounds "
+          f"({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
+    print(f"  {'measure':<84}{'runs/s':>14}{'x reference':>13}")
     for name, v in rows:
-        print(f"  {name:<68}{v:>14,.0f}{v / REFERENCE_RUNS_PER_S:>12,.1f}x")
+        print(f"  {name:<84}{v:>14,.0f}{v / REFERENCE_RUNS_PER_S:>12,.1f}x")
     k1 = base["validate20 API, kernel 1 thread"]
     k2 = base["validate20 API, kernel 2 threads"]
-    print(f"  ratios: kernel 2 threads / 1 thread {k2 / k1:.2f}; kernel / interpreter "
+    c1 = base["validate20 API, kernel 1 thread: runs per CPU-second"]
+    c2 = base["validate20 API, kernel 2 threads: runs per CPU-second"]
+    print(f"  ratios: kernel 2 threads / 1 thread {k2 / k1:.2f} (runs per CPU-second "
+          f"{c2 / c1:.2f}); kernel / interpreter "
           f"{k1 / base['validate20 API, interpreter batch']:,.0f}; kernel / old path "
           f"{k1 / base['validate20 API, old per-input path (jit_runner)']:,.0f}")
+    sha = {k.split(", ")[-1]: v for k, v in base.items() if k.startswith("sha256")}
+    print(f"  fallback-heavy: kernel + fallback / old per-input path "
+          f"{sha['kernel + fallback'] / sha['old per-input path (jit_runner)']:.2f}, "
+          f"/ interpreter batch {sha['kernel + fallback'] / sha['interpreter batch']:.2f}")
+    if not args.no_cli:
+        j = {t: base[f"aluvm batch {args.n:,} lines, JSONL, {t} (summary)"]
+             for t in ("1 thread", "2 threads")}
+        print(f"  aluvm batch JSONL end to end: 2 threads / 1 thread "
+              f"{j['2 threads'] / j['1 thread']:.2f}; 2 threads / 1,000,000 runs/s "
+              f"{j['2 threads'] / 1e6:.2f}")
     if args.ray:
-        ray_r = base["validate20 API, Ray, 2 local workers"]
-        print(f"  Ray / local threads: {ray_r / base['validate20 API, local, 2 threads']:.2f}")
+        pre = "validate20 aluvm batch pipeline (JSONL file to file), "
+        print(f"  Ray / local threads: pipeline "
+              f"{base[pre + 'Ray 2 local workers'] / base[pre + 'local 2 threads']:.2f}, API "
+              f"{base['validate20 API, Ray 2 local workers'] / base['validate20 API, local 2 threads']:.2f}")
     return base
 
 
