@@ -82,6 +82,28 @@ class _WriteRecorder(codegen.LibraryFunction):
         super().put(c, i, v, d)
 
 
+#: instructions on A or R registers by the RegAR code of their ``reg`` field (8.. = R)
+_AR_KEYS = frozenset({"and", "or", "xor", "not", "shl", "scl", "scr"})
+
+
+def _without_r(supports: Any) -> Any:
+    """The JIT's compile predicate less every instruction on R registers: a kernel's inputs
+    and outputs are A registers only, so native code must never read or write an R register
+    (it would see them undefined, and its writes would be lost); such an instruction leaves
+    native code and the input is finished exactly by the fallback path."""
+    def batch_supports(ins: Any) -> bool:
+        if not supports(ins):
+            return False
+        form = ins.form
+        key = form.key
+        if key.endswith("_r"):
+            return False
+        if key in _AR_KEYS:
+            return dict(zip(form.args, ins.args)).get("reg", 0) < 8
+        return True
+    return batch_supports
+
+
 _PLANS: dict[tuple, Plan] = {}
 _KERNELS: dict[tuple, "BatchKernel"] = {}
 _LOCK = threading.Lock()
@@ -96,7 +118,7 @@ def plan(prog: Program, entry: int) -> Plan:
     if hit is not None:
         return hit
     roots = tuple(sorted({0, entry})) if entry < prog.limit else (0,)
-    cfg = lift(prog, roots, codegen.make_supports(prog.profile))
+    cfg = lift(prog, roots, _without_r(codegen.make_supports(prog.profile)))
     name = f"aluvm_batchfn_{prog.id.hex()[:16]}"
     gen = _WriteRecorder(cfg, prog, name)
     ir = gen.generate()
