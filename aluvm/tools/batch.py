@@ -368,7 +368,8 @@ class Batch:
                      if fam == "a"]
         setters_other = [s for s in setters if s[0] != "a"]
         regs = Registers()
-        empty32, empty_s = [None] * 32, [None] * len(regs.s)
+        empty32: list[Any] = [None] * 32
+        empty_s: list[Any] = [None] * len(regs.s)
         keys_of.append(KEYS["s"][0])
         # per bank, the places the last rows left values in (a bank's places rarely change
         # from row to row): rows and value tuples are kept per such pattern, one C-level
@@ -393,8 +394,7 @@ class Batch:
             st0.append(regs.st0)
             cy0.append(regs.cy0)
             ca0.append(regs.ca0)
-            files = regs.a + regs.f + regs.r
-            files.append(regs.s)
+            files: list[list[Any]] = [*regs.a, *regs.f, *regs.r, regs.s]
             # the banks left non-empty: usually the previous row's (one C-level count of the
             # empty ones, and a check of those), else found one by one
             if files.count(empty32) != clean or any(files[k] == empty32 for k in live):

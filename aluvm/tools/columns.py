@@ -303,7 +303,7 @@ def hex_decode(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     v = np.take(_PAIR_VALUE, np.ascontiguousarray(m).view("<u2"))
     if v.size and v.max() <= 255:           # (the common case: one reduction, no per-row)
         return v.astype(np.uint8), np.zeros(len(v), bool)
-    bad = (v > 255).any(axis=1)
+    bad = np.asarray((v > 255).any(axis=1))
     return v.astype(np.uint8), bad
 
 
