@@ -43,7 +43,7 @@ from aluvm.jit import codegen, layout, runtime
 from aluvm.jit.backend import OPT_LEVEL, RESOLVED, backend
 from aluvm.jit.cache import _extensions_digest, code_cache, key as cache_key
 from aluvm.jit.elf import undefined_symbols
-from aluvm.jit.lift import lift
+from aluvm.jit.lift import is_terminator, lift
 from aluvm.jit.loader import loader
 
 #: the driver's C signature
@@ -86,17 +86,21 @@ class _WriteRecorder(codegen.LibraryFunction):
 _AR_KEYS = frozenset({"and", "or", "xor", "not", "shl", "scl", "scr"})
 
 
-def _without_r(supports: Any) -> Any:
-    """The JIT's compile predicate less every instruction on R registers: a kernel's inputs
-    and outputs are A registers only, so native code must never read or write an R register
-    (it would see them undefined, and its writes would be lost); such an instruction leaves
-    native code and the input is finished exactly by the fallback path."""
+def _a_only(supports: Any, strict: bool = False) -> Any:
+    """The JIT's compile predicate less every instruction on R or F registers (keys ``*_r``,
+    ``*_f``, the bitwise ops on R): a kernel's columns are A registers only, so native code
+    must never read or write another register (it would see it undefined, and its writes
+    would be lost); such an instruction leaves native code and the input is finished exactly
+    by the fallback path.  ``strict``: no instruction at all (every input falls back) - the
+    safety net for a register kind the JIT learns later."""
     def batch_supports(ins: Any) -> bool:
         if not supports(ins):
             return False
         form = ins.form
+        if is_terminator(form.flow):
+            return True
         key = form.key
-        if key.endswith("_r"):
+        if strict or key.endswith(("_r", "_f")):
             return False
         if key in _AR_KEYS:
             return dict(zip(form.args, ins.args)).get("reg", 0) < 8
@@ -118,10 +122,13 @@ def plan(prog: Program, entry: int) -> Plan:
     if hit is not None:
         return hit
     roots = tuple(sorted({0, entry})) if entry < prog.limit else (0,)
-    cfg = lift(prog, roots, _without_r(codegen.make_supports(prog.profile)))
     name = f"aluvm_batchfn_{prog.id.hex()[:16]}"
-    gen = _WriteRecorder(cfg, prog, name)
-    ir = gen.generate()
+    for strict in (False, True):
+        cfg = lift(prog, roots, _a_only(codegen.make_supports(prog.profile), strict))
+        gen = _WriteRecorder(cfg, prog, name)
+        ir = gen.generate()
+        if all(c < 8 for c, _ in gen.regs):         # (A registers only: codes 0..7)
+            break
     native = entry in cfg.entries
     p = Plan(ir, name, tuple(sorted(gen.regs)), tuple(sorted(gen.written)), native,
              cfg.n_compiled)

@@ -307,3 +307,28 @@ def test_r_registers_in_and_out(profile: str) -> None:
     if profile == "reference":      # (spec: running off the end executes `fail`)
         assert 0 < jit.st0.sum() < n
     assert_rows_match(jit, lib, inputs, range(0, n, 7), profile=profile)
+
+
+@pytest.mark.parametrize("profile", ["reference", "spec"])
+def test_f_registers_in_and_out(profile: str) -> None:
+    """F registers as inputs and outputs (float instructions compile for single runs, not in
+    the kernel, whose columns are A registers): equal to single runs."""
+    lib = assemble("""
+.MAIN
+        put     a16[1],5
+        add.n   f32[0],f32[1]
+        put     a16[2],7
+        mov     f64[2],f64[3]
+        clr     f32[2]
+""", profile=profile)
+    rng = np.random.default_rng(13)
+    n = 200
+    f32 = [int(x) for x in rng.integers(0, 2**32, n, dtype=np.uint64)]
+    f32[3] = 0x3F800000                                   # 1.0
+    inputs = {"f32[0]": f32, "f32[1]": [0x3F800000 if k % 4 else None for k in range(n)],
+              "f64[3]": [k << 40 for k in range(n)], "f32[2]": [k for k in range(n)]}
+    jit = Batch(lib, tier="jit", profile=profile).run(inputs)
+    interp = Batch(lib, tier="interp", profile=profile).run(inputs)
+    assert_same(jit, interp)
+    assert jit["f32[1]"].count() > n // 2 and jit["f32[2]"].count() == 0   # (sum; cleared)
+    assert_rows_match(jit, lib, inputs, range(0, n, 9), profile=profile)
