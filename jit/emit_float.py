@@ -26,7 +26,7 @@ def _consts(fc: int) -> tuple[int, str, int, int, int]:
 
 
 class FloatEmitters(FunctionSkeleton):
-    """Emitters: f32/f64 arithmetic (round to nearest), clear and moves."""
+    """Emitters: f32/f64 arithmetic (round to nearest), comparisons, clear and moves."""
 
     def _read(self, fc: int, v: str, d: str) -> tuple[str, str]:
         """A value as instructions see it (``floats.read``): NaN undefined, -0 as +0."""
@@ -77,6 +77,36 @@ class FloatEmitters(FunctionSkeleton):
 
     def op_div_f(self, li: LInstr) -> None:
         self._arith_f("div")
+
+    # -- comparisons (numeric.gt_f/lt_f/eq_f on read values; an undefined one gives false) ----
+    def _cmp_f(self, kind: str) -> None:
+        """``eq``: equal read values; ``gt``/``lt``: IEEE order (``.e``), or with ``.r`` the
+        reference's defective order - the lowest exponent bit flipped, raw unsigned."""
+        a = self.args
+        fc = a["reg"]
+        w, fty, _, _, _ = _consts(fc)
+        x, dx = self._read(fc, *self.get(F_CODE + fc, a["idx1"]))
+        y, dy = self._read(fc, *self.get(F_CODE + fc, a["idx2"]))
+        if kind == "eq":
+            r = self.value(f"icmp eq i{w} {x}, {y}")
+        elif a["flag"]:
+            m = 1 << FORMATS[fc].rbit
+            xs, ys = (self.value(f"xor i{w} {v}, {m}") for v in (x, y))
+            r = self.value(f"icmp {'ugt' if kind == 'gt' else 'ult'} i{w} {xs}, {ys}")
+        else:
+            fx, fy = (self.value(f"bitcast i{w} {v} to {fty}") for v in (x, y))
+            r = self.value(f"fcmp {'ogt' if kind == 'gt' else 'olt'} {fty} {fx}, {fy}")
+        both = self.value(f"and i1 {dx}, {dy}")
+        self.set_st0(self.value(f"and i1 {both}, {r}"))
+
+    def op_gt_f(self, li: LInstr) -> None:
+        self._cmp_f("gt")
+
+    def op_lt_f(self, li: LInstr) -> None:
+        self._cmp_f("lt")
+
+    def op_eq_f(self, li: LInstr) -> None:
+        self._cmp_f("eq")
 
     # -- clear and moves (numeric.clr_f/mov_f/dup_f/swp_f: values pass through ``read``) -------
     def op_clr_f(self, li: LInstr) -> None:

@@ -48,7 +48,7 @@ SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
                                   "ifz_r", "ifn_r", "gt_r", "lt_r", "shr_r", "rev_r")},
     # F registers (f32, f64)
     **{k: _f32_f64 for k in ("add_f", "sub_f", "mul_f", "div_f", "clr_f", "mov_f", "dup_f",
-                             "swp_f")},
+                             "swp_f", "gt_f", "lt_f", "eq_f")},
 }
 
 

@@ -1,5 +1,5 @@
-"""F registers in the JIT: f32/f64 add/sub/mul/div in round-to-nearest-even, clear and moves
-compile, and leave exactly the interpreter's state (NaN operands, -0, infinities, overflow,
+"""F registers in the JIT: f32/f64 add/sub/mul/div in round-to-nearest-even, comparisons, clear
+and moves compile, and leave exactly the interpreter's state (NaN operands, -0, infinities, overflow,
 subnormal results - exact sums, underflowing products - division by zero); other rounding modes
 and formats stay in the interpreter.
 """
@@ -69,6 +69,20 @@ def test_arithmetic_on_every_pair_of_edge_values(fc: int, key: str) -> None:
         assert stats["fallback_instrs"] == 0
 
 
+@pytest.mark.parametrize("fc,key", list(itertools.product((F32, F64), ("gt_f", "lt_f", "eq_f"))))
+def test_comparisons_on_every_pair_of_edge_values(fc: int, key: str) -> None:
+    """``.e`` (IEEE order) and ``.r`` (the reference's flipped-exponent-bit order), one library
+    for both flags; NaN and undefined operands give false, -0 equals +0."""
+    code = b"".join(encode(isa.BY_KEY[key], [flag, 0, 1, fc]) + encode(isa.BY_KEY["st"], [0, 0, k])
+                    for k, flag in enumerate((0, 1)))
+    lib = Lib.with_(DEFAULT_ISAE, code, b"")
+    values = EDGES[fc] + [None]
+    for x, y in itertools.product(values, values):
+        regs = Registers()
+        regs.f[fc][0], regs.f[fc][1] = x, y
+        assert _run_both(lib, regs)["fallback_instrs"] == 0
+
+
 def _random_value(rng: random.Random, fc: int) -> int:
     w = 32 if fc == F32 else 64
     if rng.random() < 0.4:
@@ -83,7 +97,7 @@ def _random_value(rng: random.Random, fc: int) -> int:
 def _program(rng: random.Random) -> tuple[bytes, bool]:
     out = b""
     for _ in range(rng.randint(1, 8)):
-        key = rng.choice(OPS + ("clr_f", "mov_f", "dup_f", "swp_f"))
+        key = rng.choice(OPS + ("clr_f", "mov_f", "dup_f", "swp_f", "gt_f", "lt_f", "eq_f"))
         fc = rng.choice([F32, F64])
         i, j = rng.randrange(4), rng.randrange(4)
         if key in OPS:
@@ -91,6 +105,8 @@ def _program(rng: random.Random) -> tuple[bytes, bool]:
             out += encode(isa.BY_KEY[key], [rnd, i, j, fc])
         elif key == "clr_f":
             out += encode(isa.BY_KEY[key], [fc, i])
+        elif key in ("gt_f", "lt_f", "eq_f"):
+            out += encode(isa.BY_KEY[key], [rng.randrange(2), i, j, fc])
         else:
             out += encode(isa.BY_KEY[key], [i, j, fc])
     loop = rng.random() < 0.4
