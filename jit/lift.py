@@ -245,9 +245,16 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
                                                       and p + ins.size > 0xFFFF)
         return ok
 
+    ends: dict[int, bool] = {}      # id(flow) -> a compiled instruction of it ends its block
+
+    def ends_block(flow: Flow) -> bool:
+        e = ends.get(id(flow))
+        if e is None:
+            e = ends[id(flow)] = is_terminator(flow) and not in_body(flow)
+        return e
+
     def ends_linear(p: int, ins: Instr) -> bool:     # (call/exec are never compiled)
-        flow = ins.form.flow
-        return (is_terminator(flow) and not in_body(flow)) or not compiles(p, ins)
+        return ends_block(ins.form.flow) or not compiles(p, ins)
 
     roots = tuple(sorted({r for r in roots if 0 <= r < limit}))
     leaders: set[int] = set(roots)
@@ -296,12 +303,11 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
                 blk = Block(start, body, "exit", target=p)
                 break
             li = LInstr(p, ins)
-            flow = ins.form.flow
-            if is_terminator(flow) and not in_body(flow):
+            if ends_block(ins.form.flow):
                 blk = Block(start, body, "ctrl", ctrl=li)
                 break
             body.append(li)
-            p = li.nxt
+            p += ins.size
             if p in leaders:
                 blk = Block(start, body, "fall", target=p)
                 break

@@ -74,8 +74,10 @@ class FunctionSkeleton(IRBuilder):
         #: rules become calls to runtime helpers and IR stays within what LLVM's fast
         #: instruction selector handles
         self.cold = cold
-        #: the incoming edges of the shared exit block: (exit code, exit_pos, block label)
-        self.exits: list[tuple[int, str, str]] = []
+        #: the incoming edges of the shared exit block: (exit_pos << 2 | exit code, block
+        #: label) - one phi, so one copy per edge
+        self.exits: list[tuple[str, str]] = []
+        self.charged = False                  # some edge is a STOP_CHARGE
         #: within the LLVM basic block being emitted: the SSA values last loaded from or
         #: stored to an A register's slots (value, defined) and st0 (forgotten at each label)
         self.known: dict[tuple[int, int], tuple[str, str]] = {}
@@ -158,10 +160,21 @@ class FunctionSkeleton(IRBuilder):
         self.emit(f"store i1 {v}, ptr %st0p")
         self.known_st0 = v
 
+    def exit_edge(self, code: int, pos: str) -> None:
+        """Record that the current block branches to the shared exit block with (code,
+        ``exit_pos``), packed into the value of the exit block's phi."""
+        if pos.isdigit():
+            packed = str(int(pos) << 2 | code)
+        else:       # a run-time position (an i32 SSA value)
+            wide = self.value(f"shl i64 {self.value(f'zext i32 {pos} to i64')}, 2")
+            packed = self.value(f"or i64 {wide}, {code}")
+        self.charged |= code == EXIT_STOP_CHARGE
+        self.exits.append((packed, self.block_label))
+
     def exit(self, code: int, pos: str) -> None:
         """End the current block with an exit (code, ``exit_pos``) through the shared exit
-        block (whose phis receive them: no per-exit stores)."""
-        self.exits.append((code, pos, self.block_label))
+        block (whose phi receives them: no per-exit stores)."""
+        self.exit_edge(code, pos)
         self.br("exit")
 
     def exit_unless(self, cond: str, cont: str, code: int, pos: str,
@@ -169,7 +182,7 @@ class FunctionSkeleton(IRBuilder):
         """Continue at the label ``cont`` when ``cond`` holds, else exit (code, ``pos``); then
         emit ``cont`` (``only_pred``: reached from here only, so the values known here stay
         known there)."""
-        self.exits.append((code, pos, self.block_label))
+        self.exit_edge(code, pos)
         self.cbr(cond, cont, "exit", likely)
         self.begin_after(cont) if only_pred else self.begin(cont)
 
@@ -360,10 +373,12 @@ class FunctionSkeleton(IRBuilder):
 
     def epilogue(self) -> None:
         self.begin("exit")
-        charged = any(x[0] == EXIT_STOP_CHARGE for x in self.exits)
-        for name, k in (("%xpos", 1), ("%xcode", 0)):
-            ins = ", ".join(f"[ {x[k]}, %{x[2]} ]" for x in self.exits)
-            self.emit(f"{name}{'.0' if charged else ''} = phi i32 {ins}")
+        charged = self.charged
+        ins = ", ".join(f"[ {v}, %{label} ]" for v, label in self.exits)
+        self.emit(f"%xcp = phi i64 {ins}")
+        suffix = ".0" if charged else ""
+        self.emit(f"%xcode{suffix} = trunc i64 {self.value('and i64 %xcp, 3')} to i32")
+        self.emit(f"%xpos{suffix} = trunc i64 {self.value('lshr i64 %xcp, 2')} to i32")
         if charged:     # a stop that charges ca0 by exit_pos (see EXIT_STOP_CHARGE)
             self.emit(f"%xchg = icmp eq i32 %xcode.0, {EXIT_STOP_CHARGE}")
             add = self.resize(self.select("%xchg", "i32", "%xpos.0", "0"), 32, 64)

@@ -31,7 +31,7 @@ class Terminators(FunctionSkeleton):
         self.emit(f"store i64 {total}, ptr %ca0p")
         nxt = li.nxt
         if nxt in self.entries:
-            self.exits.append((EXIT_STOP, "0", self.block_label))
+            self.exit_edge(EXIT_STOP, "0")
             self.cbr(self.st0(), f"b{nxt}", "exit", likely=True)
             return
         self.exit_unless(self.st0(), self.label("test.on"), EXIT_STOP, "0")
