@@ -45,6 +45,7 @@ TRACE_LINES_MAX = 100_000
 #: worth per 64-bit word touched (a 16 KiB library of a128..a1024 instructions: ~2 s; of
 #: a8..a64 instructions: ~0.2 s).  Budgets: compiled instructions (checked first, bounds code
 #: generation) and the IR's cost, lines + 4 x wide words (see
-#: :attr:`aluvm.jit.skeleton.FunctionSkeleton.cost`): ~0.5 s and ~150 MB at most.
+#: :attr:`aluvm.jit.skeleton.FunctionSkeleton.cost`): ~0.7 s CPU and ~80 MB at most (measured
+#: on random mixed code with loops and a8..r512 registers).
 JIT_COMPILE_MAX_INSTRS = 32768
 JIT_COMPILE_MAX_COST = 131072
