@@ -92,7 +92,45 @@ def main(rounds: int = 5) -> dict:
           f"{med * 1e3:.1f} ms wall, {med_cpu * 1e3:.1f} ms CPU  [{meta['compiled_instrs']} "
           f"instructions, {meta['blocks']} blocks, {meta['ir_lines']} IR lines, "
           f"{meta['object_bytes']} B object, opt {meta['opt_level']}]")
-    return {"compile_s": med, "compile_cpu_s": med_cpu}
+    out = {"compile_s": med, "compile_cpu_s": med_cpu}
+    out.update(stages(rounds))
+    return out
+
+
+def stages(rounds: int) -> dict:
+    """Where the CPU time goes, step by step (minimum over rounds of each step): lift, IR
+    generation, LLVM parse, verify, object emission, load."""
+    import llvmlite.binding as llvm
+    from aluvm.jit import codegen
+    from aluvm.jit.backend import backend
+    from aluvm.jit.cache import code_cache
+    from aluvm.jit.lift import lift
+    from aluvm.jit.loader import loader
+    best: dict[str, float] = {}
+    for k in range(rounds):
+        lib = validation_library(seed=100 + k)
+        prog = Program(lib.code, lib.data, lib.libs, lib.id, REFERENCE, lib.isae)
+        name = f"aluvm_bench_stage_{lib.id.hex()[:16]}"
+        clock = time.process_time
+        marks = [clock()]
+        cfg = lift(prog, (0,), codegen.make_supports(prog.profile))
+        marks.append(clock())
+        ir, _ = codegen.generate(cfg, prog, name, cold=True)
+        marks.append(clock())
+        with backend().lock:
+            module = llvm.parse_assembly(ir)
+            marks.append(clock())
+            module.verify()
+            marks.append(clock())
+            obj = backend().machines[0].emit_object(module)
+            marks.append(clock())
+        loader().load(obj, name, code_cache())
+        marks.append(clock())
+        for i, step in enumerate(("lift", "generate", "parse", "verify", "emit", "load")):
+            best[step] = min(best.get(step, 1e9), marks[i + 1] - marks[i])
+    print("  CPU by step (min of rounds): " + ", ".join(f"{k} {v * 1e3:.1f}" for k, v in best.items())
+          + f" ms; sum {sum(best.values()) * 1e3:.1f} ms")
+    return {f"{k}_cpu_s": v for k, v in best.items()}
 
 
 if __name__ == "__main__":
