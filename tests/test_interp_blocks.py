@@ -75,6 +75,18 @@ def test_panic_in_a_later_round_of_a_one_block_loop() -> None:
     assert regs.ca0 == _cx("stp") + _cx("dup_a") + _cx("jmp")
 
 
+def test_panic_in_a_later_round_of_a_one_instruction_loop() -> None:
+    """``st.a a16[0]; jmp 0``: the first round defines a16[0] (st0 into an undefined
+    register), the second panics (adding into a16, reference P2): ca0 and cy0 hold exactly
+    the first round."""
+    code = _ins("st", 1, 1, 0) + _ins("jmp", 0)
+    regs = Registers()
+    regs.cy0 = 7
+    out = _run(code, regs, "reference", False)
+    assert out["panic"] and regs.cy0 == 8 and regs.a[1][0] == 1
+    assert regs.ca0 == _cx("st") + _cx("jmp")
+
+
 @pytest.mark.parametrize("cl0", [1, 2, 3, 4, 5, 7, 100, 101, 102])
 def test_complexity_limit_inside_a_loop_block(cl0: int) -> None:
     """cl0 reached in the middle of a one-block loop: the run stops after exactly the

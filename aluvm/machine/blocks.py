@@ -10,8 +10,9 @@ counter and dispatch work.  Two kinds:
 
 * ``block(regs) -> next``;
 * a *loop* - a block ending in ``jmp`` to its own start (a one-block loop) -
-  ``loop(regs, ca0, bound) -> (next, ca0)`` runs the block again and again in its own frame
-  while another round cannot reach ``bound``, and returns with the complexity charged.
+  ``loop(regs, ca0, bound) -> (next, ca0)`` runs the block again and again in its own frame,
+  as many rounds as the jump counter and the complexity budget allow (counted before it
+  starts), and returns with the complexity charged.
 
 Exactness is the run loop's part: it enters a block only when the block's whole complexity
 cannot reach the limit (nor saturate ``ca0``), and otherwise runs instruction by instruction.
@@ -111,50 +112,60 @@ def _straight(ops: list[Op], term: Optional[Op], nxt: int, prefix: list[int]) ->
     return straight
 
 
+def _rounds(regs: Any, ca0: int, bound: int, cost: int) -> tuple[int, int, int]:
+    """How many rounds a one-block loop runs, known before it starts: ``(cy0, jumps, n)`` -
+    ``jumps`` rounds can still jump (cy0 below :data:`JUMP_LIMIT`), the one after them runs and
+    its jump fails; and a round starts only while it cannot reach ``bound`` (the caller checked
+    the first).  Data ops never read or write cy0, so it is counted here, not per round."""
+    cy0 = regs.cy0
+    jumps = JUMP_LIMIT - cy0 if cy0 < JUMP_LIMIT else 0
+    return cy0, jumps, min((bound - 1 - ca0) // cost, jumps + 1)
+
+
 def _loop(ops: list[Op], start: int, prefix: list[int], stop: int) -> Callable[..., object]:
     """``ops`` then ``jmp start`` (counted in cy0 as the interpreter's ``jmp`` counts it: at
     :data:`JUMP_LIMIT` the jump fails with ``stop``), round after round while the next round
     cannot reach ``bound``."""
     cost = prefix[-1]
+
+    def end(regs: Any, ca0: int, cy0: int, jumps: int, n: int) -> tuple[object, int]:
+        if n > jumps:                       # the last round's jump failed at the limit
+            regs.cy0 = cy0 + jumps
+            regs.st0 = False
+            return stop, ca0 + n * cost
+        regs.cy0 = cy0 + n
+        return start, ca0 + n * cost
+
     if len(ops) == 1:
         (op,) = ops
 
         def loop_one(regs: Any, ca0: int, bound: int) -> tuple[object, int]:
-            ca_in, last = ca0, bound - cost      # another round only while ca0 < last
+            cy0, jumps, n = _rounds(regs, ca0, bound, cost)
+            k = 0
             try:
-                while True:
+                for k in range(n):
                     op(regs)
-                    ca0 += cost
-                    if regs.cy0 >= JUMP_LIMIT:
-                        regs.st0 = False
-                        return stop, ca0
-                    regs.cy0 += 1
-                    if ca0 >= last:
-                        return start, ca0
-            except BaseException as e:
-                e.__dict__[CHARGED] = ca0 - ca_in
+            except BaseException as e:      # round k did not complete
+                regs.cy0 = cy0 + k
+                e.__dict__[CHARGED] = k * cost
                 raise
+            return end(regs, ca0, cy0, jumps, n)
         return loop_one
 
     def loop(regs: Any, ca0: int, bound: int) -> tuple[object, int]:
-        ca_in, last = ca0, bound - cost
-        k = 0
+        cy0, jumps, n = _rounds(regs, ca0, bound, cost)
+        r = k = 0
         try:
-            while True:
+            for r in range(n):
                 k = 0
                 for op in ops:
                     op(regs)
                     k += 1
-                ca0 += cost
-                if regs.cy0 >= JUMP_LIMIT:
-                    regs.st0 = False
-                    return stop, ca0
-                regs.cy0 += 1
-                if ca0 >= last:
-                    return start, ca0
-        except BaseException as e:
-            e.__dict__[CHARGED] = ca0 - ca_in + prefix[k]
+        except BaseException as e:          # op k of round r raised
+            regs.cy0 = cy0 + r
+            e.__dict__[CHARGED] = r * cost + prefix[k]
             raise
+        return end(regs, ca0, cy0, jumps, n)
     return loop
 
 
