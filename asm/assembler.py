@@ -128,17 +128,23 @@ def assemble(text: str, filename: str = "<input>", *, profile: Any = "reference"
     return assemble_program(text, filename, profile=profile, reference=reference).lib
 
 
-def assemble_file(path: Union[str, Path], *, profile: Any = "reference", reference: bool = False) -> Any:
+def read_source(path: Union[str, Path]) -> str:
+    """The text of a source file: at most :data:`limits.ASM_SOURCE_MAX` bytes of UTF-8, else an
+    :class:`AsmError` naming the file."""
     p = Path(path)
     try:
         if p.stat().st_size > limits.ASM_SOURCE_MAX:
             raise AsmError(f"{p}: source larger than {limits.ASM_SOURCE_MAX} bytes")
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise AsmError(f"{p}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except OSError as e:
         raise AsmError(f"{p}: {e.strerror or e}") from None
-    return assemble(text, str(p), profile=profile, reference=reference)
+
+
+def assemble_file(path: Union[str, Path], *, profile: Any = "reference", reference: bool = False) -> Any:
+    p = Path(path)
+    return assemble(read_source(p), str(p), profile=profile, reference=reference)
 
 
 def assemble_program(text: str, filename: str = "<input>", *, profile: Any = "reference",
@@ -809,4 +815,4 @@ def instruction_bytes(text: str, *, reference: bool = False, profile: Any = "ref
     return assemble(text, profile=profile, reference=reference).code
 
 
-__all__ = ["assemble", "assemble_file", "assemble_program", "Program", "Input", "instruction_bytes"]
+__all__ = ["assemble", "assemble_file", "read_source", "assemble_program", "Program", "Input", "instruction_bytes"]

@@ -201,7 +201,7 @@ def t_cli(rng: random.Random) -> str:
     if "-o" in argv or "asm" in argv:   # never write files from the fuzzer
         argv = [a for a in argv if a not in ("-o", "asm")]
     stdin = gen.request_line(rng, "reference") + b"\n"
-    out, err = io.StringIO(), io.StringIO()
+    out, err = _stdout(), io.StringIO()
     fake_in = io.TextIOWrapper(io.BytesIO(stdin))
     import sys
     saved = sys.stdin
@@ -218,7 +218,18 @@ def t_cli(rng: random.Random) -> str:
         raise Finding("traceback", f"aluvm {' '.join(argv)} -> exit {code}: {text[:300]}")
     if code == 2 and text.count("\n") != 1:
         raise Finding("traceback", f"aluvm {' '.join(argv)}: not one line: {text[:300]}")
-    return f"{code} {out.getvalue()} {text}"
+    return f"{code} {_text(out)} {text}"
+
+
+def _stdout() -> io.TextIOWrapper:
+    """A captured standard output with a binary ``buffer`` as the real one has (``batch`` and
+    ``asm -o -`` write bytes to it; a StringIO has none: make fuzz's one false finding)."""
+    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+
+
+def _text(out: io.TextIOWrapper) -> str:
+    out.flush()
+    return out.buffer.getvalue().decode("utf-8", "replace")  # type: ignore[attr-defined]
 
 
 TARGETS: dict[str, Callable[[random.Random], str]] = {
@@ -370,7 +381,7 @@ def t_ext_contexts(rng: random.Random) -> str:
 
 def _cli_context(argv: list[str]) -> str:
     from aluvm.tools import cli
-    out, err = io.StringIO(), io.StringIO()
+    out, err = _stdout(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli.main(argv)
@@ -382,7 +393,7 @@ def _cli_context(argv: list[str]) -> str:
     if code == 2 and text.count("\n") != 1:
         raise Finding("traceback", f"aluvm {' '.join(argv)}: not one line: {text[:300]}")
     # the scratch file's name differs between processes: keep it out of the digest
-    return f"{code} {out.getvalue()} {text.replace(argv[argv.index('--context') + 1], 'FILE')}"
+    return f"{code} {_text(out)} {text.replace(argv[argv.index('--context') + 1], 'FILE')}"
 
 
 TARGETS["ext-contexts"] = t_ext_contexts

@@ -471,3 +471,24 @@ def test_conform_on_a_truncated_gzip_is_a_user_error(tmp_path, capsys) -> None:
     p.write_bytes(b"\x1f\x8b\x08\x00")
     assert cli.main(["conform", str(p)]) == 2
     assert "aluvm: error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cmd", [["fmt"], ["debug"], ["info"], ["run"], ["disasm"]])
+def test_a_source_that_is_not_utf8_is_a_user_error(tmp_path, cmd, capsys) -> None:
+    """Found auditing the exit codes: a UnicodeDecodeError (a ValueError) from reading a source
+    ended as exit 2 by accident before, and would have been an internal error after."""
+    from aluvm.tools import cli
+    p = tmp_path / "bad.aluasm"
+    p.write_bytes(b"\xff\xfenop\n")
+    assert cli.main(cmd + [str(p)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.aluasm: not UTF-8" in err, err
+
+
+def test_a_malformed_ray_address_is_a_user_error(tmp_path, capsys) -> None:
+    pytest.importorskip("ray")
+    from aluvm.tools import cli
+    p = tmp_path / "in.jsonl"
+    p.write_text('{"regs": {}}\n')
+    assert cli.main(["batch", "--code", "00", str(p), "--engine", "ray", "--ray-address", "x"]) == 2
+    assert "--ray-address x" in capsys.readouterr().err

@@ -52,7 +52,10 @@ def connect(address: Optional[str] = None, num_cpus: Optional[int] = None) -> No
         if ray.is_initialized():
             return
         if address:
-            ray.init(address=address, log_to_driver=False)
+            try:
+                ray.init(address=address, log_to_driver=False)
+            except (ValueError, ConnectionError) as e:   # a malformed or unreachable address
+                raise InputError(f"--ray-address {address}: {e}") from None
         else:
             ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
 

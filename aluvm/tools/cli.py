@@ -58,10 +58,10 @@ def load_lib(args: argparse.Namespace):
     if not p.exists():
         raise CliError(f"{path}: no such file")
     if p.suffix == ".aluasm":
-        from aluvm.asm import assemble_program
+        from aluvm.asm.assembler import assemble_program, read_source
         if p.stat().st_size > limits.ASM_SOURCE_MAX:
             raise CliError(f"{path}: source larger than {limits.ASM_SOURCE_MAX} bytes")
-        prog = assemble_program(p.read_text(encoding="utf-8"), str(p), profile=profile)
+        prog = assemble_program(read_source(p), str(p), profile=profile)
         _entry_label(args, prog.labels)
         return prog.lib
     _entry_label(args, None)
@@ -763,6 +763,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_USAGE
     except (AluError, OSError) as e:   # bad input (AluError covers InputError) or a file
         print(f"aluvm: error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+    except UnicodeDecodeError as e:   # a text input (source, context, vectors) that is not UTF-8
+        print(f"aluvm: error: input is not UTF-8 text ({e.reason} at byte {e.start})", file=sys.stderr)
         return EXIT_USAGE
     except MemoryError:
         print("aluvm: error: out of memory", file=sys.stderr)

@@ -382,11 +382,11 @@ def labels_for(path: Optional[str], lib: Any, profile: str) -> dict[str, int]:
     if not path:
         return {}
     from pathlib import Path
-    from aluvm.asm import assemble_program
+    from aluvm.asm.assembler import assemble_program, read_source
     p = Path(path)
     if not p.exists():
         raise InputError(f"{path}: no such file")
-    program = assemble_program(p.read_text(), str(p), profile=profile)
+    program = assemble_program(read_source(p), str(p), profile=profile)
     if program.lib.id != lib.id:
         raise InputError(f"{path} does not assemble to this library (different library id)")
     return dict(program.labels)

@@ -177,8 +177,9 @@ def format_file(path: str | Path, profile: str = "reference", write: bool = True
     and its formatted text must assemble to the same library (else :class:`FormatError` and
     nothing is written)."""
     from aluvm.asm import assemble
+    from aluvm.asm.assembler import read_source
     p = Path(path)
-    text = p.read_text()
+    text = read_source(p)
     before = assemble(text, str(p), profile=profile)
     new = format_source(text)
     after = _assemble_or_none(new, str(p), profile)
