@@ -270,8 +270,10 @@ def t_batch_lines(rng: random.Random) -> str:
     # batch runs start at cy0 = 0: a complexity limit keeps random loops short
     cl0 = rng.choice([0, 1, 10, 200, 3000])
     interp = _batch_out(lib, "interp", profile, data, 1024, cl0)
+    # another chunking (a chunk is a parse-run-format job of ~2 ms: 1 to 3 lines per chunk);
     # the JIT tier compiles a kernel per library (~0.5 s): one case in ten compares it
-    others = (("interp", 1), ("jit", 1024)) if rng.random() < 0.1 else (("interp", 1),)
+    split = ("interp", rng.choice([1, 2, 3]))
+    others = (split, ("jit", 1024)) if rng.random() < 0.1 else (split,)
     for tier, chunk in others:
         other = _batch_out(lib, tier, profile, data, chunk, cl0)
         if other != interp:
