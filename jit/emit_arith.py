@@ -8,6 +8,7 @@ from typing import Callable
 from aluvm.machine.registers import A_BITS
 from aluvm.semantics import numeric
 
+from aluvm.jit.emit_float import sign_op_f
 from aluvm.jit.irbuilder import int_type
 from aluvm.jit.lift import LInstr
 from aluvm.jit.skeleton import FunctionSkeleton
@@ -179,11 +180,17 @@ class ArithEmitters(FunctionSkeleton):
 
     def op_neg(self, li: LInstr) -> None:
         a = self.args
+        if a["reg"] >= 8:                               # an F register (RegAF)
+            sign_op_f(self, True, a["reg"] - 8, a["idx"])
+            return
         self.put(a["reg"], a["idx"], None, "false")     # neg on A always fails (§4.5)
         self.set_st0("false")
 
     def op_abs(self, li: LInstr) -> None:
         a = self.args
+        if a["reg"] >= 8:
+            sign_op_f(self, False, a["reg"] - 8, a["idx"])
+            return
         _, d = self.get(a["reg"], a["idx"])
         self.set_st0(d)
 

@@ -11,7 +11,7 @@ test is the rare path).  F registers have codes ``F_CODE + format`` (:mod:`~aluv
 """
 from __future__ import annotations
 
-from aluvm.semantics.floats.formats import F32, FORMATS
+from aluvm.semantics.floats.formats import F32, FORMATS, store
 
 from aluvm.jit.layout import F_CODE
 from aluvm.jit.lift import LInstr
@@ -25,17 +25,39 @@ def _consts(fc: int) -> tuple[int, str, int, int, int]:
             1 << f.fbits)
 
 
+def read_f(b: FunctionSkeleton, fc: int, v: str, d: str) -> tuple[str, str]:
+    """A value as instructions see it (``floats.read``): NaN undefined, -0 as +0."""
+    w, _, mag, emask, _ = _consts(fc)
+    m = b.value(f"and i{w} {v}, {mag}")
+    nan = b.value(f"icmp ugt i{w} {m}, {emask}")
+    zero = b.value(f"icmp eq i{w} {m}, 0")
+    return (b.select(zero, f"i{w}", "0", v),
+            b.value(f"and i1 {d}, {b.value(f'xor i1 {nan}, true')}"))
+
+
+def sign_op_f(b: FunctionSkeleton, neg: bool, fc: int, idx: int) -> None:
+    """``neg``/``abs`` on an f32/f64 register (AF codes 10/11; numeric.neg/abs_ with
+    floats.neg/abs_): the read value with its sign flipped (a zero stays +0) or cleared;
+    st0 <- the value is defined."""
+    w, _, mag, _, _ = _consts(fc)
+    c = F_CODE + fc
+    v, d = read_f(b, fc, *b.get(c, idx))
+    m = b.value(f"and i{w} {v}, {mag}")
+    if neg:
+        r = b.select(b.value(f"icmp eq i{w} {m}, 0"), f"i{w}", "0",
+                     b.value(f"xor i{w} {v}, {FORMATS[fc].sign}"))
+    else:
+        r = m
+    b.put(c, idx, r, d)
+    b.set_st0(d)
+
+
 class FloatEmitters(FunctionSkeleton):
-    """Emitters: f32/f64 arithmetic (round to nearest), comparisons, clear and moves."""
+    """Emitters: f32/f64 arithmetic (round to nearest), comparisons, put, clear and moves
+    (``neg``/``abs``: :func:`sign_op_f`, called by the A-register emitters of those keys)."""
 
     def _read(self, fc: int, v: str, d: str) -> tuple[str, str]:
-        """A value as instructions see it (``floats.read``): NaN undefined, -0 as +0."""
-        w, _, mag, emask, _ = _consts(fc)
-        m = self.value(f"and i{w} {v}, {mag}")
-        nan = self.value(f"icmp ugt i{w} {m}, {emask}")
-        zero = self.value(f"icmp eq i{w} {m}, 0")
-        return (self.select(zero, f"i{w}", "0", v),
-                self.value(f"and i1 {d}, {self.value(f'xor i1 {nan}, true')}"))
+        return read_f(self, fc, v, d)
 
     def _arith_f(self, op: str) -> None:
         a = self.args
@@ -108,7 +130,16 @@ class FloatEmitters(FunctionSkeleton):
     def op_eq_f(self, li: LInstr) -> None:
         self._cmp_f("eq")
 
-    # -- clear and moves (numeric.clr_f/mov_f/dup_f/swp_f: values pass through ``read``) -------
+    # -- put, clear and moves (numeric.put_f/clr_f/mov_f/dup_f/swp_f: moved values pass through
+    # ``read``) --------------------------------------------------------------------------------
+    def op_put_f(self, li: LInstr) -> None:
+        a, value = self.args, li.ins.value
+        if value is None:               # past the data segment: undefined, st0 <- false
+            self.put(F_CODE + a["reg"], a["idx"], None, "false")
+            self.set_st0("false")
+        else:
+            self.put(F_CODE + a["reg"], a["idx"], str(store(a["reg"], value)), "true")
+
     def op_clr_f(self, li: LInstr) -> None:
         self.put(F_CODE + self.args["reg"], self.args["idx"], None, "false")
 

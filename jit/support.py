@@ -10,10 +10,6 @@ from aluvm.isa.codec import Instr
 
 from aluvm.jit.lift import is_terminator
 
-def _a_reg(a: dict) -> bool:
-    return a["reg"] < 8          # RegAR/RegAF code 0..7 = an A register
-
-
 def _upto_r1024(a: dict) -> bool:
     """An A register, or R up to r1024 (RegAR code < 13).  r2048..r8192 stay in the
     interpreter: LLVM's code for 2048..8192-bit integers costs ~4 ms of compile time per
@@ -24,6 +20,11 @@ def _upto_r1024(a: dict) -> bool:
 def _r_upto_r1024(a: dict) -> bool:
     """R code 0..4 = r128..r1024 (see :func:`_upto_r1024`)."""
     return all(a[k] < 5 for k in ("reg", "reg1", "reg2") if k in a)
+
+
+def _a_or_f32_f64(a: dict) -> bool:
+    """RegAF: an A register (0..7), or f32/f64 (8 + 2, 8 + 3)."""
+    return a["reg"] < 8 or a["reg"] in (10, 11)
 
 
 def _f32_f64(a: dict) -> bool:
@@ -39,7 +40,7 @@ SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
     "gt_a": None, "lt_a": None, "eq_a": None, "ifz_a": None, "ifn_a": None,
     "st": None, "stinv": None,
     "add_a": None, "sub_a": None, "mul_a": None, "div_a": None,
-    "neg": _a_reg, "abs": _a_reg, "rem": None, "stp": None,
+    "neg": _a_or_f32_f64, "abs": _a_or_f32_f64, "rem": None, "stp": None,
     "and": _upto_r1024, "or": _upto_r1024, "xor": _upto_r1024, "not": _upto_r1024,
     "shl": _upto_r1024, "shr_a": None, "scl": _upto_r1024, "scr": _upto_r1024, "rev_a": None,
     "nop_spec": None,
@@ -47,8 +48,8 @@ SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
     **{k: _r_upto_r1024 for k in ("clr_r", "put_r", "putif_r", "mov_r", "dup_r", "cpy_r", "eq_r",
                                   "ifz_r", "ifn_r", "gt_r", "lt_r", "shr_r", "rev_r")},
     # F registers (f32, f64)
-    **{k: _f32_f64 for k in ("add_f", "sub_f", "mul_f", "div_f", "clr_f", "mov_f", "dup_f",
-                             "swp_f", "gt_f", "lt_f", "eq_f")},
+    **{k: _f32_f64 for k in ("add_f", "sub_f", "mul_f", "div_f", "put_f", "clr_f", "mov_f",
+                             "dup_f", "swp_f", "gt_f", "lt_f", "eq_f")},
 }
 
 

@@ -1,5 +1,5 @@
-"""F registers in the JIT: f32/f64 add/sub/mul/div in round-to-nearest-even, comparisons, clear
-and moves compile, and leave exactly the interpreter's state (NaN operands, -0, infinities, overflow,
+"""F registers in the JIT: f32/f64 add/sub/mul/div in round-to-nearest-even, comparisons, neg,
+abs, put, clear and moves compile, and leave exactly the interpreter's state (NaN operands, -0, infinities, overflow,
 subnormal results - exact sums, underflowing products - division by zero); other rounding modes
 and formats stay in the interpreter.
 """
@@ -83,6 +83,18 @@ def test_comparisons_on_every_pair_of_edge_values(fc: int, key: str) -> None:
         assert _run_both(lib, regs)["fallback_instrs"] == 0
 
 
+@pytest.mark.parametrize("fc", [F32, F64])
+def test_neg_abs_put_on_every_edge_value(fc: int) -> None:
+    code = (encode(isa.BY_KEY["neg"], [8 + fc, 0]) + encode(isa.BY_KEY["abs"], [8 + fc, 1])
+            + encode(isa.BY_KEY["put_f"], [fc, 2, 0]) + encode(isa.BY_KEY["put_f"], [fc, 3, 60]))
+    for v in EDGES[fc] + [None]:
+        data = (v or 0).to_bytes(8, "little")       # put_f f[3] lies past the data segment
+        lib = Lib.with_(DEFAULT_ISAE, code, data)
+        regs = Registers()
+        regs.f[fc][0] = regs.f[fc][1] = v
+        assert _run_both(lib, regs)["fallback_instrs"] == 0
+
+
 def _random_value(rng: random.Random, fc: int) -> int:
     w = 32 if fc == F32 else 64
     if rng.random() < 0.4:
@@ -97,7 +109,8 @@ def _random_value(rng: random.Random, fc: int) -> int:
 def _program(rng: random.Random) -> tuple[bytes, bool]:
     out = b""
     for _ in range(rng.randint(1, 8)):
-        key = rng.choice(OPS + ("clr_f", "mov_f", "dup_f", "swp_f", "gt_f", "lt_f", "eq_f"))
+        key = rng.choice(OPS + ("clr_f", "mov_f", "dup_f", "swp_f", "gt_f", "lt_f", "eq_f",
+                                "neg", "abs", "put_f"))
         fc = rng.choice([F32, F64])
         i, j = rng.randrange(4), rng.randrange(4)
         if key in OPS:
@@ -105,6 +118,10 @@ def _program(rng: random.Random) -> tuple[bytes, bool]:
             out += encode(isa.BY_KEY[key], [rnd, i, j, fc])
         elif key == "clr_f":
             out += encode(isa.BY_KEY[key], [fc, i])
+        elif key in ("neg", "abs"):
+            out += encode(isa.BY_KEY[key], [8 + fc, i])
+        elif key == "put_f":
+            out += encode(isa.BY_KEY[key], [fc, i, rng.randrange(40)])
         elif key in ("gt_f", "lt_f", "eq_f"):
             out += encode(isa.BY_KEY[key], [rng.randrange(2), i, j, fc])
         else:
@@ -128,7 +145,8 @@ def test_random_float_programs_match_the_interpreter(profile: str) -> None:
                     regs.f[fc][i] = _random_value(rng, fc)
         regs.st0 = rng.random() < 0.5
         regs.cy0 = 65535 - rng.randrange(40) if loop else 0
-        compiled += _run_both(Lib.with_(DEFAULT_ISAE, code, b""), regs, profile)["compiled_instrs"]
+        data = b"".join(v.to_bytes(8, "little") for v in (_random_value(rng, F64) for _ in range(4)))
+        compiled += _run_both(Lib.with_(DEFAULT_ISAE, code, data), regs, profile)["compiled_instrs"]
     assert compiled > 1000
 
 
