@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-for name in ("bench_interp", "bench_jit", "bench_native", "bench_fallback", "bench_compile",
+for name in ("bench_interp", "bench_jit", "bench_native", "bench_fallback", "bench_coverage", "bench_compile",
              "bench_batch", "bench_float", "bench_crypto", "bench_rgb", "bench_asm"):
     try:
         mod = importlib.import_module(name)
