@@ -492,3 +492,31 @@ def test_a_malformed_ray_address_is_a_user_error(tmp_path, capsys) -> None:
     p.write_text('{"regs": {}}\n')
     assert cli.main(["batch", "--code", "00", str(p), "--engine", "ray", "--ray-address", "x"]) == 2
     assert "--ray-address x" in capsys.readouterr().err
+
+
+# ---- batch input: a line's verdict never depends on its chunk (make fuzz, batch-lines) -------
+
+def _errors_by_path(data: bytes) -> tuple[dict, dict, dict]:
+    from aluvm.tools.jsonl import parse_chunk, parse_lines
+    whole = parse_chunk(data).errors
+    single = {}
+    for k, line in enumerate(data.splitlines()):
+        single.update({k: v for v in parse_chunk(line + b"\n").errors.values()})
+    return whole, single, parse_lines(data).errors
+
+
+def test_an_s_register_value_with_a_blank_is_an_error_on_every_path() -> None:
+    """bytes.fromhex skips blanks: the columnar path took "77 66" as two bytes while the
+    line-by-line path rejected it."""
+    data = b'{"regs": {"a8[0]": "01", "s16[2]": "77 66"}}\n{"regs": {"a8[0]": "02"}}\n'
+    whole, single, exact = _errors_by_path(data)
+    assert whole == single == exact == {0: "register s16[2]: value must be a hex string"}
+
+
+def test_a_line_with_two_bad_registers_reports_the_same_one_in_any_chunk() -> None:
+    """The first bad register in register order - the columnar path saw the chunk's registers
+    in the order they first appear in the chunk (here a1024[2] via line 0)."""
+    data = (b'{"regs": {"a1024[2]": "' + b"00" * 128 + b'", "a8[0]": "01"}}\n'
+            b'{"regs": {"a256[3]": "zz' + b"00" * 31 + b'", "a1024[2]": "00"}}\n')
+    whole, single, exact = _errors_by_path(data)
+    assert whole == single == exact == {1: "register a256[3]: value must be a hex string"}

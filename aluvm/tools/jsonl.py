@@ -217,6 +217,7 @@ def _from_table(table: pa.Table) -> Optional[Parsed]:
         elif not pa.types.is_struct(regs.type):
             return None
         if regs is not None:
+            fields: list[tuple[RegKey, int]] = []
             for k in range(regs.type.num_fields):
                 f = regs.type.field(k)
                 if not (pa.types.is_string(f.type) or pa.types.is_null(f.type)):
@@ -227,6 +228,9 @@ def _from_table(table: pa.Table) -> Optional[Parsed]:
                     return None
                 if key.name != f.name:
                     return None
+                fields.append((key, k))
+            # in register order: a row's error is its first bad register's (as parse_line's)
+            for key, k in sorted(fields, key=lambda kf: kf[0].order):
                 arr = regs.field(k)
                 if regs.null_count:
                     arr = pc.if_else(regs.is_valid(), arr, pa.nulls(n, arr.type))
@@ -299,12 +303,12 @@ def _python_column(key: RegKey, values: list, errors: dict[int, str]) -> Column:
         if v is None:
             items.append(None)
             continue
-        try:
-            items.append(key.from_vector(bytes.fromhex(v)))
-        except ValueError as e:
-            errors.setdefault(row, _bad_hex(key) if "hex" in str(e) or "non-hex" in str(e)
-                              else f"register {e}")
+        problem = _value_problem(key, v)    # as parse_line decides (fromhex skips blanks)
+        if problem is not None:
+            errors.setdefault(row, problem)
             items.append(None)
+            continue
+        items.append(key.from_vector(bytes.fromhex(v)))
     out = np.empty(len(items), object)
     out[:] = items
     return Column(key, out, np.array([v is not None for v in items], bool))
@@ -340,6 +344,10 @@ def parse_line(line: bytes) -> tuple[Any, dict[str, Optional[bytes]]]:
     if not isinstance(regs, dict):
         raise _with_id("'regs' must be an object", ident)
     out: dict[str, Optional[bytes]] = {}
+    # a bad value is reported for the first such register in register order (not line order):
+    # the columnar paths see a chunk's registers in the order they first appear in the chunk,
+    # and they sort them - so a line's error never depends on its neighbours
+    bad: list[tuple[int, str]] = []
     for name, val in regs.items():
         try:
             key = reg_key(name)
@@ -349,20 +357,31 @@ def parse_line(line: bytes) -> tuple[Any, dict[str, Optional[bytes]]]:
             raise _with_id(f"bad register name {name!r}", ident)
         if val is None:
             continue
-        if not isinstance(val, str):
-            raise _with_id(_bad_hex(key), ident)
-        try:
-            raw = bytes.fromhex(val)
-        except ValueError:
-            raise _with_id(_bad_hex(key), ident) from None
-        if len(val) != 2 * len(raw):        # fromhex skips whitespace
-            raise _with_id(_bad_hex(key), ident)
-        try:
-            key.from_vector(raw)
-        except ValueError as e:
-            raise _with_id(f"register {e}", ident) from None
-        out[name] = raw
+        problem = _value_problem(key, val)
+        if problem is not None:
+            bad.append((key.order, problem))
+            continue
+        out[name] = bytes.fromhex(val)
+    if bad:
+        raise _with_id(min(bad)[1], ident)
     return ident, out
+
+
+def _value_problem(key: RegKey, val: Any) -> Optional[str]:
+    """Why ``val`` is not a vector-format value of register ``key`` (None: it is one)."""
+    if not isinstance(val, str):
+        return _bad_hex(key)
+    try:
+        raw = bytes.fromhex(val)
+    except ValueError:
+        return _bad_hex(key)
+    if len(val) != 2 * len(raw):        # fromhex skips whitespace
+        return _bad_hex(key)
+    try:
+        key.from_vector(raw)
+    except ValueError as e:
+        return f"register {e}"
+    return None
 
 
 def _with_id(msg: str, ident: Any) -> InputError:
@@ -401,11 +420,13 @@ def read_columnar(path: str, rows: int = CHUNK_LINES) -> Iterator[Parsed]:
         cols: list[Column] = []
         ids = None
         errors: dict[int, str] = {}
+        named = []
         for name, arr in zip(batch.schema.names, batch.columns):
             if name == "id":
                 ids = arr.to_pylist()
                 continue
-            key = reg_key(name)
+            named.append((reg_key(name), arr))
+        for key, arr in sorted(named, key=lambda ka: ka[0].order):   # errors in register order
             cols.append(_arrow_column(key, arr, errors))
         cols.sort(key=lambda c: c.key.order)
         yield Parsed(n, cols, ids, errors)
