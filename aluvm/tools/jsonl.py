@@ -347,7 +347,7 @@ def parse_line(line: bytes) -> tuple[Any, dict[str, Optional[bytes]]]:
     # a bad value is reported for the first such register in register order (not line order):
     # the columnar paths see a chunk's registers in the order they first appear in the chunk,
     # and they sort them - so a line's error never depends on its neighbours
-    bad: list[tuple[int, str]] = []
+    bad: list[tuple[Any, str]] = []
     for name, val in regs.items():
         try:
             key = reg_key(name)
