@@ -118,6 +118,13 @@ class Column:
     def __len__(self) -> int:
         return len(self.defined)
 
+    def __reduce__(self) -> tuple:
+        """Pickled without its ``defined`` array when every value is defined (what travels
+        to Ray workers is then the values only)."""
+        if self.defined.all():
+            return (_defined_column, (self.key, self.values))
+        return (Column, (self.key, self.values, self.defined))
+
     def masked(self) -> np.ma.MaskedArray:
         return np.ma.masked_array(self.values, mask=~self.defined)
 
@@ -140,6 +147,10 @@ class Column:
         vals = np.array([int.from_bytes(blob[k * w:(k + 1) * w], "little") if d else None
                          for k, d in enumerate(defined.tolist())] + [None], object)[:-1]
         return cls(key, vals, defined)
+
+
+def _defined_column(key: RegKey, values: np.ndarray) -> Column:
+    return Column(key, values, all_defined(len(values)))
 
 
 def concat(parts: Sequence[Column]) -> Column:
