@@ -82,8 +82,9 @@ class _WriteRecorder(codegen.LibraryFunction):
         super().put(c, i, v, d)
 
 
-#: instructions on A or R registers by the RegAR code of their ``reg`` field (8.. = R)
-_AR_KEYS = frozenset({"and", "or", "xor", "not", "shl", "scl", "scr"})
+#: instructions on A or another kind of register by the code of their ``reg`` field (RegAR /
+#: RegAF: 8.. = R or F)
+_AR_KEYS = frozenset({"and", "or", "xor", "not", "shl", "scl", "scr", "neg", "abs"})
 
 
 def _a_only(supports: Any, strict: bool = False) -> Any:
@@ -100,7 +101,7 @@ def _a_only(supports: Any, strict: bool = False) -> Any:
         if is_terminator(form.flow):
             return True
         key = form.key
-        if strict or key.endswith(("_r", "_f")):
+        if strict or key.endswith(("_r", "_f")) or key == "spy":     # (spy: A <-> R)
             return False
         if key in _AR_KEYS:
             return dict(zip(form.args, ins.args)).get("reg", 0) < 8

@@ -109,5 +109,24 @@ class MoveEmitters(FunctionSkeleton):
     def op_cnv_a(self, li: LInstr) -> None:
         self._reshape(self.args["reg1"], self.args["reg2"], True)
 
+    def op_spy(self, li: LInstr) -> None:
+        """numeric.spy: swap an A and an R register, each value cut to the other's width;
+        st0 <- both defined values fitted."""
+        a = self.args
+        ca, cr = a["reg1"], 8 + a["reg2"]
+        wa, wr = REG_BITS[ca], REG_BITS[cr]
+        x, dx = self.get(ca, a["idx1"])
+        y, dy = self.get(cr, a["idx2"])
+        fits = []
+        for v, d, w1, w2 in ((x, dx, wa, wr), (y, dy, wr, wa)):
+            if w1 <= w2:
+                fits.append("true")
+                continue
+            ok = self.value(f"icmp eq i{w1} {self.value(f'lshr i{w1} {v}, {w2}')}, 0")
+            fits.append(self.value(f"or i1 {self.value(f'xor i1 {d}, true')}, {ok}"))
+        self.put(cr, a["idx2"], self.resize(x, wa, wr), dx)
+        self.put(ca, a["idx1"], self.resize(y, wr, wa), dy)
+        self.set_st0(self.value(f"and i1 {fits[0]}, {fits[1]}"))
+
 
 __all__ = ["MoveEmitters"]

@@ -47,6 +47,7 @@ SUPPORTED: dict[str, Optional[Callable[[dict], bool]]] = {
     # R registers (r128..r1024)
     **{k: _r_upto_r1024 for k in ("clr_r", "put_r", "putif_r", "mov_r", "dup_r", "cpy_r", "eq_r",
                                   "ifz_r", "ifn_r", "gt_r", "lt_r", "shr_r", "rev_r")},
+    "spy": lambda a: a["reg2"] < 5,         # A <-> r128..r1024
     # F registers (f32, f64)
     **{k: _f32_f64 for k in ("add_f", "sub_f", "mul_f", "div_f", "put_f", "clr_f", "mov_f",
                              "dup_f", "swp_f", "gt_f", "lt_f", "eq_f")},

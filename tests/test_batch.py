@@ -319,6 +319,9 @@ def test_f_registers_in_and_out(profile: str) -> None:
         add.n   f32[0],f32[1]
         put     a16[2],7
         mov     f64[2],f64[3]
+        neg     f64[2]
+        abs     f32[0]
+        spy     a64[0],r128[1]
         clr     f32[2]
 """, profile=profile)
     rng = np.random.default_rng(13)
@@ -326,7 +329,8 @@ def test_f_registers_in_and_out(profile: str) -> None:
     f32 = [int(x) for x in rng.integers(0, 2**32, n, dtype=np.uint64)]
     f32[3] = 0x3F800000                                   # 1.0
     inputs = {"f32[0]": f32, "f32[1]": [0x3F800000 if k % 4 else None for k in range(n)],
-              "f64[3]": [k << 40 for k in range(n)], "f32[2]": [k for k in range(n)]}
+              "f64[3]": [k << 40 for k in range(n)], "f32[2]": [k for k in range(n)],
+              "a64[0]": [k * 3 for k in range(n)]}
     jit = Batch(lib, tier="jit", profile=profile).run(inputs)
     interp = Batch(lib, tier="interp", profile=profile).run(inputs)
     assert_same(jit, interp)

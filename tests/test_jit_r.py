@@ -1,5 +1,5 @@
 """R registers (r128..r1024) in the JIT: bitwise logic, shifts, rotations, reversal, compares,
-put/clear and moves compile, and leave exactly the interpreter's state.
+put/clear, moves and ``spy`` (A <-> R) compile, and leave exactly the interpreter's state.
 
 Random programs over those families only (with the a8/a16 shift registers they read), random R
 values at the edges that matter (0, 1, the top bit, all ones), loops to the jump limit, both
@@ -30,6 +30,7 @@ R_FORMS = {
     "and": "ar", "or": "ar", "xor": "ar", "not": "ar", "shl": "ar", "scl": "ar", "scr": "ar",
     "shr_r": "r", "rev_r": "r", "clr_r": "r", "put_r": "r", "putif_r": "r", "mov_r": "r",
     "dup_r": "r", "cpy_r": "r", "eq_r": "r", "ifz_r": "r", "ifn_r": "r", "gt_r": "r", "lt_r": "r",
+    "spy": "r",
 }
 
 
@@ -44,7 +45,9 @@ def _instruction(rng: random.Random) -> bytes:
     for f in form.fields:
         if f.fixed is not None or f.kind == "pad":
             continue
-        if f.name in ("reg", "reg1", "reg2"):
+        if key == "spy" and f.name == "reg1":
+            v = rng.randrange(8)                        # spy's A register: any width
+        elif f.name in ("reg", "reg1", "reg2"):
             v = _reg_field(rng, R_FORMS[key])
         elif f.name == "off":
             v = rng.choice([0, 8, 64, rng.randrange(2048)])
@@ -76,6 +79,10 @@ def _registers(rng: random.Random, loop: bool) -> Registers:
             if rng.random() < 0.8:
                 regs.a[c][i] = rng.choice([0, 1, 7, 63, 127, 128, 159, 160, 200, 255,
                                            rng.randrange(1 << (8 << c))])
+    for c in range(2, 8):                               # spy's other A registers
+        for i in range(4):
+            if rng.random() < 0.5:
+                regs.a[c][i] = _value(rng, 8 << c)
     regs.st0 = rng.random() < 0.6
     regs.cy0 = 65535 - rng.randrange(30) if loop else 0
     return regs
