@@ -81,6 +81,13 @@ def _cli_joins_the_cluster(cluster: str, tmp_path: Path) -> None:
         outs.append(r.stdout)
         assert "3001 inputs" in r.stderr and "1 errors" in r.stderr
     assert outs[0] == outs[1]
+    # stdin: the chunks travel with the tasks (no file for the workers to read)
+    r = subprocess.run([sys.executable, "-m", "aluvm.tools.cli", "batch", "--code",
+                        VALIDATE20.hex(), "-", "--engine", "ray", "--ray-address", cluster],
+                       input=src.read_text(), capture_output=True, text=True, cwd=ROOT,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == outs[1] and "3001 inputs" in r.stderr
 
 
 @pytest.mark.parametrize("size", [1, 7, 64, 1000, 10**6])

@@ -531,6 +531,13 @@ def _ray_jsonl(batch: Any, inputs: str, src: Any, items: Any) -> Any:
             first = fh.readline(1 << 16)
         if _one_machine():
             items = file_ranges(str(Path(inputs).resolve()), CHUNK_LINES * 256)
+    else:           # (the first chunk's first line names the registers; the chunk is kept)
+        import itertools
+        items = iter(items)
+        head = next(items, None)
+        if head is not None:
+            first = head[:head.find(b"\n") + 1] or head
+            items = itertools.chain([head], items)
     return jsonl_on_ray(batch, items, first)
 
 
