@@ -550,6 +550,18 @@ def format_lines(res: BatchResult, ids: Optional[list] = None,
     if n == 0:
         return b""
     cols = [res.columns[k] for k in sorted(res.columns, key=lambda k: k.order)]
+    if ids is None and not errors:
+        from aluvm.tools.lines import fast_lines
+        fast = fast_lines(res.st0, res.cy0, res.ca0, cols)
+        if fast is not None:
+            return b"".join(fast)
+    return _general_lines(res, cols, ids, errors)
+
+
+def _general_lines(res: BatchResult, cols: list[Column], ids: Optional[list],
+                   errors: Optional[dict[int, str]]) -> bytes:
+    """Any chunk: lines assembled column-wise with pyarrow's string kernels."""
+    n = res.n
     regs: Any = pa.scalar("")
     dense = _dense_regs(cols)
     if dense is not None:

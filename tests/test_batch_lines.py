@@ -1,0 +1,87 @@
+"""The block formatter of output lines (aluvm.tools.lines) against an independent oracle
+(orjson, line by line) and the general pyarrow path, on random results."""
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pytest
+
+from aluvm.tools import jsonl, lines
+from aluvm.tools.batch import BatchResult
+from aluvm.tools.columns import Column, reg_key
+
+NAMES = ["a8[3]", "a16[0]", "a16[7]", "a32[1]", "a64[0]", "a64[31]"]
+
+
+def _oracle(res: BatchResult, ids: list | None = None, errors: dict | None = None) -> bytes:
+    out = []
+    keys = sorted(res.columns, key=lambda k: k.order)
+    for i in range(res.n):
+        obj: dict = {}
+        if ids is not None and ids[i] is not None:
+            obj["id"] = ids[i]
+        if errors and i in errors:
+            obj["error"] = errors[i]
+        else:
+            obj.update(st0=bool(res.st0[i]), cy0=int(res.cy0[i]), ca0=int(res.ca0[i]),
+                       regs={k.name: int(res.columns[k].values[i]).to_bytes(k.width, "big").hex()
+                             for k in keys if res.columns[k].defined[i]})
+        out.append(orjson.dumps(obj) + b"\n")
+    return b"".join(out)
+
+
+def _result(rng: np.random.Generator, n: int, undefined: str) -> BatchResult:
+    big = np.array([0, 1, 9, 10, 99, 100, 65535, 2 ** 63, 2 ** 64 - 1], np.uint64)
+    ca0 = rng.integers(0, 2 ** 64, n, dtype=np.uint64) >> rng.integers(0, 64, n).astype(np.uint64)
+    small = rng.random(n) < 0.3
+    ca0[small] = rng.choice(big, int(small.sum()))
+    ca0[: min(n, len(big))] = big[: min(n, len(big))]
+    cy0 = rng.choice(np.array([0, 1, 7, 10, 123, 65535], np.uint16), n)
+    st0 = rng.random(n) < 0.5
+    cols = {}
+    for name in rng.permutation(NAMES).tolist():
+        key = reg_key(name)
+        vals = rng.integers(0, 2 ** 64, n, dtype=np.uint64).astype(key.dtype)
+        defined = np.ones(n, bool)
+        if undefined == "some rows" and name == "a32[1]":
+            defined = rng.random(n) < 0.5
+        if undefined == "whole column" and name in ("a16[7]", "a64[0]"):
+            defined = np.zeros(n, bool)
+        vals[~defined] = 0
+        cols[key] = Column(key, vals, defined)
+    if undefined == "no registers":
+        cols = {}
+    return BatchResult(n, st0, cy0, ca0, cols)
+
+
+@pytest.mark.parametrize("n", [1, 2, lines.BLOCK - 1, lines.BLOCK, 2 * lines.BLOCK + 3])
+@pytest.mark.parametrize("undefined", ["none", "whole column", "no registers"])
+def test_block_lines_equal_the_oracle(n: int, undefined: str) -> None:
+    res = _result(np.random.default_rng(n), n, undefined)
+    cols = [res.columns[k] for k in sorted(res.columns, key=lambda k: k.order)]
+    fast = lines.fast_lines(res.st0, res.cy0, res.ca0, cols)
+    assert fast is not None
+    got = b"".join(fast)
+    assert got == _oracle(res)
+    assert got == jsonl._general_lines(res, cols, None, None)
+    assert jsonl.format_lines(res) == got
+
+
+def test_other_chunks_take_the_general_path() -> None:
+    rng = np.random.default_rng(5)
+    res = _result(rng, 300, "some rows")
+    cols = [res.columns[k] for k in sorted(res.columns, key=lambda k: k.order)]
+    assert lines.fast_lines(res.st0, res.cy0, res.ca0, cols) is None
+    assert jsonl.format_lines(res) == _oracle(res)
+    res = _result(rng, 300, "none")
+    ids = [None if i % 3 else (f"x{i}" if i % 2 else i) for i in range(300)]
+    errors = {4: "register a8[3]: value must be a hex string", 299: "not JSON: x"}
+    assert jsonl.format_lines(res, ids, errors) == _oracle(res, ids, errors)
+
+
+def test_threads_keep_their_own_blocks() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    results = [_result(np.random.default_rng(k), 3 * lines.BLOCK + k, "none") for k in range(6)]
+    with ThreadPoolExecutor(3) as pool:
+        got = list(pool.map(lambda r: jsonl.format_lines(r), results * 3))
+    assert got == [_oracle(r) for r in results] * 3
