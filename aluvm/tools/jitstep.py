@@ -102,7 +102,7 @@ class JitStepper:
         cfg = CFG({pos: blk}, (pos,), prog.limit, prog.profile.call_stack)
         cfg.n_compiled = 1
         symbol = f"aluvm_step_{os.getpid()}_{next(_SERIAL)}"
-        ir, aset = codegen.generate(cfg, prog, symbol)
+        ir, aset = codegen.generate(cfg, prog, symbol, cold=True)   # level 0: cold code
         obj = backend().compile_ir(ir, 0)
         meta = {"symbol": symbol, "roots": [pos], "leaders": [pos], "entries": [pos], "hot": [],
                 "aset": [list(x) for x in aset], "compiled_instrs": 1, "fallback_instrs": 0,
