@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Optional
 
 from aluvm.isa import table as isa
 from aluvm.isa.codec import Instr
-from aluvm.isa.table import Flow
+from aluvm.isa.table import PLAIN, Flow
 from aluvm.machine.registers import U64_MAX
 
 
@@ -206,6 +206,8 @@ class CFG:
 
 
 Supports = Callable[[Instr], bool]
+#: not decoded yet (a decoded position may hold None: truncated or past the end)
+_UNSEEN = object()
 
 
 def successors(li: LInstr, call_stack: bool) -> list[int]:
@@ -226,23 +228,45 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
     limit = prog.limit
     call_stack = prog.profile.call_stack
     cache: dict[int, Optional[Instr]] = {}
+    # a plain instruction decodes from its own bytes alone (opcode + argument word), so equal
+    # byte strings decode to the same (immutable) Instr: decode each distinct one once
+    table, dcode = prog.table, prog.dcode
+    same_bytes: dict[bytes, Instr] = {}
 
     def decode(p: int) -> Optional[Instr]:
-        if p in cache:
-            return cache[p]
-        ins = prog.decode_at(p) if p < limit else None
+        ins = cache.get(p, _UNSEEN)
+        if ins is not _UNSEEN:
+            return ins
+        if p >= limit:
+            ins = None
+        else:
+            form = table[dcode[p]][0]
+            end = p + form.size
+            if form.special != PLAIN or end > len(dcode):
+                ins = prog.decode_at(p)
+            else:
+                chunk = dcode[p:end]
+                ins = same_bytes.get(chunk)
+                if ins is None:
+                    ins = same_bytes[chunk] = prog.decode_at(p)
         cache[p] = ins
         return ins
 
     compiled: dict[int, bool] = {}
+    # supports() depends on the instruction only (shared Instr objects are decoded once and kept
+    # alive by ``cache``, so their ids are unique while lifting)
+    supported: dict[int, bool] = {}
 
     def compiles(p: int, ins: Instr) -> bool:
         ok = compiled.get(p)
         if ok is None:
+            ok = supported.get(id(ins))
+            if ok is None:
+                ok = supported[id(ins)] = supports(ins)
             # spec: a call whose return address does not fit the u16 call stack fails; the
             # interpreter runs it (native code keeps return addresses in 16 bits)
-            ok = compiled[p] = supports(ins) and not (call_stack and ins.form.key == "routine"
-                                                      and p + ins.size > 0xFFFF)
+            ok = compiled[p] = ok and not (call_stack and ins.form.key == "routine"
+                                           and p + ins.size > 0xFFFF)
         return ok
 
     ends: dict[int, bool] = {}      # id(flow) -> a compiled instruction of it ends its block
@@ -252,9 +276,6 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
         if e is None:
             e = ends[id(flow)] = is_terminator(flow) and not in_body(flow)
         return e
-
-    def ends_linear(p: int, ins: Instr) -> bool:     # (call/exec are never compiled)
-        return ends_block(ins.form.flow) or not compiles(p, ins)
 
     roots = tuple(sorted({r for r in roots if 0 <= r < limit}))
     leaders: set[int] = set(roots)
@@ -282,7 +303,8 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
             ins = decode(p)
             if ins is None:
                 break
-            if ends_linear(p, ins):
+            # (call/exec are never compiled)
+            if ends_block(ins.form.flow) or not compiles(p, ins):
                 for s in successors(LInstr(p, ins), call_stack):
                     add_leader(s)
                 break

@@ -166,6 +166,11 @@ class Program:
         self.entries: dict[int, Entry] = {}
         self.blocks: dict[int, blocks.Block] = {}
 
+    @property
+    def dcode(self) -> bytes:
+        """The bytes decoding reads: the code (zero-extended under a profile that says so)."""
+        return self._dcode
+
     def decode_at(self, pos: int) -> Optional[Instr]:
         return decode(self._dcode, pos, self.data, self.libs, self.table)
 
