@@ -82,6 +82,9 @@ class FunctionSkeleton(IRBuilder):
         #: stored to an A register's slots (value, defined) and st0 (forgotten at each label)
         self.known: dict[tuple[int, int], tuple[str, str]] = {}
         self.known_st0: Optional[str] = None
+        #: st0's value not stored yet: written back only before the block's terminator (a
+        #: second write before it makes the first dead; nothing in between reads the slot)
+        self.pending_st0: Optional[str] = None
         #: 64-bit words of wide (> ``SSA_MAX``) register values read or written: LLVM expands
         #: wide arithmetic word by word, so this drives compile time (see :meth:`cost`)
         self.wide_words = 0
@@ -147,6 +150,7 @@ class FunctionSkeleton(IRBuilder):
         self.emit(f"store i1 {d}, ptr {dp}")
 
     def begin(self, label: str) -> None:
+        assert self.pending_st0 is None, "a block ended without a terminator"
         super().begin(label)
         self.known = {}
         self.known_st0 = None
@@ -157,8 +161,22 @@ class FunctionSkeleton(IRBuilder):
         return self.known_st0
 
     def set_st0(self, v: str) -> None:
-        self.emit(f"store i1 {v}, ptr %st0p")
-        self.known_st0 = v
+        self.pending_st0 = self.known_st0 = v
+
+    def flush_st0(self) -> None:
+        """Store st0's pending value (before a terminator: the slot is read in other blocks)."""
+        v = self.pending_st0
+        if v is not None:
+            self.out.append(f"  store i1 {v}, ptr %st0p")
+            self.pending_st0 = None
+
+    def br(self, label: str) -> None:
+        self.flush_st0()
+        super().br(label)
+
+    def cbr(self, cond: str, yes: str, no: str, likely: Optional[bool] = None) -> None:
+        self.flush_st0()
+        super().cbr(cond, yes, no, likely)
 
     def exit_edge(self, code: int, pos: str) -> None:
         """Record that the current block branches to the shared exit block with (code,
@@ -309,6 +327,7 @@ class FunctionSkeleton(IRBuilder):
         tail: list[str] = []
         self.out = tail
         self.epilogue()
+        assert self.pending_st0 is None, "st0 written after the last terminator"
         decls = "\n".join(sorted(self.decls))
         self.lines = len(head) + len(body) + len(tail)
         return (f"define i32 @{self.name}(ptr noalias nocapture %rf, i32 %pos) nounwind {{\n"
