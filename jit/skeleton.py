@@ -261,7 +261,15 @@ class FunctionSkeleton(IRBuilder):
         if not self.cold or w not in runtime.BY_VALUE[name][0]:
             return None
         ops, ret = runtime.value_types(name, w)
-        fp = self.value(f"load ptr, ptr {self.gep(OFF['rt'] + runtime.value_slot(name, w))}")
+        # the helper's address, loaded once per run of blocks that :attr:`known` covers (kept
+        # there under the register code -1, which no register has)
+        key = (-1, runtime.value_slot(name, w))
+        hit = self.known.get(key)
+        if hit is None:
+            fp = self.value(f"load ptr, ptr {self.gep(OFF['rt'] + key[1])}")
+            self.known[key] = (fp, "")
+        else:
+            fp = hit[0]
         return self.value(f"call {ret} {fp}({', '.join(f'{t} {a}' for t, a in zip(ops, args))})")
 
     def store_signed(self, v: str, w: int, nonneg_likely: bool = False) -> str:
