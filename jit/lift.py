@@ -206,8 +206,6 @@ class CFG:
 
 
 Supports = Callable[[Instr], bool]
-#: not decoded yet (a decoded position may hold None: truncated or past the end)
-_UNSEEN = object()
 
 
 def successors(li: LInstr, call_stack: bool) -> list[int]:
@@ -234,9 +232,9 @@ def lift(prog, roots: Iterable[int], supports: Supports) -> CFG:
     same_bytes: dict[bytes, Instr] = {}
 
     def decode(p: int) -> Optional[Instr]:
-        ins = cache.get(p, _UNSEEN)
-        if ins is not _UNSEEN:
-            return ins
+        if p in cache:
+            return cache[p]
+        ins: Optional[Instr]
         if p >= limit:
             ins = None
         else:
