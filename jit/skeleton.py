@@ -18,14 +18,15 @@ pseudo-code::
         if !(ca0 + cost(block) < lim): goto exit(FALLBACK at start)  ; interpreter, per instr.
         <body: each instruction's emitter; a corner case or reference panic exits
          (FALLBACK at that instruction) with ca0 charged up to it; a `test` whose st0 is
-         false exits (STOP_CHARGE by the cost up to and including it)>
+         false exits (STOP_CHARGE by the cost up to and including it; st0's slot is not
+         written for it: the exit block knows st0 is false on such an edge)>
         ca0 = ca0 + cost(block)
         <terminator: fail/jmp/jif/routine/ret, or the next block, or a fallback exit>
       jump edge:                               ; jmp, jif taken, routine
         if cy0 >= 0xFFFF: st0 = false; goto exit(STOP)
         cy0 += 1
       exit:                                    ; (xcode, xpos): phis over every exit edge
-        if xcode == STOP_CHARGE: ca0 += xpos; xcode, xpos = STOP, 0
+        if xcode == STOP_CHARGE: ca0 += xpos; st0 = false; xcode, xpos = STOP, 0
         rf->a[..], rf->adef[..], rf->st0, cy0, ca0, cp0, exit_pos = ...; return xcode
 
 Registers live in allocas that SROA turns into SSA values (code with loops is optimised; code
@@ -203,6 +204,20 @@ class FunctionSkeleton(IRBuilder):
         self.exit_edge(code, pos)
         self.cbr(cond, cont, "exit", likely)
         self.begin_after(cont) if only_pred else self.begin(cont)
+
+    def stop_unless_st0(self, st0: str, charge: int) -> None:
+        """A ``test`` inside a block: continue (at a new label) when ``st0`` holds, else stop
+        with ca0 charged by ``charge`` (:data:`~aluvm.jit.layout.EXIT_STOP_CHARGE`).  St0's
+        slot is not written for it: on the stop edge st0 is false (the exit block stores that
+        for every STOP_CHARGE edge), past it true."""
+        pending, self.pending_st0 = self.pending_st0, None
+        cont = self.label("test.on")
+        self.exit_edge(EXIT_STOP_CHARGE, str(charge))
+        IRBuilder.cbr(self, st0, cont, "exit", True)     # (no write-back of st0)
+        self.begin_after(cont)
+        if pending is not None:     # the slot may hold an older value: st0 is true here
+            self.pending_st0 = "true"
+        self.known_st0 = "true"
 
     def begin_after(self, label: str) -> None:
         """Start the block ``label`` whose only predecessor is the block just ended: what was
@@ -419,7 +434,10 @@ class FunctionSkeleton(IRBuilder):
             self.emit(f"store i{w} {v}, ptr {self.gep(layout.reg_offset(c, i))}, align 1")
             d = self.value(f"zext i1 {self.value(f'load i1, ptr {dp}')} to i8")
             self.emit(f"store i8 {d}, ptr {self.gep(layout.reg_def_offset(c, i))}")
-        s = self.value(f"zext i1 {self.st0()} to i8")
+        st0 = self.st0()
+        if charged:     # a test's stop does not write st0's slot: st0 is false there
+            st0 = self.value(f"and i1 {self.not1('%xchg')}, {st0}")
+        s = self.value(f"zext i1 {st0} to i8")
         self.emit(f"store i8 {s}, ptr {self.gep(OFF['st0'])}")
         for name, ty in (("cy0", "i32"), ("ca0", "i64"), ("cp0", "i32")):
             v = self.value(f"load {ty}, ptr %{name}p")

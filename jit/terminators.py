@@ -46,7 +46,7 @@ class Terminators(FunctionSkeleton):
             return
         charge = self.cur_prefix + li.cx
         if charge < 1 << 31:
-            self.exit_unless(st, self.label("test.on"), EXIT_STOP_CHARGE, str(charge))
+            self.stop_unless_st0(st, charge)
         else:
             ca = self.value(f"add nuw i64 {self.ca_start}, {charge}")
             self.emit(f"store i64 {ca}, ptr %ca0p")
