@@ -85,3 +85,25 @@ def test_threads_keep_their_own_blocks() -> None:
     with ThreadPoolExecutor(3) as pool:
         got = list(pool.map(lambda r: jsonl.format_lines(r), results * 3))
     assert got == [_oracle(r) for r in results] * 3
+
+
+def _lines_of(parts: list) -> list[bytes]:
+    return b"".join(bytes(p) for p in parts).split(b"\n")
+
+
+@pytest.mark.parametrize("lines_per_chunk", [1, 3, 64])
+def test_chunk_views_cut_like_chunks(lines_per_chunk: int, monkeypatch) -> None:
+    import io
+    import aluvm.limits
+    monkeypatch.setattr(aluvm.limits, "REQUEST_LINE_MAX", 300)
+    rng = np.random.default_rng(lines_per_chunk)
+    text = b"".join(b"x" * int(rng.choice([0, 5, 200, 290, 301, 900])) + b"\n" for _ in range(400))
+    text += b"tail without newline"
+    want = list(jsonl.chunks(io.BytesIO(text), lines_per_chunk))
+    held = []          # every view kept alive: no buffer may be reused under it
+    for view in jsonl.chunk_views(io.BytesIO(text), lines_per_chunk):
+        held.append(view)
+    assert [bytes(v) for v in held] == want
+    assert _lines_of(held) == _lines_of(want)
+    # dropping each view before the next: buffers are reused, contents still right
+    assert [bytes(v) for v in jsonl.chunk_views(io.BytesIO(text), lines_per_chunk)] == want

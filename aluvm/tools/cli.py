@@ -486,7 +486,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _batch_stream(batch: Any, inputs: str, args: argparse.Namespace) -> Any:
-    from aluvm.tools.jsonl import CHUNK_LINES, chunks, read_columnar
+    from aluvm.tools.jsonl import CHUNK_LINES, chunk_views, chunks, read_columnar
     from aluvm.tools.pipeline import run_stream, write_results
     lower = inputs.lower()
     columnar = lower.endswith((".parquet", ".pq", ".arrow", ".feather", ".ipc", ".arrows"))
@@ -499,7 +499,8 @@ def _batch_stream(batch: Any, inputs: str, args: argparse.Namespace) -> Any:
         items: Any = read_columnar(inputs, lines)
     else:
         src = sys.stdin.buffer if inputs == "-" else open(inputs, "rb")
-        items = chunks(src, lines)
+        # (chunk views into reused buffers when the chunks stay in this process)
+        items = chunks(src, lines) if args.engine == "ray" else chunk_views(src, lines)
     out = None
     try:
         if not args.quiet:

@@ -50,6 +50,7 @@ class _Layout:
             self.slots.append((_HEAD_MAX + len(body), c.key.width))
             body += b"0" * (2 * c.key.width) + b'"'
         body += b"}}\n"
+        self.runs = _runs(self.slots)
         self.width = _HEAD_MAX + len(body)
         self.body = len(body)
         self.m = np.zeros((BLOCK, self.width), np.uint8)
@@ -57,6 +58,22 @@ class _Layout:
         self.views = np.zeros((BLOCK, 4), np.int32)
         self.views[:, 1] = np.frombuffer(b'{"st', np.int32)[0]    # every line's first 4 bytes
         self.starts = np.arange(BLOCK, dtype=np.int32) * self.width + _HEAD_MAX
+
+
+def _runs(slots: list[tuple[int, int]]) -> list[tuple[int, int, int, int, int]]:
+    """Consecutive registers of one width whose hex values are evenly spaced in the line
+    (``a16[0]`` .. ``a16[4]``): (first column, width, spacing, first register, count) - each
+    run's digits are written with one strided assignment."""
+    runs: list[list[int]] = []
+    for j, (at, w) in enumerate(slots):
+        if runs:
+            r = runs[-1]
+            if r[1] == w and (r[4] == 1 or at - (r[0] + (r[4] - 1) * r[2]) == r[2]):
+                r[2] = at - r[0] if r[4] == 1 else r[2]
+                r[4] += 1
+                continue
+        runs.append([at, w, 0, j, 1])
+    return [(a, w, sp, j, k) for a, w, sp, j, k in runs]
 
 
 def _layout(cols: Sequence[Column]) -> _Layout:
@@ -98,9 +115,14 @@ def _block(lay: _Layout, st0: np.ndarray, cy0: np.ndarray, ca0: np.ndarray,
            values: list[np.ndarray]) -> pa.Buffer:
     b = len(st0)
     m = lay.m[:b]
-    for (at, w), v in zip(lay.slots, values):
-        raw = v.astype(f">u{w}").view(np.uint8).reshape(b, w)
-        m[:, at:at + 2 * w] = np.take(_PAIR_TEXT, raw).view(np.uint8).reshape(b, 2 * w)
+    for at, w, step, j, k in lay.runs:
+        raw = np.empty((b, k), f">u{w}")
+        for i in range(k):
+            raw[:, i] = values[j + i]
+        digits = np.take(_PAIR_TEXT, raw.view(np.uint8)).view(np.uint8).reshape(b, k, 2 * w)
+        dst = np.lib.stride_tricks.as_strided(m[:, at:], (b, k, 2 * w),
+                                              (m.strides[0], step, 1))
+        dst[...] = digits
     end_ca = _HEAD_MAX - len(_REGS)
     dca, dcy = _digits(ca0), _digits(cy0)
     x = ca0.astype(np.uint64)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Iterable, Optional, Union
 
 from aluvm.tools.batch import Batch
-from aluvm.tools.jsonl import Parsed, counts, format_lines, parse_chunk
+from aluvm.tools.jsonl import Parsed, counts, format_parts, parse_chunk
 
 
 @dataclass
@@ -27,10 +27,10 @@ class Summary:
                 f"{self.errors} errors, {self.seconds:.2f} s, {rate:,.0f} runs/s")
 
 
-def _job(batch: Batch, item: Union[bytes, Parsed]) -> tuple[bytes, int, tuple[int, int, int]]:
-    parsed = parse_chunk(item) if isinstance(item, bytes) else item
+def _job(batch: Batch, item: Union[bytes, Parsed]) -> tuple[list, int, tuple[int, int, int]]:
+    parsed = item if isinstance(item, Parsed) else parse_chunk(item)
     res = batch.run_columns(parsed.n, parsed.columns)
-    return format_lines(res, parsed.ids, parsed.errors), parsed.n, counts(res, parsed.errors)
+    return format_parts(res, parsed.ids, parsed.errors), parsed.n, counts(res, parsed.errors)
 
 
 def write_results(results: Iterable[tuple[bytes, int, tuple[int, int, int]]],
@@ -61,9 +61,9 @@ def run_stream(batch: Batch, items: Iterable[Union[bytes, Parsed]], out: Optiona
     window: deque[Future] = deque()
 
     def drain_one() -> None:
-        text, n, (valid, invalid, errors) = window.popleft().result()
+        parts, n, (valid, invalid, errors) = window.popleft().result()
         if out is not None:
-            out.write(text)
+            out.writelines(parts)
         s.inputs += n
         s.valid += valid
         s.invalid += invalid
