@@ -107,3 +107,49 @@ def test_chunk_views_cut_like_chunks(lines_per_chunk: int, monkeypatch) -> None:
     assert _lines_of(held) == _lines_of(want)
     # dropping each view before the next: buffers are reused, contents still right
     assert [bytes(v) for v in jsonl.chunk_views(io.BytesIO(text), lines_per_chunk)] == want
+
+
+def _layout_lines(n: int, names: list[str], seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        regs = ",".join(f'"{name}":"{rng.bytes(reg_key(name).width).hex()}"' for name in names)
+        out.append('{"regs":{' + regs + "}}")
+    return out
+
+
+def _same_columns(a: jsonl.Parsed, b: jsonl.Parsed) -> None:
+    assert a.n == b.n and a.errors == b.errors and a.ids == b.ids
+    assert [c.key.name for c in a.columns] == [c.key.name for c in b.columns]
+    rows = [i for i in range(a.n) if i not in a.errors]     # (an error row's values: unused)
+    for x, y in zip(a.columns, b.columns):
+        assert x.values.dtype == y.values.dtype
+        assert x.values[rows].tolist() == y.values[rows].tolist()
+        assert x.defined[rows].tolist() == y.defined[rows].tolist()
+
+
+@pytest.mark.parametrize("at", [0, 137, lines.BLOCK + 5, 2 * lines.BLOCK + 9])
+@pytest.mark.parametrize("change", [None, "upper", "not-hex", "other-text"])
+def test_same_shape_blocks_equal_the_exact_path(at: int, change: str | None) -> None:
+    names = ["a64[3]", "a8[0]", "a16[0]", "a16[1]", "a16[2]", "a32[7]", "a32[8]", "a64[10]",
+             "a64[11]", "a16[9]"]
+    text = _layout_lines(2 * lines.BLOCK + 10, names, at)
+    line = text[at]
+    v = line.index('"a32[8]":"') + 10
+    if change == "upper":
+        text[at] = line[:v] + line[v:v + 8].upper().replace("0", "A") + line[v + 8:]
+    elif change == "not-hex":
+        text[at] = line[:v + 3] + "x" + line[v + 4:]
+    elif change == "other-text":
+        text[at] = line.replace('"a16[1]"', '"a16[3]"')
+    data = ("\n".join(text) + "\n").encode()
+    fast = jsonl.same_shape(data)
+    assert (fast is not None) == (change in (None, "upper"))
+    _same_columns(jsonl.parse_chunk(data), jsonl.parse_lines(data))
+    _same_columns(jsonl.parse_chunk(memoryview(data)), jsonl.parse_lines(data))
+
+
+def test_same_shape_wide_registers_equal_the_exact_path() -> None:
+    data = ("\n".join(_layout_lines(3000, ["a16[0]", "a128[1]", "a64[2]"], 3)) + "\n").encode()
+    assert jsonl.same_shape(data) is not None
+    _same_columns(jsonl.parse_chunk(data), jsonl.parse_lines(data))

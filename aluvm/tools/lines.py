@@ -119,10 +119,11 @@ def _block(lay: _Layout, st0: np.ndarray, cy0: np.ndarray, ca0: np.ndarray,
         raw = np.empty((b, k), f">u{w}")
         for i in range(k):
             raw[:, i] = values[j + i]
-        digits = np.take(_PAIR_TEXT, raw.view(np.uint8)).view(np.uint8).reshape(b, k, 2 * w)
-        dst = np.lib.stride_tricks.as_strided(m[:, at:], (b, k, 2 * w),
-                                              (m.strides[0], step, 1))
-        dst[...] = digits
+        digits = np.take(_PAIR_TEXT, raw.view(np.uint8))        # (b, k, w) uint16
+        ws = min(8, 2 * w)                  # written in words (byte-wise strided is slower)
+        dst = np.ndarray((b, k, 2 * w // ws), dtype=f"<u{ws}", buffer=lay.m, offset=at,
+                         strides=(lay.width, step, ws))
+        dst[...] = digits.view(f"<u{ws}").reshape(b, k, 2 * w // ws)
     end_ca = _HEAD_MAX - len(_REGS)
     dca, dcy = _digits(ca0), _digits(cy0)
     x = ca0.astype(np.uint64)
