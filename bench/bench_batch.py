@@ -187,15 +187,16 @@ def write_inputs(n: int, tmp: Path) -> tuple[Path, Path]:
 _SUMMARY = re.compile(r"(\d+) inputs, .* ([\d.]+) s, ([\d,]+) runs/s")
 
 
-def cli_run(src: Path, out: Path, threads: int, *extra: str) -> tuple[float, float, float]:
+def cli_run(src: Path, out: Path, threads: int, *extra: str, python: str = sys.executable,
+            cwd: Path = ROOT) -> tuple[float, float, float]:
     """``aluvm batch`` in a process of its own, file to file: (summary runs/s, process
     runs/s, runs per CPU-second of the process).  The summary's time covers reading, parsing,
     running, formatting and writing; the CPU time says what the command costs whatever else
     the machine runs."""
     r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "aluvm.tools.cli", "batch", "--code",
+    p = subprocess.run([python, "-m", "aluvm.tools.cli", "batch", "--code",
                         VALIDATE20.hex(), str(src), "--out", str(out), "--threads", str(threads),
-                        *extra], capture_output=True, text=True, cwd=ROOT)
+                        *extra], capture_output=True, text=True, cwd=cwd)
     wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
     m = _SUMMARY.search(p.stderr)
     if p.returncode != 0 or m is None:
