@@ -24,11 +24,19 @@ class IRBuilder:
     def __init__(self) -> None:
         self.out: list[str] = []
         self.n = 0
+        #: values are numbered (``%0, %1, ...``: LLVM parses them faster than names) while this
+        #: is set - which requires them to be defined in textual order, from ``%0``, within the
+        #: function; else named ``%t<n>``
+        self.numbered = False
+        self.vn = 0
         self.decls: set[str] = set()
         self.block_label = "entry"      # the basic block being emitted (for phi operands)
 
     def fresh(self) -> str:
-        """A new SSA name."""
+        """A new SSA name (define it next, see :attr:`numbered`)."""
+        if self.numbered:
+            self.vn += 1
+            return f"%{self.vn - 1}"
         self.n += 1
         return f"%t{self.n}"
 
@@ -51,8 +59,12 @@ class IRBuilder:
         hottest method of code generation: inlined by hand.)"""
         if text.endswith(", true") and text.startswith("and i1 "):
             return text[7:-6]
-        self.n += 1
-        r = f"%t{self.n}"
+        if self.numbered:
+            self.vn += 1
+            r = f"%{self.vn - 1}"
+        else:
+            self.n += 1
+            r = f"%t{self.n}"
         self.out.append(f"  {r} = {text}")
         return r
 

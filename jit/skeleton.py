@@ -340,10 +340,14 @@ class FunctionSkeleton(IRBuilder):
     def generate(self) -> str:
         body: list[str] = []
         self.out = body
+        # the body is the only part emitted in textual order (the prologue, which comes first,
+        # is made after it): its values are numbered, the others' named
+        self.numbered, self.vn = True, 0
         for start in sorted(self.cfg.blocks):
             blk = self.cfg.blocks[start]
             if blk.native:
                 self.block(blk)
+        self.numbered = False
         head: list[str] = []
         self.out = head
         self.prologue()
