@@ -520,3 +520,14 @@ def test_a_line_with_two_bad_registers_reports_the_same_one_in_any_chunk() -> No
             b'{"regs": {"a256[3]": "zz' + b"00" * 31 + b'", "a1024[2]": "00"}}\n')
     whole, single, exact = _errors_by_path(data)
     assert whole == single == exact == {1: "register a256[3]: value must be a hex string"}
+
+
+def test_two_json_documents_on_one_line_are_one_error_line() -> None:
+    """make fuzz (batch-lines seed 43412): pyarrow reads `{}{"regs": {}}` as two rows - two
+    output lines for one input, every later line shifted; the exact path says why it is bad."""
+    from aluvm.tools.jsonl import parse_chunk, parse_lines
+    data = b'{"regs": {"a8[0]": "01"}}\n{}{"regs": {}}\n{"regs": {"a8[0]": "02"}}\n'
+    for chunk in (data, b'{}{"regs": {}}\n'):
+        got, exact = parse_chunk(chunk), parse_lines(chunk)
+        assert got.n == exact.n == chunk.count(b"\n")
+        assert got.errors == exact.errors and "after document" in next(iter(got.errors.values()))

@@ -169,6 +169,10 @@ def parse_chunk(data: Any) -> Parsed:
                                                                            block_size=1 << 26))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return parse_lines(data)
+    if table.num_rows != data.count(b"\n") + (not data.endswith(b"\n")) \
+            and table.num_rows != sum(1 for ln in data.split(b"\n") if ln.strip()):
+        # pyarrow reads `{}{}` on one line as two rows: one input line is one output line
+        return parse_lines(data)
     parsed = _from_table(table)
     return parsed if parsed is not None else parse_lines(data)
 
