@@ -30,13 +30,13 @@ def _oracle(res: BatchResult, ids: list | None = None, errors: dict | None = Non
     return b"".join(out)
 
 
-def _result(rng: np.random.Generator, n: int, undefined: str) -> BatchResult:
+def _result(rng: np.random.Generator, n: int, undefined: str, flag: bool = False) -> BatchResult:
     big = np.array([0, 1, 9, 10, 99, 100, 65535, 2 ** 63, 2 ** 64 - 1], np.uint64)
     ca0 = rng.integers(0, 2 ** 64, n, dtype=np.uint64) >> rng.integers(0, 64, n).astype(np.uint64)
     small = rng.random(n) < 0.3
     ca0[small] = rng.choice(big, int(small.sum()))
     ca0[: min(n, len(big))] = big[: min(n, len(big))]
-    cy0 = rng.choice(np.array([0, 1, 7, 10, 123, 65535], np.uint16), n)
+    cy0 = rng.choice(np.array([0, 1] if flag else [0, 1, 7, 10, 123, 65535], np.uint16), n)
     st0 = rng.random(n) < 0.5
     cols = {}
     for name in rng.permutation(NAMES).tolist():
@@ -56,8 +56,9 @@ def _result(rng: np.random.Generator, n: int, undefined: str) -> BatchResult:
 
 @pytest.mark.parametrize("n", [1, 2, lines.BLOCK - 1, lines.BLOCK, 2 * lines.BLOCK + 3])
 @pytest.mark.parametrize("undefined", ["none", "whole column", "no registers"])
-def test_block_lines_equal_the_oracle(n: int, undefined: str) -> None:
-    res = _result(np.random.default_rng(n), n, undefined)
+@pytest.mark.parametrize("flag", [True, False], ids=["cy0-flag", "cy0-any"])
+def test_block_lines_equal_the_oracle(n: int, undefined: str, flag: bool) -> None:
+    res = _result(np.random.default_rng(n), n, undefined, flag)
     cols = [res.columns[k] for k in sorted(res.columns, key=lambda k: k.order)]
     fast = lines.fast_lines(res.st0, res.cy0, res.ca0, cols)
     assert fast is not None
@@ -81,7 +82,8 @@ def test_other_chunks_take_the_general_path() -> None:
 
 def test_threads_keep_their_own_blocks() -> None:
     from concurrent.futures import ThreadPoolExecutor
-    results = [_result(np.random.default_rng(k), 3 * lines.BLOCK + k, "none") for k in range(6)]
+    results = [_result(np.random.default_rng(k), 3 * lines.BLOCK + k, "none", k % 2 == 0)
+               for k in range(6)]
     with ThreadPoolExecutor(3) as pool:
         got = list(pool.map(lambda r: jsonl.format_lines(r), results * 3))
     assert got == [_oracle(r) for r in results] * 3

@@ -124,8 +124,61 @@ def _block(lay: _Layout, st0: np.ndarray, cy0: np.ndarray, ca0: np.ndarray,
         dst = np.ndarray((b, k, 2 * w // ws), dtype=f"<u{ws}", buffer=lay.m, offset=at,
                          strides=(lay.width, step, ws))
         dst[...] = digits.view(f"<u{ws}").reshape(b, k, 2 * w // ws)
-    end_ca = _HEAD_MAX - len(_REGS)
-    dca, dcy = _digits(ca0), _digits(cy0)
+    dca = _digits(ca0)
+    hlen = _flag_heads(m, st0, cy0, ca0, dca) if int(cy0.max()) <= 1 else \
+        _grouped_heads(m, st0, cy0, ca0, dca)
+    views = lay.views[:b]
+    views[:, 0] = hlen + lay.body
+    views[:, 3] = lay.starts[:b] - hlen
+    arr = pa.Array.from_buffers(pa.string_view(), b, [None, pa.py_buffer(views),
+                                                      pa.py_buffer(m)])
+    flat = arr.cast(pa.string())
+    offsets = np.frombuffer(flat.buffers()[1], np.int32)
+    return flat.buffers()[2].slice(0, int(offsets[b]))
+
+
+_END_CA = _HEAD_MAX - len(_REGS)
+
+
+def _head_table() -> tuple[np.ndarray, np.ndarray]:
+    """Heads for cy0 in {0, 1}: row ``dca + 21 * (st0 + 2 * cy0)`` is
+    ``{"st0":..,"cy0":c,"ca0":`` and ``dca`` zeros, right-aligned against ``,"regs":{``;
+    and the length of each head including ``,"regs":{``."""
+    table = np.zeros((84, _END_CA), np.uint8)
+    lengths = np.zeros(84, np.int32)
+    for cy in (0, 1):
+        for st in (0, 1):
+            for d in range(1, 21):
+                text = _PRE[st] + str(cy).encode() + _CA0 + b"0" * d
+                row = d + 21 * (st + 2 * cy)
+                table[row, _END_CA - len(text):] = np.frombuffer(text, np.uint8)
+                lengths[row] = len(text) + len(_REGS)
+    return table, lengths
+
+
+_HEADS = _head_table()
+
+
+def _flag_heads(m: np.ndarray, st0: np.ndarray, cy0: np.ndarray, ca0: np.ndarray,
+                dca: np.ndarray) -> np.ndarray:
+    """Heads when cy0 is a flag (0/1, the usual case): one table gather per block, then the
+    digits of ca0 added onto the head's zeros (digits past a value's length are 0)."""
+    key = dca + 21 * (st0.astype(np.int64) + 2 * cy0.astype(np.int64))
+    table, lengths = _HEADS
+    m[:, :_END_CA] = np.take(table, key, axis=0)
+    x = ca0.astype(np.uint64)
+    for k in range(int(dca.max())):
+        m[:, _END_CA - 1 - k] += (x % 10).astype(np.uint8)
+        x = x // 10
+    return np.take(lengths, key)
+
+
+def _grouped_heads(m: np.ndarray, st0: np.ndarray, cy0: np.ndarray, ca0: np.ndarray,
+                   dca: np.ndarray) -> np.ndarray:
+    """Heads in general: rows grouped by head layout (st0, digits of cy0 and ca0)."""
+    b = len(st0)
+    end_ca = _END_CA
+    dcy = _digits(cy0)
     x = ca0.astype(np.uint64)
     for k in range(int(dca.max())):                 # ca0 right-aligned against ',"regs":{'
         m[:, end_ca - 1 - k] = (x % 10).astype(np.uint8) + 48
@@ -146,14 +199,7 @@ def _block(lay: _Layout, st0: np.ndarray, cy0: np.ndarray, ca0: np.ndarray,
         at -= gcy + len(pre)
         m[rows, at:at + len(pre)] = np.frombuffer(pre, np.uint8)
         hlen[rows] = _HEAD_MAX - at
-    views = lay.views[:b]
-    views[:, 0] = hlen + lay.body
-    views[:, 3] = lay.starts[:b] - hlen
-    arr = pa.Array.from_buffers(pa.string_view(), b, [None, pa.py_buffer(views),
-                                                      pa.py_buffer(m)])
-    flat = arr.cast(pa.string())
-    offsets = np.frombuffer(flat.buffers()[1], np.int32)
-    return flat.buffers()[2].slice(0, int(offsets[b]))
+    return hlen
 
 
 __all__ = ["fast_lines", "BLOCK"]
