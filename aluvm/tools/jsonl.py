@@ -33,8 +33,6 @@ from typing import Any, Iterator, Optional, Sequence
 import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.json as pj
 
 from aluvm.tools.batch import BatchResult
 from aluvm.tools.columns import (Column, RegKey, all_defined, columns_from_rows, hex_decode, hex_encode,
@@ -164,6 +162,7 @@ def parse_chunk(data: Any) -> Parsed:
         return parse_lines(data)
     if len(data) > REQUEST_LINE_MAX and max(map(len, data.split(b"\n"))) > REQUEST_LINE_MAX:
         return parse_lines(data)    # a line over the limit is an error line
+    import pyarrow.json as pj       # (imported when needed: start-up of the common path)
     try:
         table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(use_threads=False,
                                                                            block_size=1 << 26))
@@ -319,6 +318,7 @@ def _strided_words(buf: Any, offset: int, shape: tuple[int, int, int], row: int,
 
 def _from_table(table: pa.Table) -> Optional[Parsed]:
     """Columns of a pyarrow-parsed chunk, or None when the chunk needs the line-by-line path."""
+    import pyarrow.compute as pc
     n = table.num_rows
     names = set(table.column_names)
     if names - {"regs", "id"}:
@@ -692,6 +692,7 @@ def format_parts(res: BatchResult, ids: Optional[list] = None,
 def _general_lines(res: BatchResult, cols: list[Column], ids: Optional[list],
                    errors: Optional[dict[int, str]]) -> bytes:
     """Any chunk: lines assembled column-wise with pyarrow's string kernels."""
+    import pyarrow.compute as pc
     n = res.n
     regs: Any = pa.scalar("")
     dense = _dense_regs(cols)

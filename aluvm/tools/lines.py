@@ -20,6 +20,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
+from pyarrow._compute import CastOptions, call_function    # (not pyarrow.compute: start-up)
 
 from aluvm.tools.columns import _PAIR_TEXT, Column
 
@@ -32,6 +33,7 @@ _REGS = b',"regs":{'
 _HEAD_MAX = len(_PRE[0]) + 5 + len(_CA0) + 20 + len(_REGS)
 _POW10 = np.array([10 ** k for k in range(1, 20)], np.uint64)
 _local = threading.local()
+_TO_STRING = CastOptions(pa.string())
 
 
 def _digits(x: np.ndarray) -> np.ndarray:
@@ -132,7 +134,7 @@ def _block(lay: _Layout, st0: np.ndarray, cy0: np.ndarray, ca0: np.ndarray,
     views[:, 3] = lay.starts[:b] - hlen
     arr = pa.Array.from_buffers(pa.string_view(), b, [None, pa.py_buffer(views),
                                                       pa.py_buffer(m)])
-    flat = arr.cast(pa.string())
+    flat = call_function("cast", [arr], _TO_STRING)
     offsets = np.frombuffer(flat.buffers()[1], np.int32)
     return flat.buffers()[2].slice(0, int(offsets[b]))
 
