@@ -21,6 +21,17 @@ class Summary:
     errors: int = 0
     seconds: float = 0.0
 
+    def add(self, n: int, verdicts: tuple[int, int, int],
+            progress: Optional[Callable[[int], Any]]) -> None:
+        """Count one chunk of ``n`` inputs (its valid, invalid and error counts)."""
+        valid, invalid, errors = verdicts
+        self.inputs += n
+        self.valid += valid
+        self.invalid += invalid
+        self.errors += errors
+        if progress is not None:
+            progress(n)
+
     def line(self) -> str:
         rate = self.inputs / self.seconds if self.seconds > 0 else 0.0
         return (f"{self.inputs} inputs, {self.valid} valid, {self.invalid} invalid, "
@@ -39,15 +50,10 @@ def write_results(results: Iterable[tuple[bytes, int, tuple[int, int, int]]],
     """Write already computed chunk outputs (e.g. from Ray tasks) in order and sum them up."""
     s = Summary()
     t0 = time.perf_counter()
-    for text, n, (valid, invalid, errors) in results:
+    for text, n, verdicts in results:
         if out is not None:
             out.write(text)
-        s.inputs += n
-        s.valid += valid
-        s.invalid += invalid
-        s.errors += errors
-        if progress is not None:
-            progress(n)
+        s.add(n, verdicts, progress)
     s.seconds = time.perf_counter() - t0
     return s
 
@@ -61,15 +67,10 @@ def run_stream(batch: Batch, items: Iterable[Union[bytes, Parsed]], out: Optiona
     window: deque[Future] = deque()
 
     def drain_one() -> None:
-        parts, n, (valid, invalid, errors) = window.popleft().result()
+        parts, n, verdicts = window.popleft().result()
         if out is not None:
             out.writelines(parts)
-        s.inputs += n
-        s.valid += valid
-        s.invalid += invalid
-        s.errors += errors
-        if progress is not None:
-            progress(n)
+        s.add(n, verdicts, progress)
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
         for item in items:
