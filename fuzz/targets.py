@@ -196,29 +196,36 @@ _ARGS = ["run", "jit", "compare", "disasm", "info", "asm", "exec", "conform", "b
 
 
 def t_cli(rng: random.Random) -> str:
-    from aluvm.tools import cli
     argv = [rng.choice(_ARGS) for _ in range(rng.randrange(0, 7))]
     if "-o" in argv or "asm" in argv:   # never write files from the fuzzer
         argv = [a for a in argv if a not in ("-o", "asm")]
     stdin = gen.request_line(rng, "reference") + b"\n"
-    out, err = _stdout(), io.StringIO()
-    fake_in = io.TextIOWrapper(io.BytesIO(stdin))
     import sys
     saved = sys.stdin
-    sys.stdin = fake_in
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
+    try:
+        code, out, text = _cli_checked(argv)
+    finally:
+        sys.stdin = saved
+    return f"{code} {out} {text}"
+
+
+def _cli_checked(argv: list[str]) -> tuple[int, str, str]:
+    """Run the CLI in process and check its contract (no traceback, exit 0-2, a user error is
+    one line on stderr): exit code, stdout text, stderr text."""
+    from aluvm.tools import cli
+    out, err = _stdout(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli.main(argv)
     except Exception as e:  # noqa: BLE001
         raise Finding("traceback", f"aluvm {' '.join(argv)}: {type(e).__name__}: {e}"[:500]) from e
-    finally:
-        sys.stdin = saved
     text = err.getvalue()
     if code not in (0, 1, 2) or "Traceback" in text:
         raise Finding("traceback", f"aluvm {' '.join(argv)} -> exit {code}: {text[:300]}")
     if code == 2 and text.count("\n") != 1:
         raise Finding("traceback", f"aluvm {' '.join(argv)}: not one line: {text[:300]}")
-    return f"{code} {_text(out)} {text}"
+    return code, _text(out), text
 
 
 def _stdout() -> io.TextIOWrapper:
@@ -382,20 +389,9 @@ def t_ext_contexts(rng: random.Random) -> str:
 
 
 def _cli_context(argv: list[str]) -> str:
-    from aluvm.tools import cli
-    out, err = _stdout(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(argv)
-    except Exception as e:  # noqa: BLE001
-        raise Finding("traceback", f"aluvm {' '.join(argv)}: {type(e).__name__}: {e}"[:500]) from e
-    text = err.getvalue()
-    if code not in (0, 1, 2) or "Traceback" in text:
-        raise Finding("traceback", f"aluvm {' '.join(argv)} -> exit {code}: {text[:300]}")
-    if code == 2 and text.count("\n") != 1:
-        raise Finding("traceback", f"aluvm {' '.join(argv)}: not one line: {text[:300]}")
+    code, out, text = _cli_checked(argv)
     # the scratch file's name differs between processes: keep it out of the digest
-    return f"{code} {_text(out)} {text.replace(argv[argv.index('--context') + 1], 'FILE')}"
+    return f"{code} {out} {text.replace(argv[argv.index('--context') + 1], 'FILE')}"
 
 
 TARGETS["ext-contexts"] = t_ext_contexts
