@@ -76,10 +76,12 @@ def _field_value(rng: random.Random, form: isa.Form, f: isa.Field, code_len: int
     return rng.randrange(1 << f.bits)
 
 
-def random_instruction(rng: random.Random, code_len: int, pure: bool = False) -> bytes:
+def random_instruction(rng: random.Random, code_len: int, pure: bool = False,
+                       forms: list | None = None) -> bytes:
+    """One instruction of a random form (of ``forms`` when given) with random operands."""
     if not pure and rng.random() < 0.04:
         return bytes([rng.choice(EXTRA_OPCODES)])
-    form = rng.choice(NATIVE_ONLY if pure else WEIGHTED)
+    form = rng.choice(forms or (NATIVE_ONLY if pure else WEIGHTED))
     args = []
     for f in form.fields:
         if f.fixed is not None or f.kind == "pad":
