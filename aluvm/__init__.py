@@ -12,14 +12,17 @@ Multi-library programs pass the other libraries with ``libs=[...]``.
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from aluvm.errors import AluError, AsmError, DecodeError, HostError, InputError, LibraryError, Panic, RegisterError
-from aluvm.machine.interp import PROFILES, REFERENCE, SPEC, Machine, Outcome, Profile, get_profile
-from aluvm.library.files import load_file, save_file
 from aluvm.library.ids import lib_id_display
 from aluvm.library.lib import DEFAULT_ISAE, Lib, lib_id
-from aluvm.machine.registers import Registers
+
+if TYPE_CHECKING:
+    from aluvm.library.files import load_file, save_file
+    from aluvm.machine.interp import PROFILES, REFERENCE, SPEC, Machine, Outcome, Profile, get_profile
+    from aluvm.machine.registers import Registers
+    from aluvm.tools.batch import Batch, BatchResult
 
 __all__ = [
     "AluError", "AsmError", "DecodeError", "HostError", "LibraryError", "Panic", "RegisterError",
@@ -29,12 +32,44 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """``Batch``/``BatchResult`` load numpy and the batch engine only when first used."""
-    if name in ("Batch", "BatchResult"):
-        from aluvm.tools import batch
-        return getattr(batch, name)
-    raise AttributeError(f"module 'aluvm' has no attribute {name!r}")
+#: public names imported on first use (module attribute ``__getattr__``): the interpreter (its
+#: instruction table, the float semantics and gmpy2) and the batch engine (numpy) cost ~0.1 s
+#: to import, which ``aluvm batch`` on a natively compiled kernel never needs
+_LAZY = {
+    "Machine": "aluvm.machine.interp", "Outcome": "aluvm.machine.interp",
+    "Profile": "aluvm.machine.interp", "PROFILES": "aluvm.machine.interp",
+    "REFERENCE": "aluvm.machine.interp", "SPEC": "aluvm.machine.interp",
+    "get_profile": "aluvm.machine.interp", "Registers": "aluvm.machine.registers",
+    "load_file": "aluvm.library.files", "save_file": "aluvm.library.files",
+    "Batch": "aluvm.tools.batch", "BatchResult": "aluvm.tools.batch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :data:`_LAZY`, imported when first used (then cached in the module)."""
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'aluvm' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+_RUN_NAMES: list[Any] = []
+
+
+def _run_names() -> list[Any]:
+    """What :func:`run` needs of the interpreter, imported once (a per-call ``import`` would
+    cost ~1.3 us of a ~15 us run)."""
+    from aluvm.machine.interp import REFERENCE, SPEC, Machine, Profile, get_profile
+    from aluvm.machine.registers import Registers
+    _RUN_NAMES[:] = [REFERENCE, SPEC, Machine, Profile, get_profile, Registers]
+    return _RUN_NAMES
 
 
 def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
@@ -47,13 +82,15 @@ def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
 
     Raises :class:`RegisterError` (an :class:`AluError`) if ``regs`` holds a value its register
     cannot hold or ``entry`` is not a u16; every other ending is an :class:`Outcome`."""
-    regs = regs if regs is not None else Registers()
+    names = _RUN_NAMES or _run_names()
+    REFERENCE, SPEC, machine_cls, profile_cls, get_profile, registers_cls = names
+    regs = regs if regs is not None else registers_cls()
     regs.check()
     if entry.__class__ is not int or not 0 <= entry <= 0xFFFF:
         raise RegisterError(f"entry {entry!r}: not an offset in [0, 65535]")
     if host is not None:
         regs.host = host
-    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    prof = profile if isinstance(profile, profile_cls) else get_profile(profile)
     others = list(libs)
     if tier == "jit":
         if not others and prof in (REFERENCE, SPEC):
@@ -65,7 +102,7 @@ def run(lib: Lib, regs: Optional[Registers] = None, *, entry: int = 0,
         if not others and prof in (REFERENCE, SPEC):
             from aluvm.tools.service import machine_for   # decoded once per library
             return machine_for(lib, prof.name).run(lib.id, entry, regs, check=False)
-        machine = Machine(prof)
+        machine = machine_cls(prof)
     else:
         raise InputError(f"unknown tier {tier!r}")
     for item in [lib, *others]:

@@ -29,22 +29,26 @@ there without recompiling (:meth:`BatchKernel.from_object`).
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import llvmlite.binding as llvm
 
-from aluvm.machine.interp import Profile, Program
 from aluvm.machine.registers import A_BITS
 
-from aluvm.jit import codegen, layout, runtime
+from aluvm.jit import layout, runtime
 from aluvm.jit.backend import OPT_LEVEL, RESOLVED, backend
 from aluvm.jit.cache import _extensions_digest, code_cache, key as cache_key
 from aluvm.jit.elf import undefined_symbols
-from aluvm.jit.lift import is_terminator, lift
 from aluvm.jit.loader import loader
+
+if TYPE_CHECKING:
+    # (the decoder, lifter and code generator load only when a plan is made: a kernel whose
+    # plan and object code are in the disk cache needs none of them, see cached_kernel)
+    from aluvm.machine.interp import Profile, Program
 
 #: the driver's C signature
 DRIVER_TYPE = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
@@ -68,18 +72,23 @@ class Plan:
     n_compiled: int
 
 
-class _WriteRecorder(codegen.LibraryFunction):
+@functools.lru_cache(maxsize=None)
+def _write_recorder() -> Any:
     """The library's function generator, noting every A register an instruction writes (all
-    writes go through ``put``): a kernel only outputs those, the others keep their inputs."""
+    writes go through ``put``): a kernel only outputs those, the others keep their inputs.
+    (A class made on first use: the code generator is imported only when a plan is made.)"""
+    from aluvm.jit import codegen
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.written: set[Reg] = set()
+    class _WriteRecorder(codegen.LibraryFunction):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self.written: set[Reg] = set()
 
-    def put(self, c: int, i: int, v: Optional[str], d: str) -> None:
-        if c < 8:                   # (R and F registers, codes 8..23, are never columns)
-            self.written.add((c, i))
-        super().put(c, i, v, d)
+        def put(self, c: int, i: int, v: Optional[str], d: str) -> None:
+            if c < 8:                   # (R and F registers, codes 8..23, are never columns)
+                self.written.add((c, i))
+            super().put(c, i, v, d)
+    return _WriteRecorder
 
 
 #: instructions on A or another kind of register by the code of their ``reg`` field (RegAR /
@@ -94,6 +103,8 @@ def _a_only(supports: Any, strict: bool = False) -> Any:
     would be lost); such an instruction leaves native code and the input is finished exactly
     by the fallback path.  ``strict``: no instruction at all (every input falls back) - the
     safety net for a register kind the JIT learns later."""
+    from aluvm.jit.lift import is_terminator
+
     def batch_supports(ins: Any) -> bool:
         if not supports(ins):
             return False
@@ -122,11 +133,14 @@ def plan(prog: Program, entry: int) -> Plan:
     hit = _PLANS.get(key)
     if hit is not None:
         return hit
+    from aluvm.jit import codegen
+    from aluvm.jit.lift import lift
+    recorder = _write_recorder()
     roots = tuple(sorted({0, entry})) if entry < prog.limit else (0,)
     name = f"aluvm_batchfn_{prog.id.hex()[:16]}"
     for strict in (False, True):
         cfg = lift(prog, roots, _a_only(codegen.make_supports(prog.profile), strict))
-        gen = _WriteRecorder(cfg, prog, name)
+        gen = recorder(cfg, prog, name)
         ir = gen.generate()
         if all(c < 8 for c, _ in gen.regs):         # (A registers only: codes 0..7)
             break
@@ -134,7 +148,33 @@ def plan(prog: Program, entry: int) -> Plan:
     p = Plan(ir, name, tuple(sorted(gen.regs)), tuple(sorted(gen.written)), native,
              cfg.n_compiled)
     _PLANS[key] = p
+    code_cache().store(_plan_key(prog.id, prog.profile.name, _extensions_digest(prog.profile),
+                                 entry),
+                       {"aset": p.aset, "written": p.written, "native": native}, b"")
     return p
+
+
+def _plan_key(lib_id: bytes, profile: str, ext: str, entry: int) -> str:
+    """Disk-cache key of a plan's registers (what :func:`cached_kernel` needs of a plan)."""
+    return cache_key("batch-plan", f"lib={lib_id.hex()}", f"profile={profile}", f"ext={ext}",
+                     f"entry={entry}")
+
+
+def _kernel_key(lib_id: bytes, profile: str, ext: str, entry: int, cl0: Optional[int],
+                ins: tuple[Reg, ...], outs: tuple[Reg, ...]) -> tuple[str, str]:
+    """Disk-cache key and driver symbol of a kernel."""
+    key = cache_key("batch-kernel", f"lib={lib_id.hex()}", f"profile={profile}", f"ext={ext}",
+                    f"entry={entry}", f"cl0={cl0}", f"ins={ins}", f"outs={outs}")
+    return key, f"aluvm_batch_{key[:32]}"
+
+
+def _columns(aset: tuple[Reg, ...], written: tuple[Reg, ...], inputs: tuple[Reg, ...],
+             outputs: Optional[tuple[Reg, ...]]) -> tuple[tuple[Reg, ...], tuple[Reg, ...]]:
+    """A kernel's input and output columns: the ``inputs`` native code uses, the ``outputs``
+    (``None``: all) it may write."""
+    have = set(aset)
+    return (tuple(r for r in inputs if r in have),
+            tuple(r for r in (written if outputs is None else outputs) if r in written))
 
 
 def _inlined(ir: str, name: str) -> str:
@@ -299,18 +339,14 @@ def get_kernel(prog: Program, entry: int, cl0: Optional[int], inputs: tuple[Reg,
     native code may write - every other register ends as it started.  In-process cache, then
     disk, then compile."""
     p = plan(prog, entry)
-    aset = set(p.aset)
-    ins = tuple(r for r in inputs if r in aset)
-    outs = tuple(r for r in (p.written if outputs is None else outputs) if r in p.written)
+    ins, outs = _columns(p.aset, p.written, inputs, outputs)
     mkey = (prog.id, prog.profile.name, id(prog.profile), entry, cl0, ins, outs)
     with _LOCK:
         hit = _KERNELS.get(mkey)
     if hit is not None:
         return hit
-    key = cache_key("batch-kernel", f"lib={prog.id.hex()}", f"profile={prog.profile.name}",
-                      f"ext={_extensions_digest(prog.profile)}", f"entry={entry}",
-                      f"cl0={cl0}", f"ins={ins}", f"outs={outs}")
-    symbol = f"aluvm_batch_{key[:32]}"
+    key, symbol = _kernel_key(prog.id, prog.profile.name, _extensions_digest(prog.profile),
+                              entry, cl0, ins, outs)
     cache = code_cache()
     disk = cache.load(key)
     obj = disk[1] if disk is not None and disk[0].get("symbol") == symbol else None
@@ -323,6 +359,40 @@ def get_kernel(prog: Program, entry: int, cl0: Optional[int], inputs: tuple[Reg,
     with _LOCK:
         _KERNELS[mkey] = kernel
         _KERNELS[("state", symbol)] = kernel
+    return kernel
+
+
+def cached_kernel(lib_id: bytes, profile: str, ext: str, entry: int, cl0: Optional[int],
+                  inputs: tuple[Reg, ...], outputs: Optional[tuple[Reg, ...]]
+                  ) -> Optional[BatchKernel]:
+    """The kernel :func:`get_kernel` gives, from the caches alone (in process, else the plan's
+    registers and the object code on disk), or None: no decoding, lifting, code generation or
+    compiling - none of them is even imported.  ``profile`` is the profile's name and ``ext``
+    its host extensions' digest (``"-"``: none)."""
+    ckey = ("cached", lib_id, profile, ext, entry, cl0, inputs, outputs)
+    with _LOCK:
+        hit = _KERNELS.get(ckey)
+    if hit is not None:
+        return hit
+    cache = code_cache()
+    got = cache.load(_plan_key(lib_id, profile, ext, entry))
+    if got is None:
+        return None
+    meta = got[0]
+    aset = tuple((int(c), int(i)) for c, i in meta["aset"])
+    written = tuple((int(c), int(i)) for c, i in meta["written"])
+    ins, outs = _columns(aset, written, inputs, outputs)
+    key, symbol = _kernel_key(lib_id, profile, ext, entry, cl0, ins, outs)
+    with _LOCK:
+        kernel = _KERNELS.get(("state", symbol))
+    if kernel is None:
+        disk = cache.load(key)
+        if disk is None or disk[0].get("symbol") != symbol:
+            return None
+        kernel = BatchKernel(disk[1], symbol, ins, outs, aset, bool(meta["native"]))
+    with _LOCK:
+        _KERNELS.setdefault(("state", symbol), kernel)
+        _KERNELS[ckey] = kernel
     return kernel
 
 
@@ -342,5 +412,5 @@ def clear_cache() -> None:
         _KERNELS.clear()
 
 
-__all__ = ["BatchKernel", "Plan", "get_kernel", "adopt", "plan", "driver_ir", "compile_kernel_ir",
+__all__ = ["BatchKernel", "Plan", "get_kernel", "cached_kernel", "adopt", "plan", "driver_ir", "compile_kernel_ir",
            "CONTROL_OUTPUTS", "clear_cache"]

@@ -16,9 +16,10 @@ import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from aluvm.machine.interp import Profile
+if TYPE_CHECKING:      # (loading a cached object never needs the interpreter)
+    from aluvm.machine.interp import Profile
 
 from aluvm.jit.backend import backend
 from aluvm.jit.settings import JitSettings

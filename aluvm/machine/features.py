@@ -18,10 +18,10 @@ from __future__ import annotations
 from aluvm.errors import InputError
 
 from dataclasses import replace
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from aluvm.isa import table as isa
-from aluvm.machine.interp import Profile
+if TYPE_CHECKING:       # (the ISAE of a library is worked out without loading the interpreter)
+    from aluvm.machine.interp import Profile
 
 #: feature name -> the opcodes it brings
 FEATURE_OPCODES: dict[str, range] = {
@@ -30,6 +30,10 @@ FEATURE_OPCODES: dict[str, range] = {
 }
 ALL_FEATURES = frozenset(FEATURE_OPCODES)
 NO_FEATURES: frozenset = frozenset()
+#: the profiles :func:`aluvm.machine.interp.get_profile` knows by name; every one of them is
+#: built with :data:`ALL_FEATURES` and no host extension (a test checks), so what a name means
+#: for the ISAE and the JIT caches is known without loading the interpreter
+BUILTIN_PROFILES = frozenset({"reference", "spec"})
 
 _CACHE: dict[tuple, Profile] = {}
 
@@ -71,6 +75,7 @@ def with_features(base: Profile, features: Iterable[str]) -> Profile:
     key = (id(base), fs)
     prof = _CACHE.get(key)
     if prof is None:
+        from aluvm.isa import table as isa
         table = list(base.table)
         for name, ops in FEATURE_OPCODES.items():
             for op in ops:
@@ -94,10 +99,18 @@ def absent_opcodes(profile: Profile) -> frozenset:
 FEATURE_ISA_IDS = {"secp256k1": "SECP256K", "curve25519": "ED25519"}
 
 
-def default_isae(profile: Profile) -> str:
+def default_isae(profile: "Profile | str") -> str:
     """The ISAE string the reference's ``Lib::assemble`` writes for this machine: ``ALU
     BPDIGEST``, the ids of its features, and its host extensions' ids (sorted, as the
-    reference's ``IsaSeg`` set is)."""
-    ids = {"ALU", "BPDIGEST"} | {FEATURE_ISA_IDS[f] for f in profile.features}
-    ids |= set(profile.extensions)
+    reference's ``IsaSeg`` set is).  A built-in profile may be given by name."""
+    extensions: Iterable[str]
+    if isinstance(profile, str):
+        if profile not in BUILTIN_PROFILES:
+            from aluvm.machine.interp import get_profile
+            return default_isae(get_profile(profile))       # (an unknown name: InputError)
+        features, extensions = ALL_FEATURES, ()
+    else:
+        features, extensions = profile.features, profile.extensions
+    ids = {"ALU", "BPDIGEST"} | {FEATURE_ISA_IDS[f] for f in features}
+    ids |= set(extensions)
     return " ".join(sorted(ids))

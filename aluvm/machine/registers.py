@@ -20,7 +20,6 @@ from typing import Optional
 
 from aluvm.errors import RegisterError
 from aluvm.library.ids import LibSite
-from aluvm.semantics.floats.formats import store as float_store
 
 A_BITS = (8, 16, 32, 64, 128, 256, 512, 1024)
 A_NAMES = tuple(f"a{w}" for w in A_BITS)
@@ -102,7 +101,7 @@ class Registers:
         if fam == "a":
             self.a[code][idx] = int.from_bytes(raw, "big")
         elif fam == "f":
-            self.f[code][idx] = float_store(code, int.from_bytes(raw, "big"))
+            self.f[code][idx] = _stored(code, int.from_bytes(raw, "big"))
         else:
             self.r[code][idx] = int.from_bytes(raw, "little")
 
@@ -182,7 +181,9 @@ class Registers:
 
 
 def _stored(code: int, bits: int) -> int:
-    return float_store(code, bits)
+    # (imported here: the float semantics load gmpy2, which a run on A registers never needs)
+    from aluvm.semantics.floats.formats import store
+    return store(code, bits)
 
 
 _NAME_RE = re.compile(r"^(a|f|r|s)(16b|\d+)\[(\d+)\]$")

@@ -33,15 +33,19 @@ import sys
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from aluvm.library.lib import Lib
-from aluvm.machine.interp import Machine, Profile, Program, get_profile
 from aluvm.machine.registers import Registers
 from aluvm.tools.columns import (KEYS, Column, RegKey, columns_from_mapping, columns_from_rows,
                                  concat, key_of, reg_key)
+
+if TYPE_CHECKING:
+    # (imported when first needed: a batch whose kernel comes from the disk cache and runs
+    # every input natively never loads the interpreter, see Batch.kernel)
+    from aluvm.machine.interp import Machine, Profile, Program
 
 #: inputs per kernel call on the thread pool (large enough that a call is milliseconds)
 CHUNK = 1 << 16
@@ -211,7 +215,12 @@ class Batch:
         if cl0 is not None and not 0 <= cl0 < 1 << 64:
             raise InputError("cl0 must be in [0, 2^64)")
         self.lib, self.tier, self.entry, self.cl0 = lib, tier, entry, cl0
-        self.profile = profile if isinstance(profile, Profile) else get_profile(profile)
+        from aluvm.machine.features import BUILTIN_PROFILES
+        self._profile: Optional[Profile] = None
+        if not isinstance(profile, str) or profile not in BUILTIN_PROFILES:
+            from aluvm.machine.interp import get_profile
+            self._profile = get_profile(profile)      # (an unknown name: InputError)
+        self._profile_name = profile if isinstance(profile, str) else profile.name
         self.threads = max(1, threads or os.cpu_count() or 1)
         self.outputs = (None if outputs is None
                         else tuple(sorted({reg_key(n) for n in outputs}, key=lambda k: k.order)))
@@ -236,19 +245,37 @@ class Batch:
             return run_on_ray(self, n, list(cols))
         return self.run_local(n, list(cols))
 
+    @property
+    def profile(self) -> Profile:
+        """The machine profile (a built-in one given by name is looked up on first use)."""
+        if self._profile is None:
+            from aluvm.machine.interp import get_profile
+            self._profile = get_profile(self._profile_name)
+        return self._profile
+
     # -- local engine ---------------------------------------------------------------------
     def program(self) -> Program:
         if self._prog is None:
+            from aluvm.machine.interp import Program
             lib = self.lib
             self._prog = Program(lib.code, lib.data, lib.libs, lib.id, self.profile, lib.isae)
         return self._prog
 
     def kernel(self, cols: Sequence[Column]):
-        """The native kernel for these input columns (compiled or taken from a cache)."""
-        from aluvm.jit.batch import get_kernel
+        """The native kernel for these input columns: from the caches alone when they have it
+        (no decoding or compiling), else compiled (:func:`aluvm.jit.batch.get_kernel`)."""
+        from aluvm.jit.batch import cached_kernel, get_kernel
         ins = tuple((c.key.code, c.key.idx) for c in cols if c.key.fam == "a")
         outs = None if self.outputs is None else tuple(
             (k.code, k.idx) for k in self.outputs if k.fam == "a")
+        if self._profile is None:       # a built-in profile: no host extensions
+            ext = "-"
+        else:
+            from aluvm.jit.cache import _extensions_digest
+            ext = _extensions_digest(self._profile)
+        hit = cached_kernel(self.lib.id, self._profile_name, ext, self.entry, self.cl0, ins, outs)
+        if hit is not None:
+            return hit
         return get_kernel(self.program(), self.entry, self.cl0, ins, outs)
 
     def run_local(self, n: int, cols: list[Column], kernel: Any = None,
@@ -342,6 +369,7 @@ class Batch:
             jrun, jid = jm.run, lib.id
             return lambda regs, i: jrun(jid, entry, regs, check=False)
         if self._machine is None:
+            from aluvm.machine.interp import Machine
             m = Machine(prof)
             m.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
             self._machine = m

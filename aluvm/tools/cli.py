@@ -35,7 +35,6 @@ def load_lib(args: argparse.Namespace):
     from aluvm.library.files import load_file
     from aluvm.library.lib import Lib
     from aluvm.machine.features import default_isae
-    from aluvm.machine.interp import get_profile
     profile = getattr(args, "profile", "reference")
     code_hex = getattr(args, "code", None)
     if code_hex is not None:
@@ -46,7 +45,7 @@ def load_lib(args: argparse.Namespace):
         except ValueError:
             raise CliError("--code/--data must be hex") from None
         # the ISAE the reference writes for this machine (its features and host extensions)
-        return Lib.with_(default_isae(get_profile(profile)), code, data)
+        return Lib.with_(default_isae(profile), code, data)
     path = getattr(args, "lib", None)
     if not path:
         raise CliError("give a library file, an .aluasm file or --code HEX")
@@ -639,10 +638,19 @@ def _program_args(p: argparse.ArgumentParser) -> None:
     add_host_args(p)
 
 
+class _LazyVersion(argparse._VersionAction):
+    """``--version``: the installed version is looked up only when asked for (reading the
+    package metadata costs ~15 ms of every command's start-up)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: Optional[str] = None) -> None:
+        self.version = f"aluvm {_version()} (rust-aluvm v0.11.0-beta.6 compatible)"
+        super().__call__(parser, namespace, values, option_string)
+
+
 def make_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="aluvm", description="AluVM (rust-aluvm v0.11.0-beta.6 compatible)")
-    ap.add_argument("--version", action="version", version=f"aluvm {_version()} "
-                    "(rust-aluvm v0.11.0-beta.6 compatible)")
+    ap.add_argument("--version", action=_LazyVersion)
     sub = ap.add_subparsers(dest="cmd", parser_class=_Parser)
     p = sub.add_parser("run", help="run a library in the interpreter")
     _program_args(p)
@@ -751,7 +759,6 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from aluvm.machine.interp import STRICT
     try:
         args = make_parser().parse_args(argv)
         if not getattr(args, "func", None):
@@ -784,6 +791,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # a bug - including a plain ValueError or RecursionError, which user input never causes
         # (it is bounded and reported as an AluError): exit 3, never a traceback (tests:
         # ALUVM_STRICT raises)
+        from aluvm.machine.interp import STRICT
         if STRICT:
             raise
         print(f"aluvm: internal error (a bug in aluvm, please report it): {type(e).__name__}: "

@@ -13,11 +13,12 @@ from aluvm.errors import InputError
 import argparse
 import json
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from aluvm.host.extensions import Extension
-from aluvm.machine.interp import Profile
-from aluvm.machine.registers import Registers
+if TYPE_CHECKING:      # (the interpreter and the extensions load only when used)
+    from aluvm.host.extensions import Extension
+    from aluvm.machine.interp import Profile
+    from aluvm.machine.registers import Registers
 
 
 def add_host_args(p: argparse.ArgumentParser, context: bool = True) -> None:
@@ -32,8 +33,11 @@ def add_host_args(p: argparse.ArgumentParser, context: bool = True) -> None:
 
 
 def extensions(args: argparse.Namespace) -> tuple[Extension, ...]:
+    names = getattr(args, "ext", None) or []
+    if not names:
+        return ()
     from aluvm.host.registry import load_extension
-    return tuple(load_extension(n) for n in getattr(args, "ext", None) or [])
+    return tuple(load_extension(n) for n in names)
 
 
 def features(args: argparse.Namespace, exts: tuple[Extension, ...]) -> frozenset:
