@@ -36,6 +36,9 @@ def test_ray_engine(cluster, tmp_path: Path) -> None:
     the interpreter tier, and the CLI joining the instance."""
     _validate20()
     _fallbacks_and_cl0()
+    _put_once_run_many()
+    _chunks_made_by_ray_tasks()
+    _ray_inputs_bad_arguments()
     _cli_joins_the_cluster(cluster, tmp_path)
     _cli_ray_ranges_equal_local(cluster, tmp_path)
 
@@ -65,6 +68,98 @@ def _fallbacks_and_cl0() -> None:
                 Batch(sha).run({"s16[0]": msgs}))
 
 
+def _same(a, b) -> None:
+    """Identical results, the fallback marks included."""
+    assert_same(a, b)
+    assert np.array_equal(a.fallback, b.fallback)
+    assert sorted(k.name for k in a.columns) == sorted(k.name for k in b.columns)
+
+
+def _put_once_run_many() -> None:
+    """Batch.put stores the inputs once; every run on the handle (and submit) equals the
+    local engine - masked inputs, restricted outputs, fallback-heavy inputs, chunk sizes that
+    do not divide the inputs."""
+    lib = Lib.with_(DEFAULT_ISAE, VALIDATE20)
+    inputs = v20_inputs(50_000, seed=23)
+    local = Batch(lib, threads=2).run(inputs)
+    remote = Batch(lib, engine="ray", threads=2)
+    for chunk in (None, 7_777):
+        handle = remote.put(inputs, chunk=chunk)
+        assert handle.n == 50_000 and len(handle) == 50_000
+        for _ in range(2):
+            _same(remote.run(handle), local)
+        run = remote.submit(handle)
+        assert run.counts() == (50_000, int(local.st0.sum()), 0)
+        _same(run.result(), local)
+    outs = ["a64[3]", "a16[0]", "a128[0]"]
+    _same(Batch(lib, engine="ray", outputs=outs).run(Batch(lib, engine="ray").put(inputs)),
+          Batch(lib, outputs=outs).run(inputs))
+    # fallback-heavy: cl0 reached inside the loop for most inputs, some undefined
+    loop = assemble(LOOP)
+    rng = np.random.default_rng(8)
+    lin = {"a64[0]": np.ma.masked_array(rng.integers(0, 60, 9000, dtype=np.uint64),
+                                        mask=rng.random(9000) < 0.1)}
+    rb = Batch(loop, engine="ray", cl0=120)
+    got = rb.run(rb.put(lin, chunk=2000))
+    want = Batch(loop, cl0=120).run(lin)
+    _same(got, want)
+    assert 0 < want.fallback.sum() < 9000
+    assert rb.submit(rb.put(lin)).counts() == (9000, int(want.st0.sum()), int(want.fallback.sum()))
+    # an empty batch
+    empty = {"a64[0]": np.zeros(0, np.uint64)}
+    assert Batch(loop, engine="ray").run(Batch(loop, engine="ray").put(empty)).n == 0
+
+
+def _chunks_made_by_ray_tasks() -> None:
+    """Inputs produced by other Ray tasks stay in the object store: RayInputs.from_refs (or
+    a plain list of refs) runs them in order; registers the run passes through come from
+    the chunks themselves."""
+    from aluvm.tools.batch_ray import RayInputs
+    lib = Lib.with_(DEFAULT_ISAE, VALIDATE20)
+    whole = v20_inputs(12_000, seed=31)
+
+    @ray.remote
+    def produce(start: int, end: int) -> dict:
+        return {k: v[start:end] for k, v in whole.items()}
+    spans = [(0, 5000), (5000, 5001), (5001, 12_000)]
+    refs = [produce.remote(s, e) for s, e in spans]
+    local = Batch(lib).run(whole)
+    remote = Batch(lib, engine="ray")
+    _same(remote.run(refs), local)
+    _same(remote.run(RayInputs.from_refs(refs, sizes=[e - s for s, e in spans])), local)
+    _same(Batch(lib, engine="ray", outputs=["a16[0]", "a64[2]"]).run(refs),
+          Batch(lib, outputs=["a16[0]", "a64[2]"]).run(whole))
+    # S registers through the fallback path, chunks made elsewhere
+    sha = assemble_file(ROOT / "examples" / "sha256_commitment.aluasm")
+    msgs = [b"AluVM commitment" if k % 3 else bytes(k % 7) for k in range(200)]
+    mrefs = [ray.put({"s16[0]": msgs[:80]}), ray.put({"s16[0]": msgs[80:]})]
+    _same(Batch(sha, engine="ray").run(mrefs), Batch(sha).run({"s16[0]": msgs}))
+
+
+def _ray_inputs_bad_arguments() -> None:
+    from aluvm.errors import InputError
+    from aluvm.tools.batch_ray import RayInputs
+    lib = Lib.with_(DEFAULT_ISAE, VALIDATE20)
+    remote = Batch(lib, engine="ray")
+    handle = remote.put({"a64[0]": np.arange(10, dtype=np.uint64)})
+    with pytest.raises(InputError, match="engine='ray'"):
+        Batch(lib).run(handle)
+    with pytest.raises(InputError, match="engine='ray'"):
+        Batch(lib).put({"a64[0]": np.arange(3, dtype=np.uint64)})
+    with pytest.raises(InputError, match="ObjectRef"):
+        RayInputs.from_refs([handle.refs[0], 5])
+    with pytest.raises(InputError, match="sizes"):
+        RayInputs.from_refs(handle.refs, sizes=[1, 2, 3])
+    with pytest.raises(InputError, match="positive"):
+        remote.put({"a64[0]": np.arange(3, dtype=np.uint64)}, chunk=0)
+    with pytest.raises(InputError, match="mapping"):
+        remote.run([ray.put(b"not columns")])
+    with pytest.raises(InputError, match="fit in 16"):   # raised in the worker, one line
+        remote.run([ray.put({"a16[0]": np.array([70_000], np.int64)})])
+    with pytest.raises(InputError, match="sizes"):
+        Batch(lib, engine="ray", host=[None] * 10).run(RayInputs.from_refs(handle.refs))
+
+
 def _cli_joins_the_cluster(cluster: str, tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     src = tmp_path / "in.jsonl"
@@ -88,6 +183,32 @@ def _cli_joins_the_cluster(cluster: str, tmp_path: Path) -> None:
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout == outs[1] and "3001 inputs" in r.stderr
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_packed_arrays_round_trip(seed: int) -> None:
+    """Results travel packed (constant, bits, narrowed, raw); unpacking gives the array back,
+    exactly, whatever its values (no Ray needed)."""
+    from aluvm.tools.packed import Packed
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    cases = [np.zeros(n, bool), np.ones(n, bool), rng.random(n) < 0.3,
+             np.zeros(n, np.uint64), np.full(n, 7, np.uint16),
+             rng.integers(0, 256, n, dtype=np.uint64), rng.integers(0, 70_000, n).astype(np.uint32),
+             rng.integers(0, 2**63, n, dtype=np.uint64) * np.uint64(2) + np.uint64(1),
+             np.full(n, 2**64 - 1, np.uint64), rng.integers(0, 2, n, dtype=np.uint8),
+             np.array([None, 2**300, 5] * n, object)[:n]]
+    kinds = set()
+    for a in cases:
+        p = Packed.of(a)
+        kinds.add(p.kind)
+        back = p.unpack()
+        assert back.dtype == a.dtype and back.tolist() == a.tolist()
+        out = np.full(n + 4, 9, a.dtype) if a.dtype != object else np.empty(n + 4, object)
+        p.into(out[2:n + 2])
+        assert out[2:n + 2].tolist() == a.tolist()
+    assert kinds == {"const", "bits", "raw"}
+    assert Packed.of(rng.integers(0, 200, n, dtype=np.uint64)).data.dtype == np.uint8
 
 
 @pytest.mark.parametrize("size", [1, 7, 64, 1000, 10**6])

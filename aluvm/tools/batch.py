@@ -230,19 +230,26 @@ class Batch:
         self.host = host
         self._prog: Optional[Program] = None
         self._machine: Optional[Machine] = None
-        self._ray_spec: Any = None          # (spec id, Ray object ref) of the Ray engine
+        self._ray_spec: Any = None          # (spec id, actors) of the Ray engine
         self._pool: Optional[ThreadPoolExecutor] = None
         self._outputs = OutputPool()
 
     # -- public ---------------------------------------------------------------------------
-    def run(self, inputs: Inputs) -> BatchResult:
+    def run(self, inputs: Union[Inputs, Any]) -> BatchResult:
+        """Run every input.  With ``engine="ray"``, ``inputs`` may also be a handle from
+        :meth:`put` or a list of ``ray.ObjectRef`` chunks (:mod:`aluvm.tools.batch_ray`)."""
+        if self.engine == "ray":
+            from aluvm.tools.batch_ray import run_inputs
+            return run_inputs(self, inputs)
+        if getattr(inputs, "on_ray", False):
+            raise InputError("inputs in Ray's object store need Batch(..., engine='ray')")
         n, cols = to_columns(inputs)
-        return self.run_columns(n, cols)
+        return self.run_local(n, cols)
 
     def run_columns(self, n: int, cols: Sequence[Column]) -> BatchResult:
         if self.engine == "ray":
-            from aluvm.tools.batch_ray import run_on_ray
-            return run_on_ray(self, n, list(cols))
+            from aluvm.tools.batch_ray import put_columns, run_handle
+            return run_handle(self, put_columns(self, n, list(cols)))
         return self.run_local(n, list(cols))
 
     @property
@@ -252,6 +259,26 @@ class Batch:
             from aluvm.machine.interp import get_profile
             self._profile = get_profile(self._profile_name)
         return self._profile
+
+    def submit(self, inputs: Union[Inputs, Any]) -> Any:
+        """``engine="ray"``: start a run and return it in flight
+        (:class:`~aluvm.tools.batch_ray.RayRun`): ``.result()`` is what :meth:`run` returns,
+        ``.counts()`` the (inputs, valid, fallbacks) totals without moving result columns out
+        of the object store, ``.refs`` the per-chunk results for Ray tasks downstream."""
+        if self.engine != "ray":
+            raise InputError("Batch.submit needs Batch(..., engine='ray')")
+        from aluvm.tools.batch_ray import submit
+        return submit(self, inputs)
+
+    def put(self, inputs: Inputs, chunk: Optional[int] = None) -> Any:
+        """``engine="ray"``: store ``inputs`` in Ray's object store once, in chunks of
+        ``chunk`` inputs (default: one per node, at most 2**22), and return the handle
+        (:class:`~aluvm.tools.batch_ray.RayInputs`) that :meth:`run` and :meth:`submit` take:
+        runs on it move no inputs, the workers read their chunks in place."""
+        if self.engine != "ray":
+            raise InputError("Batch.put needs Batch(..., engine='ray')")
+        from aluvm.tools.batch_ray import put
+        return put(self, inputs, chunk)
 
     # -- local engine ---------------------------------------------------------------------
     def program(self) -> Program:

@@ -18,23 +18,23 @@ import io
 import math
 import os
 import threading
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
+
+import numpy as np
 
 from aluvm.errors import InputError
 from aluvm.library.lib import Lib
 from aluvm.machine.interp import PROFILES
-from aluvm.tools.batch import Batch, BatchResult
+from aluvm.tools.batch import Batch, BatchResult, OutputPool
 from aluvm.tools.columns import Column
-
-#: inputs per task at most (validate20 runs ~5-10 M/s per core: a few tens of ms per task)
-MAX_CHUNK = 1 << 18
-MIN_CHUNK = 1 << 10
 
 _LOCK = threading.Lock()
 _REMOTE: list[Any] = []
 _REMOTE_JSONL: list[Any] = []
+#: worker side: buffers of packed results (reused once Ray has copied them out)
+_PACK_POOL = OutputPool()
 #: worker side: specification id -> Batch with its loaded kernel
-_WORKER: dict[str, tuple[Batch, Any]] = {}
+_WORKER: dict[tuple[str, int], tuple[Batch, Any]] = {}
 
 
 def _ray() -> Any:
@@ -60,13 +60,6 @@ def connect(address: Optional[str] = None, num_cpus: Optional[int] = None) -> No
             ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
 
 
-def _remote() -> Any:
-    with _LOCK:
-        if not _REMOTE:
-            _REMOTE.append(_ray().remote(_run_chunk))
-        return _REMOTE[0]
-
-
 def _spec(batch: Batch, cols: list[Column]) -> dict:
     """Everything a worker needs to run this batch's chunks (plain, picklable data)."""
     if PROFILES.get(batch.profile.name) is not batch.profile:
@@ -84,12 +77,12 @@ def _spec(batch: Batch, cols: list[Column]) -> dict:
     }
 
 
-def _worker_batch(spec: dict) -> tuple[Batch, Any]:
-    hit = _WORKER.get(spec["id"])
+def _worker_batch(spec: dict, threads: int = 1) -> tuple[Batch, Any]:
+    hit = _WORKER.get((spec["id"], threads))
     if hit is None:
         isae, code, data, libs = spec["lib"]
         lib = Lib(isae, code, data, libs)
-        batch = Batch(lib, tier=spec["tier"], threads=1, entry=spec["entry"],
+        batch = Batch(lib, tier=spec["tier"], threads=threads, entry=spec["entry"],
                       profile=spec["profile"], cl0=spec["cl0"], outputs=spec["outputs"],
                       host=spec["host"])
         kernel = None
@@ -97,7 +90,7 @@ def _worker_batch(spec: dict) -> tuple[Batch, Any]:
             from aluvm.jit.batch import BatchKernel, adopt
             kernel = BatchKernel.from_state(spec["kernel"])
             adopt(kernel, batch.program(), batch.entry, batch.cl0)
-        hit = _WORKER[spec["id"]] = (batch, kernel)
+        hit = _WORKER[(spec["id"], threads)] = (batch, kernel)
     return hit
 
 
@@ -197,59 +190,310 @@ def _remote_jsonl() -> Any:
         return _REMOTE_JSONL[0]
 
 
-def _run_chunk(spec: dict, cols: list[Column], start: int, end: int) -> BatchResult:
-    """One task: inputs ``start..end`` of the batch's columns (one object in Ray's store,
-    read in place by every task of the batch) through the shipped kernel (no compiler)."""
-    batch, kernel = _worker_batch(spec)
-    part = [c.take(slice(start, end)) for c in cols]
-    res = batch.run_local(end - start, part, kernel=kernel, offset=start)
-    # inputs that came through untouched are not sent back: the driver has them
-    same = {c.key for c in part if (r := res.columns.get(c.key)) is not None
-            and r.values is c.values and r.defined is c.defined}
-    res.columns = {k: v for k, v in res.columns.items() if k not in same}
-    return res
+# ---- the Python API: inputs in the object store, packed columnar results ------------------
+
+class RayInputs:
+    """Batch inputs held in Ray's object store, one object per chunk (a task's work).
+
+    Made by :meth:`Batch.put <aluvm.tools.batch.Batch.put>` (columns cut into chunks and
+    stored once; every later ``run`` reads them in place, zero-copy on the workers' node), or
+    by :meth:`from_refs` for chunks other Ray tasks produced.  A chunk object is a mapping
+    ``{register name: array}`` (what ``Batch.run`` takes) or a list of
+    :class:`~aluvm.tools.columns.Column`.  Results come back in the order of the chunks.
+    """
+
+    #: (marks Ray-resident inputs for ``Batch.run``)
+    on_ray = True
+
+    def __init__(self, refs: Sequence[Any], sizes: Optional[Sequence[int]] = None,
+                 names: Optional[Sequence[str]] = None,
+                 local: Optional[tuple[list[tuple[int, int]], list[Column]]] = None) -> None:
+        self.refs = list(refs)
+        self.sizes = None if sizes is None else [int(s) for s in sizes]
+        self.names = None if names is None else list(names)
+        #: put() only: (chunk spans, the columns) still on the driver, for the registers a
+        #: run passes through untouched (the local engine shares them the same way)
+        self._local = local
+
+    @classmethod
+    def from_refs(cls, refs: Iterable[Any], sizes: Optional[Sequence[int]] = None
+                  ) -> "RayInputs":
+        """Chunks already in the object store (e.g. returned by other Ray tasks), in input
+        order.  ``sizes`` (inputs per chunk) are needed only for per-input host contexts."""
+        ray = _ray()
+        refs = list(refs)
+        for r in refs:
+            if not isinstance(r, ray.ObjectRef):
+                raise InputError(f"RayInputs.from_refs takes ray.ObjectRef chunks, "
+                                 f"not {type(r).__name__}")
+        if sizes is not None and len(sizes) != len(refs):
+            raise InputError(f"{len(sizes)} sizes for {len(refs)} chunks")
+        return cls(refs, sizes)
+
+    @property
+    def n(self) -> Optional[int]:
+        """Number of inputs (None when the chunks' sizes are not known here)."""
+        return None if self.sizes is None else sum(self.sizes)
+
+    def __len__(self) -> int:
+        n = self.n
+        if n is None:
+            raise TypeError("the number of inputs of these chunks is not known before a run")
+        return n
+
+    def __repr__(self) -> str:
+        return f"RayInputs({len(self.refs)} chunks, n={self.n})"
 
 
-def chunk_size(n: int, workers: int) -> int:
-    return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(n / max(1, 2 * workers))))
+#: inputs per chunk at most, and at least (below that, a call's overhead dominates)
+MAX_CHUNK = 1 << 22
+MIN_CHUNK = 1 << 14
 
 
-def run_on_ray(batch: Batch, n: int, cols: list[Column]) -> BatchResult:
-    """Run ``n`` inputs as Ray tasks; the result is in input order."""
+def chunk_size(n: int, nodes: int) -> int:
+    """One chunk per node (an actor runs it on all the node's CPUs: validate20 runs ~60-80 M
+    inputs/s per core, a 1M-input chunk is milliseconds of work, comparable to a call's
+    overhead); larger batches get more chunks of at most :data:`MAX_CHUNK`."""
+    return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(n / max(1, nodes))))
+
+
+def _nodes() -> int:
+    return max(1, sum(1 for nd in _ray().nodes()
+                      if nd.get("Alive") and nd.get("Resources", {}).get("CPU", 0) > 0))
+
+
+def put(batch: Batch, inputs: Any, chunk: Optional[int] = None) -> RayInputs:
+    """Store ``inputs`` (anything ``Batch.run`` takes) in Ray's object store, in chunks of
+    ``chunk`` inputs (default: :func:`chunk_size` for the cluster's nodes)."""
+    from aluvm.tools.batch import to_columns
+    n, cols = to_columns(inputs)
+    return put_columns(batch, n, cols, chunk)
+
+
+def put_columns(batch: Batch, n: int, cols: Sequence[Column], chunk: Optional[int] = None
+                ) -> RayInputs:
+    """:func:`put` for inputs already in columns."""
     ray = _ray()
     connect(batch.ray_address, batch.threads)
-    if n == 0:
-        return batch.run_local(0, cols)
-    spec = _spec(batch, cols)
-    cached = batch._ray_spec
-    if cached is None or cached[0] != spec["id"]:
-        cached = batch._ray_spec = (spec["id"], ray.put(spec))     # once per kernel
-    spec_ref = cached[1]
-    cols_ref = ray.put(cols)            # once; tasks read their slices from the store
-    workers = int(ray.cluster_resources().get("CPU", 1))
-    step = chunk_size(n, workers)
-    remote = _remote()
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int)
+                              or chunk < 1):
+        raise InputError("chunk must be a positive number of inputs")
+    step = chunk or chunk_size(n, _nodes())
     spans = [(s, min(n, s + step)) for s in range(0, n, step)]
-    futures = [remote.remote(spec_ref, cols_ref, s, e) for s, e in spans]
-    return _merge(batch, cols, spans, ray.get(futures))
+    # a chunk object: (inputs, columns) - the count survives a chunk without columns
+    refs = [ray.put((e - s, [c.take(slice(s, e)) for c in cols])) for s, e in spans]
+    _pool(batch, [c.key.name for c in cols])        # (the actors start meanwhile)
+    return RayInputs(refs, [e - s for s, e in spans], [c.key.name for c in cols],
+                     (spans, list(cols)))
 
 
-def _merge(batch: Batch, cols: list[Column], spans: list[tuple[int, int]],
-           parts: list[BatchResult]) -> BatchResult:
-    """Chunk results -> one result; a column a chunk did not send back is that chunk's input
-    (passed through untouched), an input no chunk touched is shared as is, like locally."""
-    inputs = {c.key: c for c in cols
-              if batch.outputs is None or c.key in set(batch.outputs)}
-    for (s, e), part in zip(spans, parts):
-        for key, col in inputs.items():
-            touched = any(key in p.columns for p in parts)
-            if touched and key not in part.columns:
-                part.columns[key] = col.take(slice(s, e))
-    res = BatchResult.concat(parts)
-    for key, col in inputs.items():
-        if key not in res.columns:
-            res.columns[key] = col
-    return res
+def _chunk_columns(chunk: Any) -> tuple[int, list[Column]]:
+    """A chunk object -> (inputs, columns)."""
+    from aluvm.tools.columns import columns_from_mapping
+    if isinstance(chunk, tuple) and len(chunk) == 2 and isinstance(chunk[0], int) and \
+            all(isinstance(c, Column) and len(c) == chunk[0] for c in chunk[1]):
+        return chunk[0], list(chunk[1])
+    if isinstance(chunk, Mapping):
+        return columns_from_mapping(chunk)
+    raise InputError(f"a Ray input chunk must be a mapping {{register name: array}}, "
+                     f"not {type(chunk).__name__}")
 
 
-__all__ = ["connect", "run_on_ray", "chunk_size", "jsonl_on_ray", "file_ranges", "read_range"]
+def _fits(kernel: Any, cols: Sequence[Column]) -> bool:
+    """The shipped kernel loads exactly these columns' registers (else the worker gets its
+    own kernel for them, compiled once)."""
+    aset = set(kernel.aset)
+    regs = tuple((c.key.code, c.key.idx) for c in cols if c.key.fam == "a")
+    return tuple(r for r in regs if r in aset) == kernel.inputs
+
+
+def _run_part(spec: dict, chunk: Any, offset: int, threads: int = 1) -> tuple[Any, int]:
+    """One task: a chunk (resolved by Ray from the object store: numpy arrays are read in
+    place) through the shipped kernel; returns the packed result (inputs passed through
+    untouched are not sent back)."""
+    from aluvm.tools.packed import pack
+    batch, kernel = _worker_batch(spec, threads)
+    n, cols = _chunk_columns(chunk)
+    use = kernel if kernel is not None and _fits(kernel, cols) else None
+    res = batch.run_local(n, cols, kernel=use, offset=offset)
+    return pack(res, cols, _PACK_POOL.take), int(np.count_nonzero(res.fallback))
+
+
+class _Validator:
+    """A Ray actor that runs chunks of one batch on one node, on a thread pool as wide as the
+    node (the kernel releases the GIL, like the local engine).  It loads the shipped kernel
+    when it starts (once; never compiled) and keeps it.  Calls go straight to the actor's
+    process: no scheduling or worker lease per run.  (Measured on 2 local CPUs, 1M inputs:
+    tasks, one per CPU, spent ~4-8 ms per run in scheduling; one actor per CPU ~2-3 ms; one
+    actor per node also leaves one result to fetch instead of one per CPU.)"""
+
+    def __init__(self, spec: dict, threads: int) -> None:
+        self.spec, self.threads = spec, threads
+        _worker_batch(spec, threads)
+
+    def ready(self) -> bool:
+        return True
+
+    def run(self, chunk: Any, offset: int) -> tuple[Any, tuple[int, int, int]]:
+        """(packed result, (inputs, valid, fallbacks)): two objects, the summary small
+        enough to travel inline with the reply."""
+        packed, fallbacks = _run_part(self.spec, chunk, offset, self.threads)
+        return packed, (packed.n, packed.valid, fallbacks)
+
+
+def _actor_class() -> Any:
+    with _LOCK:
+        if not _REMOTE:
+            # (no CPU reserved: the actors idle between runs and must not starve tasks, e.g.
+            # ``aluvm batch --engine ray`` in the same instance)
+            _REMOTE.append(_ray().remote(num_cpus=0, max_restarts=2, max_task_retries=2)(
+                _Validator))
+        return _REMOTE[0]
+
+
+def _pool(batch: Batch, names: Sequence[str]) -> list[tuple[Any, int]]:
+    """The batch's actors for these registers' kernel, started once: one per node, pinned to
+    it, with as many threads as the node has CPUs.  [(actor, threads)]"""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+    from aluvm.tools.columns import reg_key
+    spec = _spec(batch, [Column.undefined(reg_key(nm), 0) for nm in names])
+    cached = batch._ray_spec
+    if cached is not None and cached[0] == spec["id"]:
+        return cached[1]
+    ray = _ray()
+    cls = _actor_class()
+    actors = []
+    for node in ray.nodes():
+        cpus = int(node.get("Resources", {}).get("CPU", 0)) if node.get("Alive") else 0
+        if cpus > 0:
+            actors.append((cls.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
+                node["NodeID"], soft=True)).remote(spec, cpus), cpus))   # (spec by value:
+    # a restarted actor gets it again)
+    if not actors:
+        raise InputError("the Ray cluster has no CPUs")
+    batch._ray_spec = (spec["id"], actors)
+    return actors
+
+
+def run_inputs(batch: Batch, inputs: Any) -> "BatchResult":
+    """``Batch(..., engine="ray").run(inputs)``: a :class:`RayInputs` handle, a list of
+    ``ray.ObjectRef`` chunks, or in-memory inputs (stored first, once per call)."""
+    run = submit(batch, inputs)
+    if not run.handle.refs:
+        local = run.handle._local
+        return batch.run_local(0, local[1] if local else [])
+    return run.result()
+
+
+def _per_input_host(batch: Batch) -> bool:
+    return callable(batch.host) or isinstance(batch.host, (list, tuple))
+
+
+def run_handle(batch: Batch, handle: RayInputs) -> "BatchResult":
+    """Run every chunk of ``handle`` on the batch's actors; the packed parts are written into
+    one result (the batch's reused output buffers), in input order."""
+    if not handle.refs:
+        return batch.run_local(0, handle._local[1] if handle._local else [])
+    return submit(batch, handle).result()
+
+
+def submit(batch: Batch, inputs: Any) -> "RayRun":
+    """Start a run (``Batch.submit``); its results stay in the object store until asked."""
+    ray = _ray()
+    connect(batch.ray_address, batch.threads)
+    handle = inputs
+    if isinstance(handle, ray.ObjectRef):
+        handle = [handle]
+    if isinstance(handle, list) and handle and all(isinstance(r, ray.ObjectRef) for r in handle):
+        handle = RayInputs.from_refs(handle)
+    if not isinstance(handle, RayInputs):
+        if getattr(handle, "on_ray", False):
+            raise InputError("inputs in Ray's object store must be a RayInputs handle")
+        handle = put(batch, handle)
+    return RayRun(batch, handle)
+
+
+class RayRun:
+    """One run of a batch on Ray's actors, in flight (``Batch.submit``).
+
+    ``refs``: one object per chunk, in input order, left in the object store: a
+    :class:`~aluvm.tools.packed.PackedResult` (``ray.get(ref).unpack()`` is the chunk's
+    :class:`~aluvm.tools.batch.BatchResult` of the registers the run changed; the others are
+    the chunk's inputs) - for Ray tasks downstream.  :meth:`counts` waits for the small
+    per-chunk summaries only; :meth:`result` fetches and merges everything (``Batch.run``).
+    """
+
+    def __init__(self, batch: Batch, handle: RayInputs) -> None:
+        self.batch, self.handle = batch, handle
+        self._fetched: dict[int, list[Column]] = {}
+        names = handle.names
+        if names is None:           # (the first chunk names the kernel's registers)
+            names = handle.names = [c.key.name for c in self._inputs(0)]
+        if handle.sizes is None and _per_input_host(batch):
+            raise InputError("per-input host contexts need the chunks' sizes "
+                             "(RayInputs.from_refs(refs, sizes=...))")
+        offsets = [0] * len(handle.refs)
+        if handle.sizes is not None:
+            offsets = [sum(handle.sizes[:k]) for k in range(len(handle.refs))]
+        pool = _pool(batch, names)
+        pairs = [pool[k % len(pool)][0].run.options(num_returns=2).remote(ref, off)
+                 for k, (ref, off) in enumerate(zip(handle.refs, offsets))]
+        self.refs = [p[0] for p in pairs]
+        self._summaries = [p[1] for p in pairs]
+
+    def _inputs(self, k: int) -> list[Column]:
+        """Chunk ``k``'s input columns (put(): views of the driver's columns; otherwise
+        fetched from the store, zero-copy on this node)."""
+        local = self.handle._local
+        if local is not None:
+            s, e = local[0][k]
+            return [c.take(slice(s, e)) for c in local[1]]
+        if k not in self._fetched:
+            self._fetched[k] = _chunk_columns(_ray().get(self.handle.refs[k]))[1]
+        return self._fetched[k]
+
+    def counts(self) -> tuple[int, int, int]:
+        """(inputs, valid, finished outside native code) over every chunk - no result
+        columns leave the object store."""
+        got = _get(self._summaries)
+        return (sum(g[0] for g in got), sum(g[1] for g in got), sum(g[2] for g in got))
+
+    def result(self) -> "BatchResult":
+        """The whole result, in input order, identical to the local engine's."""
+        from aluvm.tools.packed import merge
+        batch = self.batch
+        parts = _get(self.refs)
+        want = None if batch.outputs is None else set(batch.outputs)
+
+        def passthrough() -> dict:
+            local = self.handle._local
+            if local is not None:
+                return batch._passthrough(local[1])
+            return _concat_inputs([self._inputs(k) for k in range(len(parts))], parts, want)
+        each = batch._executor().map if batch.threads > 1 and len(parts) > 1 else map
+        return merge(parts, self._inputs, passthrough, batch._outputs.take, BatchResult, each)
+
+
+def _concat_inputs(per_part: list[list[Column]], parts: Sequence[Any],
+                   want: Optional[set]) -> dict:
+    from aluvm.tools.columns import concat
+    maps = [{c.key: c for c in cols} for cols in per_part]
+    keys = {k for m in maps for k in m if want is None or k in want}
+    return {key: concat([Column.undefined(key, p.n) if m.get(key) is None else m[key]
+                         for m, p in zip(maps, parts)]) for key in keys}
+
+
+def _get(futures: list[Any]) -> list[Any]:
+    """``ray.get``; an input error raised in a task is raised here as itself, one line."""
+    ray = _ray()
+    try:
+        return ray.get(futures)
+    except ray.exceptions.RayTaskError as e:
+        cause = getattr(e, "cause", None)
+        if isinstance(cause, (InputError, TypeError, ValueError)):
+            raise type(cause)(*cause.args) from None
+        raise
+
+
+__all__ = ["connect", "RayInputs", "put", "run_inputs", "run_handle", "chunk_size", "jsonl_on_ray",
+           "file_ranges", "read_range"]
