@@ -91,32 +91,26 @@ def _write_recorder() -> Any:
     return _WriteRecorder
 
 
-#: instructions on A or another kind of register by the code of their ``reg`` field (RegAR /
-#: RegAF: 8.. = R or F)
-_AR_KEYS = frozenset({"and", "or", "xor", "not", "shl", "scl", "scr", "neg", "abs"})
-
-
 def _a_only(supports: Any, strict: bool = False) -> Any:
-    """The JIT's compile predicate less every instruction on R or F registers (keys ``*_r``,
-    ``*_f``, the bitwise ops on R): a kernel's columns are A registers only, so native code
-    must never read or write another register (it would see it undefined, and its writes
-    would be lost); such an instruction leaves native code and the input is finished exactly
-    by the fallback path.  ``strict``: no instruction at all (every input falls back) - the
-    safety net for a register kind the JIT learns later."""
+    """The JIT's compile predicate less every instruction that names a register outside the A
+    banks (R, F or S: :func:`aluvm.isa.effects.operand_banks`, read off the instruction table):
+    a kernel's columns are A registers only, so native code must never read or write another
+    register (it would see it undefined, and its writes would be lost); such an instruction
+    leaves native code and the input is finished exactly by the fallback path.  ``strict``: no
+    instruction at all (every input falls back) - the safety net for a register kind the JIT
+    learns later."""
+    from aluvm.isa.effects import A_BANKS, operand_banks
     from aluvm.jit.lift import is_terminator
 
     def batch_supports(ins: Any) -> bool:
         if not supports(ins):
             return False
-        form = ins.form
-        if is_terminator(form.flow):
+        if is_terminator(ins.form.flow):
             return True
-        key = form.key
-        if strict or key.endswith(("_r", "_f")) or key == "spy":     # (spy: A <-> R)
+        if strict:
             return False
-        if key in _AR_KEYS:
-            return dict(zip(form.args, ins.args)).get("reg", 0) < 8
-        return True
+        banks = operand_banks(ins.form, ins.args)
+        return banks is not None and banks <= A_BANKS
     return batch_supports
 
 
