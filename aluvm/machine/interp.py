@@ -165,6 +165,7 @@ class Program:
             self._dcode = self.code
         self.entries: dict[int, Entry] = {}
         self.blocks: dict[int, blocks.Block] = {}
+        self.no_block: set[int] = set()     # offsets where no block decodes
 
     @property
     def dcode(self) -> bytes:
@@ -354,11 +355,15 @@ class Program:
             regs.ca0 = ca0
 
     def block(self, pos: int) -> Optional[blocks.Block]:
+        """The block at ``pos``, built once; ``None`` where nothing decodes (remembered too:
+        a run that ends by running off the code asks for that offset every time)."""
         blk = self.blocks.get(pos)
-        if blk is None:
+        if blk is None and pos not in self.no_block:
             blk = blocks.build(self, pos)
             if blk is not None:
                 self.blocks[pos] = blk
+            else:
+                self.no_block.add(pos)
         return blk
 
 
@@ -556,20 +561,29 @@ class Machine:
                 raise RegisterError(f"entry {pos!r}: not an offset in [0, 65535]")
         if host is not None:
             regs.host = host
-        site: Optional[LibSite] = LibSite(lib_id, pos)
+        ending = self.run_bare(lib_id, pos, regs, trace)
+        return ending if ending.__class__ is Outcome else Outcome(regs.st0, ending)  # type: ignore[arg-type]
+
+    def run_bare(self, lib_id: bytes, pos: int, regs: Registers,
+                 trace: Optional[Callable] = None) -> str | Outcome:
+        """:meth:`run` without its checks, returning the reason of a normal ending instead of
+        an :class:`Outcome` (a panic or error: its Outcome): the same run, for callers that
+        run many inputs and read only the registers (the batch fallback path)."""
         reason = "stopped"
         try:
-            while site is not None:
-                prog = self.programs.get(site.lib)
+            while True:
+                prog = self.programs.get(lib_id)
                 if prog is None:
                     # S12: the reference retries pos+1 up to 65535 and returns st0 unchanged
                     if self.profile.missing_lib_fails:
                         regs.st0 = False
-                    reason = "library not found"
-                    break
-                site, why = prog.run(regs, site.pos, trace)
+                    return "library not found"
+                site, why = prog.run(regs, pos, trace)
                 if why is not None:
                     reason = why
+                if site is None:
+                    return reason
+                lib_id, pos = site
         except Panic as p:
             regs.st0 = False
             if p.hang:
@@ -583,4 +597,3 @@ class Machine:
                 raise
             regs.st0 = False
             return Outcome(False, f"internal error: {type(e).__name__}: {e}", internal=True)
-        return Outcome(regs.st0, reason)
