@@ -188,16 +188,6 @@ def to_columns(inputs: Inputs) -> tuple[int, list[Column]]:
     return len(rows), columns_from_rows(rows)
 
 
-def _new_pattern(patterns: dict[int, list], blocks: list, k: int, bank: list) -> list:
-    """Start a new pattern for bank ``k`` (the old one's rows are kept in ``blocks``)."""
-    old = patterns.get(k)
-    if old is not None:
-        blocks.append((k, old))
-    places = tuple(i for i, v in enumerate(bank) if v is not None)
-    pat = patterns[k] = [bank.count(None), places, [], []]
-    return pat
-
-
 class Batch:
     """One library, entry point, profile and complexity limit, run over many inputs."""
 
@@ -233,6 +223,7 @@ class Batch:
         self._ray_spec: Any = None          # (spec id, actors) of the Ray engine
         self._pool: Optional[ThreadPoolExecutor] = None
         self._outputs = OutputPool()
+        self._writable: Optional[frozenset[int]] = None    # (see _banks)
 
     # -- public ---------------------------------------------------------------------------
     def run(self, inputs: Union[Inputs, Any]) -> BatchResult:
@@ -383,127 +374,56 @@ class Batch:
             return h[i]
         return h
 
-    def _runner(self, tier: str) -> Callable[[Registers, int], Any]:
+    def _runner(self, tier: str) -> tuple[Callable[..., Any], bool]:
+        """(run, with_host) for :func:`aluvm.tools.fallback.run_rows`: the single-run path's
+        own machine (:meth:`~aluvm.machine.interp.Machine.run_bare`, the run without its
+        input checks and its Outcome), or with a host context :func:`aluvm.run` itself
+        (``run(regs, i)``)."""
         lib, entry, prof = self.lib, self.entry, self.profile
         if self.host is not None:
             import aluvm
-            return lambda regs, i: aluvm.run(lib, regs, entry=entry, profile=prof, tier=tier,
-                                             host=self._host_for(i))
+            return (lambda regs, i: aluvm.run(lib, regs, entry=entry, profile=prof, tier=tier,
+                                              host=self._host_for(i))), True
         if tier == "jit":
             # the cached machine itself (what jit_runner runs), without the per-run lookups
             from aluvm.jit.engine import jit_machine
             _, jm, _ = jit_machine(lib, entry, prof)
-            jrun, jid = jm.run, lib.id
-            return lambda regs, i: jrun(jid, entry, regs, check=False)
+            return jm.run_bare, False
         if self._machine is None:
             from aluvm.machine.interp import Machine
             m = Machine(prof)
             m.add(lib.code, lib.data, lib.libs, lib.id, lib.isae)
             self._machine = m
-        machine, lid = self._machine, lib.id
-        return lambda regs, i: machine.run(lid, entry, regs)
+        return self._machine.run_bare, False
+
+    def _banks(self, cols: Sequence[Column]) -> tuple[int, ...]:
+        """The register banks (numbered as in :mod:`aluvm.isa.effects`) the fallback path
+        keeps and resets after each row: every bank an instruction of the library may write
+        (all of them under a profile other than the two built-in ones, or when the library
+        holds a host extension op), and the input columns' banks."""
+        from aluvm.isa.effects import ALL_BANKS, program_banks
+        from aluvm.machine.interp import REFERENCE, SPEC
+        from aluvm.tools.fallback import bank_of
+        if self._writable is None:
+            found = (program_banks(self.program()) if self.profile in (REFERENCE, SPEC)
+                     else None)
+            self._writable = ALL_BANKS if found is None else found
+        return tuple(sorted(self._writable | {bank_of(c.key) for c in cols}))
 
     def _finish(self, res: BatchResult, cols: Sequence[Column], rows: np.ndarray, tier: str,
                 offset: int) -> None:
         """Run ``rows`` one by one from the start (exactly :func:`aluvm.run`) and store what
-        they leave in ``res``."""
-        runner = self._runner(tier)
-        # inputs of these rows as Python lists, once (numpy scalars are slow per element)
-        setters = [(c.key.fam, c.key.code, c.key.idx, c.values[rows].tolist(),
-                    c.defined[rows].tolist()) for c in cols]
-        want = None if self.outputs is None else set(self.outputs)
-        found: dict[RegKey, tuple[list[int], list[Any]]] = {}
-        st0, cy0, ca0 = [], [], []
-        cl0 = self.cl0
-        # one register file for all the rows: after each run the banks it left non-empty
-        # (found by comparing the 24 banks and S with empty ones) are replaced by fresh empty
-        # ones and the scalars reset, which is a fresh Registers() for the next row
-        keys_of = [KEYS[fam][code] for fam in ("a", "f", "r") for code in range(8)]
-        setters_a = [(code, idx, vals, dfn) for fam, code, idx, vals, dfn in setters
-                     if fam == "a"]
-        setters_other = [s for s in setters if s[0] != "a"]
-        regs = Registers()
-        empty32: list[Any] = [None] * 32
-        empty_s: list[Any] = [None] * len(regs.s)
-        keys_of.append(KEYS["s"][0])
-        # per bank, the places the last rows left values in (a bank's places rarely change
-        # from row to row): rows and value tuples are kept per such pattern, one C-level
-        # count and gather per row instead of a Python loop over the bank
-        patterns: dict[int, list] = {}
-        blocks: list[tuple[int, list]] = []
-        live: list[int] = []
-        clean = 24
-        for j, row in enumerate(rows.tolist()):
-            a = regs.a
-            for code, idx, vals, dfn in setters_a:
-                if dfn[j]:
-                    a[code][idx] = vals[j]
-            for fam, code, idx, vals, dfn in setters_other:
-                if dfn[j]:
-                    if fam == "s":
-                        regs.s[idx] = vals[j]
-                    else:
-                        (regs.f if fam == "f" else regs.r)[code][idx] = vals[j]
-            regs.cl0 = cl0
-            runner(regs, offset + row)
-            st0.append(regs.st0)
-            cy0.append(regs.cy0)
-            ca0.append(regs.ca0)
-            files: list[list[Any]] = [*regs.a, *regs.f, *regs.r, regs.s]
-            # the banks left non-empty: usually the previous row's (one C-level count of the
-            # empty ones, and a check of those), else found one by one
-            if files.count(empty32) != clean or any(files[k] == empty32 for k in live):
-                live = [k for k in range(24) if files[k] != empty32]
-                clean = 24 - len(live)
-            for k in live + ([24] if regs.s != empty_s else []):
-                bank = files[k]
-                pat = patterns.get(k)
-                if pat is None or bank.count(None) != pat[0]:
-                    pat = _new_pattern(patterns, blocks, k, bank)
-                vals = tuple(map(bank.__getitem__, pat[1]))
-                if None in vals:        # (same count of values, other places)
-                    pat = _new_pattern(patterns, blocks, k, bank)
-                    vals = tuple(map(bank.__getitem__, pat[1]))
-                pat[2].append(row)
-                pat[3].append(vals)
-                if k < 24:
-                    (regs.a if k < 8 else regs.f if k < 16 else regs.r)[k & 7] = [None] * 32
-                else:
-                    regs.s = [None] * len(empty_s)
-            regs.st0, regs.cy0, regs.ca0, regs.cp0 = True, 0, 0, 0
-            if regs.cs0:
-                regs.cs0 = {}
-            regs.host = None
-        for k, (_, places, where, vals) in blocks + list(patterns.items()):
-            if not where:
-                continue
-            for place, column in zip(places, zip(*vals)):
-                key = keys_of[k][place]
-                if want is not None and key not in want:
-                    continue
-                hit = found.setdefault(key, ([], []))
-                hit[0].extend(where)
-                hit[1].extend(column)
+        they leave in ``res`` (:mod:`aluvm.tools.fallback`)."""
+        from aluvm.tools import fallback
+        run, with_host = self._runner(tier)
+        banks = self._banks(cols)
+        st0, cy0, ca0, kept = fallback.run_rows(run, with_host, self.lib.id, self.entry,
+                                                self.cl0, cols, rows, banks, offset)
         res.st0[rows] = st0
         res.cy0[rows] = cy0
         res.ca0[rows] = np.array(ca0, dtype=np.uint64)
-        for key in list(res.columns) + [k for k in found if k not in res.columns]:
-            col = res.columns.get(key)
-            if col is None:
-                col = res.columns[key] = Column.undefined(key, res.n)
-            else:       # (never write into the caller's input arrays)
-                col = res.columns[key] = Column(key, col.values.copy(), col.defined.copy())
-            col.defined[rows] = False
-            got = found.get(key)
-            if got is not None:
-                where, vals = got
-                col.defined[where] = True
-                if key.narrow:
-                    col.values[where] = np.array(vals, dtype=np.uint64).astype(key.dtype)
-                else:
-                    tmp = np.empty(len(vals), object)
-                    tmp[:] = vals
-                    col.values[where] = tmp
+        want = None if self.outputs is None else set(self.outputs)
+        fallback.store(res, rows, fallback.gather(banks, kept, want))
 
 
 __all__ = ["Batch", "BatchResult", "to_columns", "CHUNK"]

@@ -1,0 +1,165 @@
+"""The batch fallback path: inputs run one by one through the single-run path, results kept as
+columns (:meth:`aluvm.tools.batch.Batch._finish`).
+
+It finishes every input whose run left the native kernel (and every input of the interpreter
+tier), so on scripts the JIT does not compile it *is* the batch engine.  A run is
+:func:`aluvm.run`'s: the same cached machine, the same register file contract - what is
+specific here is the work around each run, which is kept to a few attribute stores and list
+compares:
+
+* one :class:`Registers` serves every row.  Only the banks the library can write
+  (:func:`aluvm.isa.effects.program_banks`, read off the instruction table) and the banks of
+  the input columns can differ from a fresh register file after a run; each of them that is
+  not empty is *kept whole* for its row and replaced by an empty list, which with the scalars
+  reset makes a fresh ``Registers()`` for the next row;
+* the per-row loop is Python source generated for the banks and inputs at hand (like the
+  JIT's marshallers), so no loop over banks or columns runs per row;
+* kept banks become result columns at the end: one transposition per bank, a C-level count
+  per register, a mask only for registers defined in some rows and not others.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from operator import is_not
+from itertools import repeat
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from aluvm.machine.registers import Registers
+from aluvm.tools.columns import KEYS, Column, RegKey
+
+#: families of the bank numbers of :mod:`aluvm.isa.effects` (bank >> 3): A, F, R, S
+_FAMS = ("a", "f", "r", "s")
+
+
+def bank_of(key: RegKey) -> int:
+    """A register's bank number (:mod:`aluvm.isa.effects`: A 0.., F 8.., R 16.., S 24)."""
+    return 24 if key.fam == "s" else 8 * _FAMS.index(key.fam) + key.code
+
+
+def _input_list(col: Column, rows: np.ndarray) -> list[Any]:
+    """The column's values of ``rows`` as a Python list, ``None`` where undefined (assigned
+    to its register unconditionally: the bank is empty before each row)."""
+    vals = col.values[rows]
+    dfn = col.defined[rows]
+    if dfn.all():
+        return vals.tolist()
+    obj = vals.astype(object)
+    obj[~dfn] = None
+    return obj.tolist()
+
+
+@lru_cache(maxsize=256)
+def _loop_source(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...],
+                 with_host: bool) -> Callable[..., None]:
+    """The per-row loop for these input registers ``(fam, code, idx)`` and kept banks.
+
+    ``loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept)``: ``run`` is
+    ``machine.run_bare`` (called ``run(lid, entry, regs)``) or, ``with_host``, a
+    ``run(regs, i)`` that passes input ``i``'s host context; ``kept[k]`` = (rows, banks) of
+    ``banks[k]``."""
+    s_count = len(Registers().s)
+    L = ["def loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept):",
+         "    E = [None] * 32",
+         f"    ES = [None] * {s_count}",
+         "    st0a, cy0a, ca0a = st0.append, cy0.append, ca0.append"]
+    for k in range(len(inputs)):
+        L.append(f"    in{k} = ins[{k}]")
+    for k in range(len(banks)):
+        L.append(f"    w{k}, b{k} = kept[{k}]")
+        L.append(f"    w{k}a, b{k}a = w{k}.append, b{k}.append")
+    L.append("    for j, row in enumerate(rows):")
+    for k, (fam, code, idx) in enumerate(inputs):
+        target = f"regs.s[{idx}]" if fam == "s" else f"regs.{fam}[{code}][{idx}]"
+        L.append(f"        {target} = in{k}[j]")
+    L.append("        regs.cl0 = cl0")
+    L.append("        run(regs, offset + row)" if with_host
+             else "        run(lid, entry, regs)")
+    L.append("        st0a(regs.st0); cy0a(regs.cy0); ca0a(regs.ca0)")
+    for k, bank in enumerate(banks):
+        if bank == 24:
+            L += ["        b = regs.s",
+                  "        if b != ES:",
+                  f"            w{k}a(row); b{k}a(b); regs.s = [None] * {s_count}"]
+        else:
+            fam, code = _FAMS[bank >> 3], bank & 7
+            L += [f"        f = regs.{fam}",
+                  f"        b = f[{code}]",
+                  "        if b != E:",
+                  f"            w{k}a(row); b{k}a(b); f[{code}] = [None] * 32"]
+    L += ["        regs.st0 = True; regs.cy0 = 0; regs.ca0 = 0; regs.cp0 = 0",
+          "        if regs.cs0:",
+          "            regs.cs0 = {}"]
+    if with_host:
+        L.append("        regs.host = None")
+    ns: dict[str, Any] = {}
+    exec("\n".join(L) + "\n", ns)
+    return ns["loop"]
+
+
+def run_rows(run: Callable[..., Any], with_host: bool, lid: bytes, entry: int,
+             cl0: Optional[int], cols: Sequence[Column], rows: np.ndarray, banks: Sequence[int],
+             offset: int = 0) -> tuple[list[bool], list[int], list[int], list[tuple[list, list]]]:
+    """Run ``rows`` one by one (see :func:`_loop_source` for ``run``); returns st0, cy0, ca0
+    per row and per bank of ``banks`` the rows that left it non-empty and its contents."""
+    inputs = tuple((c.key.fam, c.key.code, c.key.idx) for c in cols)
+    loop = _loop_source(inputs, tuple(banks), with_host)
+    ins = [_input_list(c, rows) for c in cols]
+    st0: list[bool] = []
+    cy0: list[int] = []
+    ca0: list[int] = []
+    kept: list[tuple[list, list]] = [([], []) for _ in banks]
+    loop(rows.tolist(), offset, run, lid, entry, Registers(), cl0, ins, st0, cy0, ca0, kept)
+    return st0, cy0, ca0, kept
+
+
+def gather(banks: Sequence[int], kept: Sequence[tuple[list, list]],
+           want: Optional[set[RegKey]]) -> dict[RegKey, tuple[Any, list[Any]]]:
+    """Kept banks -> per register defined in at least one row: (those rows, their values)."""
+    found: dict[RegKey, tuple[Any, list[Any]]] = {}
+    for bank, (where, contents) in zip(banks, kept):
+        if not contents:
+            continue
+        keys = KEYS["s"][0] if bank == 24 else KEYS[_FAMS[bank >> 3]][bank & 7]
+        at = None
+        for idx, column in enumerate(zip(*contents)):
+            key = keys[idx]
+            if want is not None and key not in want:
+                continue
+            undefined = column.count(None)
+            if undefined == len(column):
+                continue
+            if undefined == 0:
+                found[key] = (where, list(column))
+                continue
+            if at is None:
+                at = np.array(where)
+            live = np.fromiter(map(is_not, column, repeat(None)), bool, len(column))
+            found[key] = (at[live], [v for v in column if v is not None])
+    return found
+
+
+def store(res: Any, rows: np.ndarray, found: dict[RegKey, tuple[Any, list[Any]]]) -> None:
+    """Write the gathered registers of ``rows`` into the result's columns (every column of the
+    result is undefined in ``rows`` except where ``found`` says otherwise)."""
+    for key in list(res.columns) + [k for k in found if k not in res.columns]:
+        col = res.columns.get(key)
+        if col is None:
+            col = res.columns[key] = Column.undefined(key, res.n)
+        else:       # (never write into the caller's input arrays)
+            col = res.columns[key] = Column(key, col.values.copy(), col.defined.copy())
+        col.defined[rows] = False
+        got = found.get(key)
+        if got is not None:
+            where, vals = got
+            col.defined[where] = True
+            if key.narrow:
+                col.values[where] = np.array(vals, dtype=np.uint64).astype(key.dtype)
+            else:
+                tmp = np.empty(len(vals), object)
+                tmp[:] = vals
+                col.values[where] = tmp
+
+
+__all__ = ["bank_of", "run_rows", "gather", "store"]
