@@ -1,0 +1,132 @@
+"""The batch fallback path on random programs: batch results equal single runs.
+
+Random programs from the instruction table (``test_jit_diff``: every family, jumps into
+instructions, reserved opcodes, loops) run as batches over random inputs of every register
+family (A of every width, F, R, S; about a fifth undefined), in both tiers and both profiles,
+with complexity limits that stop runs anywhere.  Every row must equal :func:`aluvm.run` on the
+same input: st0, cy0, ca0 and every defined register.  In the JIT tier the rows are a mix of
+native kernel rows and fallback rows, so this also checks how the two are merged; the fallback
+path keeps only the banks :mod:`aluvm.isa.effects` says the library can write, which this
+checks end to end.
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import aluvm
+from aluvm import Batch, Registers
+from aluvm.asm import assemble
+from aluvm.library.lib import DEFAULT_ISAE, Lib
+from aluvm.machine.registers import A_NAMES, F_BYTES, F_NAMES, R_NAMES, reg_bytes
+from aluvm.tools.columns import reg_key
+
+from test_jit_diff import random_program
+
+N_ROWS = 24
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cache_dir(test_jit_cache):
+    yield
+
+
+def random_input_regs(rng: random.Random) -> list[str]:
+    names = set()
+    for _ in range(rng.randint(1, 6)):
+        fam = rng.choice("aaaafrs")
+        idx = rng.choice([0, 1, 2, 3, rng.randrange(32)])
+        if fam == "a":
+            names.add(f"{rng.choice(A_NAMES)}[{idx}]")
+        elif fam == "f":
+            names.add(f"{rng.choice(F_NAMES)}[{idx}]")
+        elif fam == "r":
+            names.add(f"{rng.choice(R_NAMES[:5])}[{idx}]")
+        else:
+            names.add(f"s16[{idx % 16}]")
+    return sorted(names)
+
+
+def random_raw(rng: random.Random, name: str) -> bytes | None:
+    if rng.random() < 0.2:
+        return None
+    key = reg_key(name)
+    if key.fam == "s":
+        return rng.randbytes(rng.choice([0, 1, 3, 8, 33]))
+    width = F_BYTES[key.code] if key.fam == "f" else reg_bytes(key.fam, key.code)
+    return rng.choice([bytes(width), b"\xff" * width, rng.randbytes(width),
+                       bytes(width - 1) + bytes([rng.randrange(4)])])
+
+
+def batch_column(name: str, raws: list[bytes | None]) -> list:
+    """Vector bytes -> what ``Batch.run`` takes (ints for a8..a64, vector bytes otherwise)."""
+    key = reg_key(name)
+    if key.narrow:
+        return [None if r is None else int.from_bytes(r, "big") for r in raws]
+    return raws
+
+
+@pytest.mark.parametrize("tier", ["jit", "interp"])
+@pytest.mark.parametrize("profile", ["reference", "spec"])
+def test_random_programs_batch_equals_single_runs(tier: str, profile: str) -> None:
+    rng = random.Random(f"batch-fallback-{tier}-{profile}")
+    fell_back = native = 0
+    for case in range(100 if tier == "jit" else 250):
+        code = random_program(rng)
+        data = rng.randbytes(rng.choice([0, 16, 64, 200]))
+        lib = Lib.with_(DEFAULT_ISAE, code, data)
+        names = random_input_regs(rng)
+        raws = {n: [random_raw(rng, n) for _ in range(N_ROWS)] for n in names}
+        cl0 = rng.choice([None, rng.randrange(1, 40), rng.randrange(40, 3000)])
+        if cl0 is None and any(b in (2, 3, 4) for b in code):
+            cl0 = rng.randrange(40, 3000)               # loops: stop them early
+        entry = 0 if rng.random() < 0.85 else rng.randrange(len(code) + 2)
+        batch = Batch(lib, tier=tier, profile=profile, cl0=cl0, entry=entry, threads=1,
+                      chunk=7)
+        res = batch.run({n: batch_column(n, v) for n, v in raws.items()})
+        fell_back += int(res.fallback.sum())
+        native += int((~res.fallback).sum())
+        for i in range(N_ROWS):
+            regs = Registers()
+            for n in names:
+                if raws[n][i] is not None:
+                    regs.set_named(n, raws[n][i])
+            regs.cl0 = cl0
+            aluvm.run(lib, regs, entry=entry, profile=profile, tier="interp")
+            got = (bool(res.st0[i]), int(res.cy0[i]), int(res.ca0[i]), res.defined(i))
+            want = (regs.st0, regs.cy0, regs.ca0, regs.defined())
+            assert got == want, (f"case {case} row {i}: code={code.hex()} data={data.hex()} "
+                                 f"entry={entry} cl0={cl0} inputs={names}")
+    assert fell_back > 100
+    if tier == "jit":
+        assert native > 100             # both paths, merged, in the same results
+
+
+def test_outputs_subset_and_unwritten_inputs() -> None:
+    """``outputs=`` keeps only the registers asked for; inputs no instruction writes come back
+    unchanged from the fallback path (their bank is kept because it is an input bank)."""
+    lib = assemble("""
+.MAIN
+        put     a16[0],3
+        sha2    s16[0],r256[1]
+        mov     r128[2],r128[3]
+""")
+    msgs = [bytes([k]) * k for k in range(20)] + [None]
+    r1024 = [None if k % 3 else (k * 977).to_bytes(128, "little") for k in range(21)]
+    inputs = {"s16[0]": msgs, "r1024[4]": r1024, "a64[7]": list(range(21))}
+    full = Batch(lib, tier="interp").run(inputs)
+    assert full.fallback.all()
+    assert full["r1024[4]"].count() == 7 and full["a64[7]"].count() == 21
+    assert full["r256[1]"].count() == 20 and full["a16[0]"].count() == 21
+    for i in range(21):
+        regs = Registers()
+        for name, col in inputs.items():
+            v = col[i]
+            if v is not None:
+                regs.set_named(name, v if isinstance(v, bytes) else v.to_bytes(8, "big"))
+        aluvm.run(lib, regs)
+        assert full.defined(i) == regs.defined()
+    only = Batch(lib, tier="jit", outputs=["r256[1]", "a64[7]"]).run(inputs)
+    assert only.names == ["a64[7]", "r256[1]"]
+    assert list(only["r256[1]"].compressed()) == list(full["r256[1]"].compressed())
