@@ -130,3 +130,19 @@ def test_outputs_subset_and_unwritten_inputs() -> None:
     only = Batch(lib, tier="jit", outputs=["r256[1]", "a64[7]"]).run(inputs)
     assert only.names == ["a64[7]", "r256[1]"]
     assert list(only["r256[1]"].compressed()) == list(full["r256[1]"].compressed())
+
+
+def test_s_inputs_checked() -> None:
+    """S columns: bytes (or None) pass as they are; bytearray/memoryview are copied to bytes;
+    too long or not bytes is a clear error."""
+    from aluvm.machine.registers import S_MAX
+    from aluvm.tools.columns import column_from_array
+    col = column_from_array("s16[3]", [b"ab", None, b"", bytearray(b"xy"), memoryview(b"z")])
+    assert col.values.tolist() == [b"ab", None, b"", b"xy", b"z"]
+    assert [type(v) for v in col.values.tolist()] == [bytes, type(None), bytes, bytes, bytes]
+    assert col.defined.tolist() == [True, False, True, True, True]
+    assert column_from_array("s16[3]", [b"\0" * S_MAX]).defined.tolist() == [True]
+    with pytest.raises(ValueError, match="longer than"):
+        column_from_array("s16[3]", [b"ok", b"\0" * (S_MAX + 1)])
+    with pytest.raises(TypeError, match="expected bytes"):
+        column_from_array("s16[3]", [b"ok", "text"])

@@ -38,8 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Se
 import numpy as np
 
 from aluvm.library.lib import Lib
-from aluvm.machine.registers import Registers
-from aluvm.tools.columns import (KEYS, Column, RegKey, columns_from_mapping, columns_from_rows,
+from aluvm.tools.columns import (Column, RegKey, columns_from_mapping, columns_from_rows,
                                  concat, key_of, reg_key)
 
 if TYPE_CHECKING:
@@ -303,6 +302,8 @@ class Batch:
         if self.tier == "interp" or n == 0:
             return self._single_runs(n, cols, offset)
         kernel = kernel if kernel is not None else self.kernel(cols)
+        if not kernel.native:       # the entry point is not compiled: every input falls back
+            return self._single_runs(n, cols, offset)
         res = self._run_kernel(kernel, n, cols)
         todo = np.flatnonzero(res.fallback)
         if len(todo):

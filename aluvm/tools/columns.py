@@ -20,6 +20,8 @@ from aluvm.errors import InputError
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
+from operator import is_not
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
@@ -182,8 +184,10 @@ def column_from_array(name: str, data: Any, n: Optional[int] = None) -> Column:
         items = list(data)
         if mask is not None:
             items = [None if m else v for v, m in zip(items, mask.tolist())]
-        items = [_check_wide(key, v) for v in items]
-        col = Column(key, _object_array(items), np.array([v is not None for v in items], bool))
+        if not _plain_strings(key, items):
+            items = [_check_wide(key, v) for v in items]
+        col = Column(key, _object_array(items),
+                     np.fromiter(map(is_not, items, repeat(None)), bool, len(items)))
     if n is not None and len(col) != n:
         raise InputError(f"{key.name}: {len(col)} values, expected {n} (one per input)")
     return col
@@ -224,6 +228,14 @@ def _narrow_column(key: RegKey, data: Any, mask: Optional[np.ndarray]) -> Column
     elif not defined.all():
         arr = np.where(defined, arr, 0).astype(key.dtype)
     return Column(key, np.ascontiguousarray(arr), defined)
+
+
+def _plain_strings(key: RegKey, items: list) -> bool:
+    """S register inputs that are all ``bytes`` (or ``None``) short enough: valid as they
+    are (checked with C-level passes; anything else goes through :func:`_check_wide`)."""
+    if key.fam != "s" or not set(map(type, items)) <= {bytes, type(None)}:
+        return False
+    return max(map(len, filter(None, items)), default=0) <= S_MAX
 
 
 def _check_wide(key: RegKey, v: Any) -> Any:

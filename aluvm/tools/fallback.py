@@ -14,8 +14,9 @@ compares:
   reset makes a fresh ``Registers()`` for the next row;
 * the per-row loop is Python source generated for the banks and inputs at hand (like the
   JIT's marshallers), so no loop over banks or columns runs per row;
-* kept banks become result columns at the end: one transposition per bank, a C-level count
-  per register, a mask only for registers defined in some rows and not others.
+* kept banks become result columns at the end: per register a strided slice of its bank's
+  contents and a C-level count of ``None``, a mask only for registers defined in some rows
+  and not others.
 """
 from __future__ import annotations
 
@@ -57,8 +58,9 @@ def _loop_source(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...
 
     ``loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept)``: ``run`` is
     ``machine.run_bare`` (called ``run(lid, entry, regs)``) or, ``with_host``, a
-    ``run(regs, i)`` that passes input ``i``'s host context; ``kept[k]`` = (rows, banks) of
-    ``banks[k]``."""
+    ``run(regs, i)`` that passes input ``i``'s host context; ``kept[k]`` = (rows, contents)
+    of ``banks[k]``: the rows that left it non-empty and, one after the other, its slots
+    after each of them (one C-level extend per row)."""
     s_count = len(Registers().s)
     L = ["def loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept):",
          "    E = [None] * 32",
@@ -68,7 +70,7 @@ def _loop_source(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...
         L.append(f"    in{k} = ins[{k}]")
     for k in range(len(banks)):
         L.append(f"    w{k}, b{k} = kept[{k}]")
-        L.append(f"    w{k}a, b{k}a = w{k}.append, b{k}.append")
+        L.append(f"    w{k}a, b{k}a = w{k}.append, b{k}.extend")
     L.append("    for j, row in enumerate(rows):")
     for k, (fam, code, idx) in enumerate(inputs):
         target = f"regs.s[{idx}]" if fam == "s" else f"regs.{fam}[{code}][{idx}]"
@@ -102,7 +104,8 @@ def run_rows(run: Callable[..., Any], with_host: bool, lid: bytes, entry: int,
              cl0: Optional[int], cols: Sequence[Column], rows: np.ndarray, banks: Sequence[int],
              offset: int = 0) -> tuple[list[bool], list[int], list[int], list[tuple[list, list]]]:
     """Run ``rows`` one by one (see :func:`_loop_source` for ``run``); returns st0, cy0, ca0
-    per row and per bank of ``banks`` the rows that left it non-empty and its contents."""
+    per row and per bank of ``banks`` the rows that left it non-empty and its contents (the
+    bank's slots after each of those rows, concatenated)."""
     inputs = tuple((c.key.fam, c.key.code, c.key.idx) for c in cols)
     loop = _loop_source(inputs, tuple(banks), with_host)
     ins = [_input_list(c, rows) for c in cols]
@@ -115,32 +118,35 @@ def run_rows(run: Callable[..., Any], with_host: bool, lid: bytes, entry: int,
 
 
 def gather(banks: Sequence[int], kept: Sequence[tuple[list, list]],
-           want: Optional[set[RegKey]]) -> dict[RegKey, tuple[Any, list[Any]]]:
-    """Kept banks -> per register defined in at least one row: (those rows, their values)."""
-    found: dict[RegKey, tuple[Any, list[Any]]] = {}
-    for bank, (where, contents) in zip(banks, kept):
-        if not contents:
+           want: Optional[set[RegKey]]) -> dict[RegKey, tuple[np.ndarray, list[Any]]]:
+    """Kept banks -> per register defined in at least one row: (those rows, their values).
+    A register's values are a strided slice of its bank's contents: a C-level count of
+    ``None`` says whether it is defined everywhere, nowhere, or needs a mask."""
+    found: dict[RegKey, tuple[np.ndarray, list[Any]]] = {}
+    for bank, (where, flat) in zip(banks, kept):
+        if not flat:
             continue
         keys = KEYS["s"][0] if bank == 24 else KEYS[_FAMS[bank >> 3]][bank & 7]
-        at = None
-        for idx, column in enumerate(zip(*contents)):
+        width = len(flat) // len(where)
+        at = np.array(where, dtype=np.intp)
+        for idx in range(width):
             key = keys[idx]
             if want is not None and key not in want:
                 continue
+            column = flat[idx::width]
             undefined = column.count(None)
             if undefined == len(column):
                 continue
             if undefined == 0:
-                found[key] = (where, list(column))
+                found[key] = (at, column)
                 continue
-            if at is None:
-                at = np.array(where)
             live = np.fromiter(map(is_not, column, repeat(None)), bool, len(column))
             found[key] = (at[live], [v for v in column if v is not None])
     return found
 
 
-def store(res: Any, rows: np.ndarray, found: dict[RegKey, tuple[Any, list[Any]]]) -> None:
+def store(res: Any, rows: np.ndarray, found: dict[RegKey, tuple[np.ndarray, list[Any]]]
+          ) -> None:
     """Write the gathered registers of ``rows`` into the result's columns (every column of the
     result is undefined in ``rows`` except where ``found`` says otherwise)."""
     for key in list(res.columns) + [k for k in found if k not in res.columns]:
