@@ -6,7 +6,9 @@ Scripts:
 * ``sha256``: ``examples/sha256_commitment.aluasm`` (S register, sha2, R compare: nothing of
   it runs in the kernel) - the fallback-heavy row of ``bench_batch.py``;
 * ``mixed``: native A arithmetic, then an R instruction (leaves the kernel mid-run), then more
-  A work: the kernel's rows all fall back after running part of the script natively.
+  A work: the kernel's rows all fall back after running part of the script natively;
+* ``loop+sha2``: a loop (so single runs are native too), then ``sha2``: every run, batch or
+  single, makes a round trip native -> interpreter -> native.
 
 Cases, one process, interleaved round by round, medians: ``aluvm.Batch`` JIT tier (kernel +
 fallback), ``aluvm.Batch`` interpreter tier, and the old per-input path (a ``Registers`` per
@@ -41,6 +43,24 @@ MIXED = """
         lt.u    a64[1],a64[3]
 """
 
+#: a loop the JIT compiles for single runs too (not "tiny"), then an S instruction: every run
+#: leaves native code once in the middle (a round trip native -> interpreter -> native)
+LOOP_SHA = """
+.MAIN
+        put     a64[2],3
+        put     a64[4],0
+loop:   add.uc  a64[2],a64[0]
+        add.uc  a64[1],a64[0]
+        add.uc  a64[2],a64[4]
+        lt.u    a64[4],a64[3]
+        jif     loop
+        sha2    s16[0],r256[0]
+        put     a64[5],1
+        add.uc  a64[5],a64[0]
+        mul.uc  a64[5],a64[0]
+        gt.u    a64[0],a64[5]
+"""
+
 
 def scripts(n: int) -> dict[str, tuple[Any, dict[str, Any]]]:
     from aluvm.asm import assemble, assemble_file
@@ -52,7 +72,10 @@ def scripts(n: int) -> dict[str, tuple[Any, dict[str, Any]]]:
              "a64[3]": rng.integers(0, 1 << 40, n, dtype=np.uint64),
              "r128[0]": [int(x).to_bytes(16, "little") for x in rng.integers(0, 3, n)],
              "r128[1]": [int(x).to_bytes(16, "little") for x in rng.integers(0, 3, n)]}
-    return {"sha256": (sha, {"s16[0]": msgs}), "mixed": (assemble(MIXED), mixed)}
+    loop_sha = {"a64[0]": mixed["a64[0]"], "a64[1]": mixed["a64[1]"],
+                "a64[3]": rng.integers(0, 40, n, dtype=np.uint64), "s16[0]": msgs}
+    return {"sha256": (sha, {"s16[0]": msgs}), "mixed": (assemble(MIXED), mixed),
+            "loop+sha2": (assemble(LOOP_SHA), loop_sha)}
 
 
 def old_path(lib: Any, inputs: dict[str, Any], n: int) -> Callable[[], None]:
