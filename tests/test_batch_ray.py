@@ -91,6 +91,14 @@ def _put_once_run_many() -> None:
         run = remote.submit(handle)
         assert run.counts() == (50_000, int(local.st0.sum()), 0)
         _same(run.result(), local)
+    # results written in place into shared memory are never overwritten by later runs
+    other = v20_inputs(50_000, seed=24)
+    kept = [remote.run(remote.put(inputs)), remote.run(remote.put(other))]
+    _same(kept[0], local)
+    _same(kept[1], Batch(lib).run(other))
+    run = remote.submit(remote.put(inputs))
+    assert not _ray_get_first(run).complete      # (this node's actor wrote in place)
+    _same(run.result(), local)
     outs = ["a64[3]", "a16[0]", "a128[0]"]
     _same(Batch(lib, engine="ray", outputs=outs).run(Batch(lib, engine="ray").put(inputs)),
           Batch(lib, outputs=outs).run(inputs))
@@ -127,6 +135,11 @@ def _chunks_made_by_ray_tasks() -> None:
     remote = Batch(lib, engine="ray")
     _same(remote.run(refs), local)
     _same(remote.run(RayInputs.from_refs(refs, sizes=[e - s for s, e in spans])), local)
+    # without sizes the results travel packed: each chunk's ref unpacks on its own
+    run = remote.submit(refs)
+    part = _ray_get_first(run).unpack()
+    assert part.n == 5000 and np.array_equal(part.st0, local.st0[:5000])
+    assert np.array_equal(part["a64[3]"], local["a64[3]"][:5000])
     _same(Batch(lib, engine="ray", outputs=["a16[0]", "a64[2]"]).run(refs),
           Batch(lib, outputs=["a16[0]", "a64[2]"]).run(whole))
     # S registers through the fallback path, chunks made elsewhere
@@ -134,6 +147,10 @@ def _chunks_made_by_ray_tasks() -> None:
     msgs = [b"AluVM commitment" if k % 3 else bytes(k % 7) for k in range(200)]
     mrefs = [ray.put({"s16[0]": msgs[:80]}), ray.put({"s16[0]": msgs[80:]})]
     _same(Batch(sha, engine="ray").run(mrefs), Batch(sha).run({"s16[0]": msgs}))
+
+
+def _ray_get_first(run):
+    return ray.get(run.refs[0])
 
 
 def _ray_inputs_bad_arguments() -> None:

@@ -296,21 +296,25 @@ class Batch:
         return get_kernel(self.program(), self.entry, self.cl0, ins, outs)
 
     def run_local(self, n: int, cols: list[Column], kernel: Any = None,
-                  offset: int = 0) -> BatchResult:
+                  offset: int = 0, take: Optional[Callable[..., list[np.ndarray]]] = None
+                  ) -> BatchResult:
         """Run on this machine; ``offset`` is the index of the first input in the whole batch
-        (for per-input host contexts)."""
+        (for per-input host contexts); ``take(shapes, dtypes)`` gives the kernel's output
+        arrays (default: the batch's reused buffers; a Ray actor passes slices of the
+        driver's shared memory)."""
         if self.tier == "interp" or n == 0:
             return self._single_runs(n, cols, offset)
         kernel = kernel if kernel is not None else self.kernel(cols)
         if not kernel.native:       # the entry point is not compiled: every input falls back
             return self._single_runs(n, cols, offset)
-        res = self._run_kernel(kernel, n, cols)
+        res = self._run_kernel(kernel, n, cols, take)
         todo = np.flatnonzero(res.fallback)
         if len(todo):
             self._finish(res, cols, todo, "jit", offset)
         return res
 
-    def _run_kernel(self, kernel, n: int, cols: list[Column]) -> BatchResult:
+    def _run_kernel(self, kernel, n: int, cols: list[Column],
+                    take: Optional[Callable[..., list[np.ndarray]]] = None) -> BatchResult:
         from aluvm.jit.batch import CONTROL_OUTPUTS
         from aluvm.jit.layout import EXIT_FALLBACK
         by_reg = {(c.key.code, c.key.idx): c for c in cols if c.key.fam == "a"}
@@ -327,7 +331,7 @@ class Batch:
         for c, i in kernel.outputs:
             shapes += [(n, key_of("a", c, i).width), (n,)]
             dtypes += [np.dtype(np.uint8), np.dtype(np.uint8)]
-        arrays = self._outputs.take(shapes, dtypes)
+        arrays = (take or self._outputs.take)(shapes, dtypes)
         outs = (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
         spans = [(s, min(n, s + self.chunk)) for s in range(0, n, self.chunk)]
         if self.threads > 1 and len(spans) > 1:

@@ -307,16 +307,46 @@ def _fits(kernel: Any, cols: Sequence[Column]) -> bool:
     return tuple(r for r in regs if r in aset) == kernel.inputs
 
 
-def _run_part(spec: dict, chunk: Any, offset: int, threads: int = 1) -> tuple[Any, int]:
-    """One task: a chunk (resolved by Ray from the object store: numpy arrays are read in
-    place) through the shipped kernel; returns the packed result (inputs passed through
-    untouched are not sent back)."""
+def _run_part(spec: dict, chunk: Any, offset: int, threads: int = 1,
+              shared: Optional[tuple] = None) -> tuple[Any, tuple[int, int, int]]:
+    """One chunk (resolved by Ray from the object store: numpy arrays are read in place)
+    through the shipped kernel -> (packed result, (inputs, valid, fallbacks)).  Inputs passed
+    through untouched are not sent back; with ``shared`` = (layout, start, end) the kernel
+    writes its outputs straight into the driver's shared memory (:mod:`aluvm.tools.shm`) and
+    only what did not land there is sent."""
     from aluvm.tools.packed import pack
     batch, kernel = _worker_batch(spec, threads)
     n, cols = _chunk_columns(chunk)
     use = kernel if kernel is not None and _fits(kernel, cols) else None
-    res = batch.run_local(n, cols, kernel=use, offset=offset)
-    return pack(res, cols, _PACK_POOL.take), int(np.count_nonzero(res.fallback))
+    take, handed = None, []
+    if shared is not None and use is not None:
+        from aluvm.tools.shm import attach
+        into = attach(*shared)
+        if into is not None:
+            def take(shapes: Any, dtypes: Any) -> list[np.ndarray]:
+                handed.extend(into(shapes, dtypes))
+                return handed
+    res = batch.run_local(n, cols, kernel=use, offset=offset, take=take)
+    inplace = _in_place(res, use, handed) if handed else frozenset()
+    summary = (n, int(np.count_nonzero(res.st0)), int(np.count_nonzero(res.fallback)))
+    return pack(res, cols, _PACK_POOL.take, inplace), summary
+
+
+def _in_place(res: Any, kernel: Any, handed: list[np.ndarray]) -> frozenset:
+    """The result arrays that are the handed-out shared slices themselves (the kernel's
+    control outputs and output columns, unless the fallback path replaced them)."""
+    from aluvm.tools.columns import key_of
+    from aluvm.tools.shm import address
+    at = {address(a) for a in handed}
+    out: set[Any] = {lb for lb, a in (("st0", res.st0), ("cy0", res.cy0), ("ca0", res.ca0))
+                     if address(a) in at}
+    for c, i in kernel.outputs:
+        key = key_of("a", c, i)
+        col = res.columns.get(key)
+        if col is not None and key.narrow:
+            out |= {(key, part) for part, a in (("values", col.values), ("defined", col.defined))
+                    if address(a) in at}
+    return frozenset(out)
 
 
 class _Validator:
@@ -334,11 +364,11 @@ class _Validator:
     def ready(self) -> bool:
         return True
 
-    def run(self, chunk: Any, offset: int) -> tuple[Any, tuple[int, int, int]]:
+    def run(self, chunk: Any, offset: int, shared: Optional[tuple] = None
+            ) -> tuple[Any, tuple[int, int, int]]:
         """(packed result, (inputs, valid, fallbacks)): two objects, the summary small
         enough to travel inline with the reply."""
-        packed, fallbacks = _run_part(self.spec, chunk, offset, self.threads)
-        return packed, (packed.n, packed.valid, fallbacks)
+        return _run_part(self.spec, chunk, offset, self.threads, shared)
 
 
 def _actor_class() -> Any:
@@ -351,9 +381,9 @@ def _actor_class() -> Any:
         return _REMOTE[0]
 
 
-def _pool(batch: Batch, names: Sequence[str]) -> list[tuple[Any, int]]:
+def _pool(batch: Batch, names: Sequence[str]) -> list[tuple[Any, int, str]]:
     """The batch's actors for these registers' kernel, started once: one per node, pinned to
-    it, with as many threads as the node has CPUs.  [(actor, threads)]"""
+    it, with as many threads as the node has CPUs.  [(actor, threads, node id)]"""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
     from aluvm.tools.columns import reg_key
     spec = _spec(batch, [Column.undefined(reg_key(nm), 0) for nm in names])
@@ -367,7 +397,7 @@ def _pool(batch: Batch, names: Sequence[str]) -> list[tuple[Any, int]]:
         cpus = int(node.get("Resources", {}).get("CPU", 0)) if node.get("Alive") else 0
         if cpus > 0:
             actors.append((cls.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
-                node["NodeID"], soft=True)).remote(spec, cpus), cpus))   # (spec by value:
+                node["NodeID"], soft=True)).remote(spec, cpus), cpus, node["NodeID"]))   # (spec by value:
     # a restarted actor gets it again)
     if not actors:
         raise InputError("the Ray cluster has no CPUs")
@@ -436,10 +466,58 @@ class RayRun:
         if handle.sizes is not None:
             offsets = [sum(handle.sizes[:k]) for k in range(len(handle.refs))]
         pool = _pool(batch, names)
-        pairs = [pool[k % len(pool)][0].run.options(num_returns=2).remote(ref, off)
-                 for k, (ref, off) in enumerate(zip(handle.refs, offsets))]
+        here = _ray().get_runtime_context().get_node_id()
+        pending: list[Any] = []
+        layout = self._share(names, pool, here, pending)
+        pairs = []
+        for k, (ref, off) in enumerate(zip(handle.refs, offsets)):
+            actor, _, node = pool[k % len(pool)]
+            shared = None
+            if layout is not None and node == here:
+                shared = (layout, off, off + handle.sizes[k])    # type: ignore[index]
+            pairs.append(actor.run.options(num_returns=2).remote(ref, off, shared))
         self.refs = [p[0] for p in pairs]
         self._summaries = [p[1] for p in pairs]
+        pending.extend(self._summaries)
+
+    def _share(self, names: Sequence[str], pool: list, here: str, pending: list
+               ) -> Optional[Any]:
+        """The whole result's kernel outputs in shared memory, for the actors on this node
+        (their slices are written in place); None when that cannot apply (no actor here, the
+        interpreter tier, chunk sizes unknown, no ``/dev/shm``)."""
+        from aluvm.tools import shm
+        from aluvm.tools.columns import key_of, reg_key
+        batch, handle = self.batch, self.handle
+        self._preset: Optional[dict] = None
+        if batch.tier != "jit" or handle.sizes is None or not shm.available() or \
+                not any(node == here for _, _, node in pool):
+            return None
+        from aluvm.jit.batch import CONTROL_OUTPUTS
+        kernel = batch.kernel([Column.undefined(reg_key(nm), 0) for nm in names])
+        n = sum(handle.sizes)
+        shapes: list[tuple[int, ...]] = [(n,) for _ in CONTROL_OUTPUTS]
+        dtypes = [np.dtype(dt) for _, dt in CONTROL_OUTPUTS]
+        for c, i in kernel.outputs:
+            shapes += [(n, key_of("a", c, i).width), (n,)]
+            dtypes += [np.dtype(np.uint8), np.dtype(np.uint8)]
+        buffers = getattr(batch, "_ray_shared", None)
+        if buffers is None:
+            buffers = batch._ray_shared = shm.SharedBuffers()     # type: ignore[attr-defined]
+        ray = _ray()
+
+        def done() -> bool:
+            return len(ray.wait(pending, num_returns=len(pending), timeout=0)[0]) == \
+                len(pending)
+        layout, arrays = buffers.take(shapes, dtypes, done)
+        preset: dict[Any, np.ndarray] = {"st0": arrays[1].view(bool), "cy0": arrays[2],
+                                         "ca0": arrays[3]}
+        for j, (c, i) in enumerate(kernel.outputs):
+            key = key_of("a", c, i)
+            if key.narrow:
+                preset[(key, "values")] = arrays[4 + 2 * j].view(key.dtype).reshape(-1)
+                preset[(key, "defined")] = arrays[5 + 2 * j].view(bool)
+        self._preset = preset
+        return layout
 
     def _inputs(self, k: int) -> list[Column]:
         """Chunk ``k``'s input columns (put(): views of the driver's columns; otherwise
@@ -471,7 +549,9 @@ class RayRun:
                 return batch._passthrough(local[1])
             return _concat_inputs([self._inputs(k) for k in range(len(parts))], parts, want)
         each = batch._executor().map if batch.threads > 1 and len(parts) > 1 else map
-        return merge(parts, self._inputs, passthrough, batch._outputs.take, BatchResult, each)
+        preset, self._preset = self._preset, None
+        return merge(parts, self._inputs, passthrough, batch._outputs.take, BatchResult, each,
+                     preset)
 
 
 def _concat_inputs(per_part: list[list[Column]], parts: Sequence[Any],

@@ -81,12 +81,15 @@ class Packed:
 
 class PackedResult:
     """A chunk's :class:`~aluvm.tools.batch.BatchResult`, packed.  ``columns`` holds only the
-    registers the run changed (the receiver has the inputs it passed through untouched)."""
+    registers the run changed (the receiver has the inputs it passed through untouched).  An
+    array given as ``None`` is already where the receiver wants it (written in place, in
+    shared memory: :mod:`aluvm.tools.shm`)."""
 
     __slots__ = ("n", "st0", "cy0", "ca0", "fallback", "columns")
 
-    def __init__(self, n: int, st0: Packed, cy0: Packed, ca0: Packed, fallback: Packed,
-                 columns: dict[RegKey, tuple[Packed, Packed]]) -> None:
+    def __init__(self, n: int, st0: Optional[Packed], cy0: Optional[Packed],
+                 ca0: Optional[Packed], fallback: Packed,
+                 columns: dict[RegKey, tuple[Optional[Packed], Optional[Packed]]]) -> None:
         self.n, self.st0, self.cy0, self.ca0, self.fallback = n, st0, cy0, ca0, fallback
         self.columns = columns
 
@@ -98,31 +101,39 @@ class PackedResult:
         """This chunk as a :class:`~aluvm.tools.batch.BatchResult` (st0, cy0, ca0, fallback and
         the registers the run changed)."""
         from aluvm.tools.batch import BatchResult, OutputPool
+        if not self.complete:
+            raise ValueError("this chunk's results were written into the driver's memory")
         return merge([self], lambda k: [], dict, OutputPool().take, BatchResult)
 
     @property
-    def valid(self) -> int:
-        """How many inputs of the chunk ended with st0 true."""
-        if self.st0.kind == "const":
-            return self.n if self.st0.data else 0
-        return int(np.unpackbits(self.st0.data, count=self.n).sum())
+    def complete(self) -> bool:
+        """Nothing of it was written in place."""
+        return all(p is not None for p in (self.st0, self.cy0, self.ca0)) and all(
+            v is not None and d is not None for v, d in self.columns.values())
 
 
 def pack(res: Any, inputs: Sequence[Column],
-         take: Optional[Callable[..., list[np.ndarray]]] = None) -> PackedResult:
-    """Pack a chunk's result; columns that are its inputs, untouched, stay behind."""
+         take: Optional[Callable[..., list[np.ndarray]]] = None,
+         inplace: frozenset = frozenset()) -> PackedResult:
+    """Pack a chunk's result; columns that are its inputs, untouched, stay behind, and so do
+    the arrays named in ``inplace`` (``"st0"``, ``"cy0"``, ``"ca0"``, ``(key, "values")``,
+    ``(key, "defined")``: already in the receiver's memory)."""
     same = {c.key for c in inputs if (r := res.columns.get(c.key)) is not None
             and r.values is c.values and r.defined is c.defined}
-    cols = {k: (Packed.of(c.values, take), Packed.of(c.defined, take))
+
+    def one(label: Any, a: np.ndarray) -> Optional[Packed]:
+        return None if label in inplace else Packed.of(a, take)
+    cols = {k: (one((k, "values"), c.values), one((k, "defined"), c.defined))
             for k, c in res.columns.items() if k not in same}
-    return PackedResult(res.n, Packed.of(res.st0, take), Packed.of(res.cy0, take),
-                        Packed.of(res.ca0, take), Packed.of(res.fallback, take), cols)
+    return PackedResult(res.n, one("st0", res.st0), one("cy0", res.cy0), one("ca0", res.ca0),
+                        Packed.of(res.fallback, take), cols)
 
 
 def merge(parts: Sequence[PackedResult], inputs: Callable[[int], Sequence[Column]],
           passthrough: Callable[[], dict[RegKey, Column]],
           take: Callable[..., list[np.ndarray]], result_type: Any,
-          each: Callable[..., Any] = map) -> Any:
+          each: Callable[..., Any] = map, preset: Optional[dict[Any, np.ndarray]] = None
+          ) -> Any:
     """The parts, in order, as one result.
 
     ``inputs(k)``: part ``k``'s input columns (for a register that part passed through while
@@ -130,38 +141,41 @@ def merge(parts: Sequence[PackedResult], inputs: Callable[[int], Sequence[Column
     (what the local engine returns for registers no part changed).  ``take(shapes, dtypes)``:
     output arrays (a reused buffer pool).  ``result_type``:
     :class:`~aluvm.tools.batch.BatchResult`.  ``each(fn, indices)``: how the parts are
-    written (``map``, or a thread pool's)."""
+    written (``map``, or a thread pool's).  ``preset``: whole result arrays that parts may
+    have written in place already (labels as in :func:`pack`)."""
+    preset = preset or {}
     n = sum(p.n for p in parts)
     changed = sorted({k for p in parts for k in p.columns}, key=lambda k: k.order)
-    narrow = [k for k in changed if k.narrow]
-    shapes = [(n,)] * (4 + 2 * len(narrow)) + [(n,)] * sum(1 for k in changed if not k.narrow)
-    dtypes = [np.dtype(bool), np.dtype(np.uint16), np.dtype(np.uint64), np.dtype(bool)]
-    for k in narrow:
-        dtypes += [k.dtype, np.dtype(bool)]
-    dtypes += [np.dtype(bool)] * (len(shapes) - len(dtypes))
-    arrays = take(shapes, dtypes)
-    st0, cy0, ca0, fallback = arrays[:4]
-    cols: dict[RegKey, Column] = {}
-    rest = iter(arrays[4:])
-    for k in narrow:
-        cols[k] = Column(k, next(rest), next(rest))
+    need: list[tuple[Any, np.dtype]] = [(lb, dt) for lb, dt in (
+        ("st0", np.dtype(bool)), ("cy0", np.dtype(np.uint16)), ("ca0", np.dtype(np.uint64)),
+        ("fallback", np.dtype(bool))) if lb not in preset]
     for k in changed:
-        if not k.narrow:
-            cols[k] = Column(k, np.empty(n, object), next(rest))
+        if k.narrow and (k, "values") not in preset:
+            need.append(((k, "values"), k.dtype))
+        if (k, "defined") not in preset:
+            need.append(((k, "defined"), np.dtype(bool)))
+    arrays = dict(preset)
+    arrays.update(zip([lb for lb, _ in need], take([(n,)] * len(need), [dt for _, dt in need])))
+    for k in changed:
+        if not k.narrow and (k, "values") not in arrays:
+            arrays[(k, "values")] = np.empty(n, object)
+    cols = {k: Column(k, arrays[(k, "values")], arrays[(k, "defined")]) for k in changed}
     starts = np.cumsum([0] + [p.n for p in parts]).tolist()
 
     def fill(idx: int) -> None:
         p, at, end = parts[idx], starts[idx], starts[idx + 1]
-        p.st0.into(st0[at:end])
-        p.cy0.into(cy0[at:end])
-        p.ca0.into(ca0[at:end])
-        p.fallback.into(fallback[at:end])
+        for label, got in (("st0", p.st0), ("cy0", p.cy0), ("ca0", p.ca0),
+                           ("fallback", p.fallback)):
+            if got is not None:
+                got.into(arrays[label][at:end])
         mine: Optional[dict[RegKey, Column]] = None
         for k, col in cols.items():
-            got = p.columns.get(k)
-            if got is not None:
-                got[0].into(col.values[at:end])
-                got[1].into(col.defined[at:end])
+            got2 = p.columns.get(k)
+            if got2 is not None:
+                if got2[0] is not None:
+                    got2[0].into(col.values[at:end])
+                if got2[1] is not None:
+                    got2[1].into(col.defined[at:end])
                 continue
             if mine is None:
                 mine = {c.key: c for c in inputs(idx)}
@@ -177,8 +191,9 @@ def merge(parts: Sequence[PackedResult], inputs: Callable[[int], Sequence[Column
     for k, c in passthrough().items():
         if k not in cols:
             cols[k] = c
-    return result_type(n, st0, cy0, ca0, dict(sorted(cols.items(), key=lambda kc: kc[0].order)),
-                       fallback)
+    return result_type(n, arrays["st0"], arrays["cy0"], arrays["ca0"],
+                       dict(sorted(cols.items(), key=lambda kc: kc[0].order)),
+                       arrays["fallback"])
 
 
 __all__ = ["Packed", "PackedResult", "pack", "merge"]
