@@ -146,3 +146,23 @@ def test_templates_name_the_operands() -> None:
 def test_host_extension_ops_are_unknown() -> None:
     form = isa.make_form(0x90, "host_thing", "reg:3 idx:5", 10, "thing   {A:reg}{i:idx}")
     assert effects.operand_banks(form, (0, 0)) is None
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_program_banks_is_the_union_over_every_offset(profile: str) -> None:
+    """The byte-window memo of :func:`program_banks` changes nothing: same set as decoding
+    every offset one by one (random programs, and a long repetition ending in a truncation)."""
+    rng = random.Random(f"effects-union-{profile}")
+    prof = get_profile(profile)
+    codes = [random_program(rng) for _ in range(150)]
+    codes.append(bytes.fromhex("200261" * 300 + "39a2" + "2002"))
+    for code in codes:
+        prog = Program(code, b"\x01" * 40, (), bytes(32), prof)
+        naive: set[int] = set()
+        for pos in range(len(code)):
+            ins = prog.decode_at(pos)
+            if ins is not None:
+                got = effects.operand_banks(ins.form, ins.args)
+                assert got is not None
+                naive |= got
+        assert effects.program_banks(prog) == frozenset(naive), code.hex()

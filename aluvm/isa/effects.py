@@ -58,6 +58,10 @@ _HIDDEN: dict[str, Callable[[dict[str, int]], Iterable[int]]] = {
     "stp": lambda a: (A_BASE + a["reg"],),               # displayed as its own text
 }
 
+#: the longest instruction in bytes: what decoding at an offset reads of the code
+_MAX_SIZE = max(f.size for table in (isa.REFERENCE_TABLE, isa.SPEC_TABLE) for forms in table
+                for f in forms)
+
 _CORE_KEYS = frozenset(f.key for table in (isa.REFERENCE_TABLE, isa.SPEC_TABLE)
                        for forms in table for f in forms)
 
@@ -93,13 +97,19 @@ def program_banks(prog: Any) -> Optional[frozenset[int]]:
     """Every bank a run of ``prog`` (a :class:`~aluvm.machine.interp.Program`) may touch:
     the union over the instructions that decode at *every* offset of its code (a jump may land
     inside an instruction), or ``None`` if one of them is a host extension op.  Past the code,
-    a zero-extended profile decodes ``fail``, which touches no register."""
+    a zero-extended profile decodes ``fail``, which touches no register.  (An instruction is
+    at most :data:`_MAX_SIZE` bytes and its banks depend on those bytes alone, so repeated
+    byte windows are decoded once: a 60 KB library of one repeated instruction takes ~10 ms.)"""
     out: set[int] = set()
+    code = prog.dcode
+    seen: dict[bytes, Optional[frozenset[int]]] = {}
     for pos in range(min(len(prog.code), prog.limit)):
-        ins = prog.decode_at(pos)
-        if ins is None:
+        window = code[pos:pos + _MAX_SIZE]
+        if window in seen:
             continue
-        banks = operand_banks(ins.form, ins.args)
+        ins = prog.decode_at(pos)
+        banks = frozenset() if ins is None else operand_banks(ins.form, ins.args)
+        seen[window] = banks
         if banks is None:
             return None
         out |= banks
