@@ -146,3 +146,27 @@ def test_s_inputs_checked() -> None:
         column_from_array("s16[3]", [b"ok", b"\0" * (S_MAX + 1)])
     with pytest.raises(TypeError, match="expected bytes"):
         column_from_array("s16[3]", [b"ok", "text"])
+
+
+@pytest.mark.parametrize("tier", ["jit", "interp"])
+def test_caller_input_arrays_never_written(tier: str) -> None:
+    """The fallback path writes results into columns the result owns (the kernel's outputs)
+    and copies the others first: the caller's input arrays stay as they were."""
+    import numpy as np
+    lib = assemble("""
+.MAIN
+        put     a64[0],5
+        lt.u    a64[1],a64[2]
+        sha2    s16[0],r256[1]
+        put     a64[1],9
+""")
+    n = 50
+    a0 = np.arange(n, dtype=np.uint64)
+    a1 = np.ma.masked_array(np.arange(n, dtype=np.uint64) * 3, mask=np.arange(n) % 4 == 0)
+    msgs = [bytes([k]) * k if k % 5 else None for k in range(n)]
+    before = (a0.copy(), a1.data.copy(), a1.mask.copy(), list(msgs))
+    res = Batch(lib, tier=tier).run({"a64[0]": a0, "a64[1]": a1, "s16[0]": msgs})
+    assert res.fallback.all()
+    assert (res["a64[0]"] == 5).all() and (res["a64[1]"] == 9).all()
+    assert (a0 == before[0]).all() and (a1.data == before[1]).all()
+    assert (a1.mask == before[2]).all() and msgs == before[3]

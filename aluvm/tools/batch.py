@@ -116,6 +116,10 @@ class BatchResult:
         self.n, self.st0, self.cy0, self.ca0 = n, st0, cy0, ca0
         self.columns = columns
         self.fallback = fallback if fallback is not None else np.zeros(n, bool)
+        #: registers whose column arrays belong to this result (the kernel's outputs): the
+        #: fallback path writes into them in place; any other column may share the caller's
+        #: input arrays and is copied before it is written
+        self.owned: frozenset[RegKey] = frozenset()
 
     def __len__(self) -> int:
         return self.n
@@ -346,7 +350,9 @@ class Batch:
             columns[key] = Column.from_le_matrix(key, regs_out[2 * k],
                                                  regs_out[2 * k + 1].view(bool))
         fallback = ctrl[0] == EXIT_FALLBACK if nfb else np.zeros(n, bool)
-        return BatchResult(n, ctrl[1].view(bool), ctrl[2], ctrl[3], columns, fallback)
+        res = BatchResult(n, ctrl[1].view(bool), ctrl[2], ctrl[3], columns, fallback)
+        res.owned = frozenset(key_of("a", c, i) for c, i in kernel.outputs)
+        return res
 
     def _executor(self) -> ThreadPoolExecutor:
         """The batch's thread pool (kept between runs: a run on a million inputs takes

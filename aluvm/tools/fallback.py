@@ -148,12 +148,15 @@ def gather(banks: Sequence[int], kept: Sequence[tuple[list, list]],
 def store(res: Any, rows: np.ndarray, found: dict[RegKey, tuple[np.ndarray, list[Any]]]
           ) -> None:
     """Write the gathered registers of ``rows`` into the result's columns (every column of the
-    result is undefined in ``rows`` except where ``found`` says otherwise)."""
+    result is undefined in ``rows`` except where ``found`` says otherwise).  Columns the result
+    does not own (:attr:`BatchResult.owned`) are copied first: they may be the caller's input
+    arrays."""
+    owned: frozenset[RegKey] = getattr(res, "owned", frozenset())
     for key in list(res.columns) + [k for k in found if k not in res.columns]:
         col = res.columns.get(key)
         if col is None:
             col = res.columns[key] = Column.undefined(key, res.n)
-        else:       # (never write into the caller's input arrays)
+        elif key not in owned:
             col = res.columns[key] = Column(key, col.values.copy(), col.defined.copy())
         col.defined[rows] = False
         got = found.get(key)
