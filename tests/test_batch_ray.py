@@ -41,6 +41,7 @@ def test_ray_engine(cluster, tmp_path: Path) -> None:
     _ray_inputs_bad_arguments()
     _cli_joins_the_cluster(cluster, tmp_path)
     _cli_ray_ranges_equal_local(cluster, tmp_path)
+    _cli_ray_columnar_equal_local(cluster, tmp_path)
 
 
 def _validate20() -> None:
@@ -262,3 +263,73 @@ def _cli_ray_ranges_equal_local(cluster: str, tmp_path: Path) -> None:
     with open(src, "rb") as fh:
         s = run_stream(Batch(lib), chunks(fh), local, 2)
     assert ranged == local.getvalue() and s.errors == 1 and s.inputs == 4000
+
+
+def _v20_table(n: int, seed: int):
+    """validate20 inputs as an Arrow table: integer and hex columns, nulls, ids, bad hex."""
+    import pyarrow as pa
+    rng = np.random.default_rng(seed)
+    cols = v20_inputs(n, seed=seed)
+    data = {k: pa.array(v.data, mask=np.ma.getmaskarray(v)) for k, v in cols.items()}
+    data["a64[1]"] = pa.array([None if v is np.ma.masked else f"{int(v):016x}"
+                               for v in cols["a64[1]"]])
+    hexes = data["a64[1]"].to_pylist()
+    hexes[n // 3] = "zz" * 8                        # one error line
+    data["a64[1]"] = pa.array(hexes)
+    data["id"] = pa.array([int(i) for i in rng.permutation(n)])
+    return pa.table(data)
+
+
+def _cli_ray_columnar_equal_local(cluster: str, tmp_path: Path) -> None:
+    """Parquet (row groups small, large and mixed) and Arrow IPC through Ray: tasks read
+    their own pieces of the file; the output equals the local engine's, errors included."""
+    import io
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+    from aluvm.tools.batch_ray import columnar_on_ray
+    from aluvm.tools.jsonl import read_columnar
+    from aluvm.tools.pipeline import run_stream
+    lib = Lib.with_(DEFAULT_ISAE, VALIDATE20)
+    table = _v20_table(9000, seed=41)
+    files = []
+    for k, group in enumerate((700, 4000, 20_000)):
+        files.append(tmp_path / f"in{k}.parquet")
+        pq.write_table(table, files[-1], row_group_size=group)
+    files.append(tmp_path / "in.arrow")
+    feather.write_feather(table, files[-1], compression="uncompressed")
+    for path in files:
+        local = io.BytesIO()
+        s = run_stream(Batch(lib), read_columnar(str(path)), local, 2)
+        ranged = b"".join(text for text, _, _ in
+                          columnar_on_ray(Batch(lib, engine="ray"), str(path), 2500))
+        assert ranged == local.getvalue(), path.name
+        assert s.errors == 1 and s.inputs == 9000
+    # the command itself: aluvm batch on Parquet with --engine ray == local
+    outs = []
+    for extra in (["--engine", "ray", "--ray-address", cluster], []):
+        r = subprocess.run([sys.executable, "-m", "aluvm.tools.cli", "batch", "--code",
+                            VALIDATE20.hex(), str(files[0]), *extra], capture_output=True,
+                           text=True, cwd=ROOT, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert "9000 inputs" in r.stderr and "1 errors" in r.stderr
+        outs.append(r.stdout)
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("groups", [[5], [1000], [300, 300, 300, 100], [10, 2600, 10, 10]])
+def test_columnar_pieces_cover_every_row_once(tmp_path: Path, groups: list[int]) -> None:
+    """``--engine ray`` on Parquet: small row groups go together, a large one is cut into
+    row ranges; together the pieces are the file's rows, in order (no Ray needed)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from aluvm.tools.batch_ray import columnar_pieces, read_piece
+    path = tmp_path / "rows.parquet"
+    with pq.ParquetWriter(path, pa.schema([("a64[0]", pa.uint64())])) as w:
+        at = 0
+        for g in groups:
+            w.write_table(pa.table({"a64[0]": pa.array(np.arange(at, at + g, dtype=np.uint64))}))
+            at += g
+    pieces = columnar_pieces(str(path), 1000)
+    got = np.concatenate([read_piece(*p).column(0).to_numpy() for p in pieces])
+    assert got.tolist() == list(range(sum(groups)))
+    assert all(p[4] - p[3] <= 1000 for p in pieces)

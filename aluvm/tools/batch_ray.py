@@ -31,6 +31,7 @@ from aluvm.tools.columns import Column
 _LOCK = threading.Lock()
 _REMOTE: list[Any] = []
 _REMOTE_JSONL: list[Any] = []
+_REMOTE_COLUMNAR: list[Any] = []
 #: worker side: buffers of packed results (reused once Ray has copied them out)
 _PACK_POOL = OutputPool()
 #: worker side: specification id -> Batch with its loaded kernel
@@ -181,6 +182,112 @@ def jsonl_on_ray(batch: Batch, items: Iterable[Any], first_line: Optional[bytes]
             yield ray.get(window.pop(0))
     while window:
         yield ray.get(window.pop(0))
+
+
+def columnar_pieces(path: str, rows: int) -> list[tuple[str, str, list[int], int, int]]:
+    """A Parquet or Arrow IPC file cut into pieces of about ``rows`` rows that Ray tasks read
+    themselves: ``(path, kind, row groups, start, stop)`` - consecutive small Parquet row
+    groups together, a large one cut into row ranges (each of its tasks decodes the group
+    and keeps its range: decoding is a small part of the work, formatting the output is
+    most of it); an Arrow IPC file (memory-mapped, zero-copy) into row ranges."""
+    if path.lower().endswith((".parquet", ".pq")):
+        import pyarrow.parquet as pq
+        meta = pq.ParquetFile(path).metadata
+        pieces: list[tuple[str, str, list[int], int, int]] = []
+        group: list[int] = []
+        size = 0
+        for g in range(meta.num_row_groups):
+            n = meta.row_group(g).num_rows
+            if n > rows:
+                if group:
+                    pieces.append((path, "parquet", group, 0, size))
+                    group, size = [], 0
+                pieces += [(path, "parquet", [g], s, min(n, s + rows)) for s in range(0, n, rows)]
+                continue
+            if size + n > rows and group:
+                pieces.append((path, "parquet", group, 0, size))
+                group, size = [], 0
+            group.append(g)
+            size += n
+        if group:
+            pieces.append((path, "parquet", group, 0, size))
+        return pieces
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+    with pa.memory_map(path) as src:
+        total = ipc.open_file(src).read_all().num_rows
+    return [(path, "ipc", [], s, min(total, s + rows)) for s in range(0, total, rows)]
+
+
+def read_piece(path: str, kind: str, groups: list[int], start: int, stop: int) -> Any:
+    """The rows of one piece as an Arrow table (see :func:`columnar_pieces`)."""
+    import pyarrow as pa
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+        table = pq.ParquetFile(path).read_row_groups(groups)
+    else:
+        import pyarrow.ipc as ipc
+        with pa.memory_map(path) as src:
+            table = ipc.open_file(src).read_all()
+    return table.slice(start, stop - start)
+
+
+def _columnar_task(spec: dict, piece: tuple) -> tuple[bytes, int, tuple[int, int, int]]:
+    """One task of ``aluvm batch --engine ray`` on a Parquet/Arrow file: the task reads its
+    piece of the file itself, runs and formats it (nothing but the output lines travels)."""
+    from aluvm.tools.jsonl import CHUNK_LINES, counts, format_lines, parse_record_batch
+    batch, _ = _worker_batch(spec)
+    texts, total, tally = [], 0, [0, 0, 0]
+    for rb in read_piece(*piece).to_batches(max_chunksize=CHUNK_LINES):
+        parsed = parse_record_batch(rb)
+        res = batch.run_local(parsed.n, parsed.columns)
+        texts.append(format_lines(res, parsed.ids, parsed.errors))
+        total += parsed.n
+        for k, v in enumerate(counts(res, parsed.errors)):
+            tally[k] += v
+    return b"".join(texts), total, (tally[0], tally[1], tally[2])
+
+
+def columnar_on_ray(batch: Batch, path: str, rows: int) -> Iterator[
+        tuple[bytes, int, tuple[int, int, int]]]:
+    # (not a generator itself: a bad file or column is reported before any output)
+    """Output (text, inputs, (valid, invalid, errors)) of a Parquet/Arrow IPC file that every
+    Ray node can read, piece by piece as Ray tasks, in order.  The kernel is compiled here
+    once for the file's register columns (a column that is not a register is bad usage,
+    raised here) and shipped with the specification."""
+    import pyarrow as pa
+    from aluvm.tools.columns import reg_key
+    ray = _ray()
+    if path.lower().endswith((".parquet", ".pq")):
+        import pyarrow.parquet as pq
+        names = pq.ParquetFile(path).schema_arrow.names
+    else:
+        import pyarrow.ipc as ipc
+        with pa.memory_map(path) as src:
+            names = ipc.open_file(src).schema.names
+    cols = [Column.undefined(reg_key(nm), 0) for nm in names if nm != "id"]
+    pieces = columnar_pieces(path, rows)
+    spec_ref = ray.put(_spec(batch, cols))
+    return _in_order(_remote_columnar(), spec_ref, pieces)
+
+
+def _in_order(remote: Any, spec_ref: Any, items: Iterable[Any]) -> Iterator[Any]:
+    """Each item as a task, results in item order, a few tasks per CPU in flight."""
+    workers = int(_ray().cluster_resources().get("CPU", 1))
+    window: list[Any] = []
+    for item in items:
+        window.append(remote.remote(spec_ref, item))
+        if len(window) > 2 * workers:
+            yield _get([window.pop(0)])[0]
+    while window:
+        yield _get([window.pop(0)])[0]
+
+
+def _remote_columnar() -> Any:
+    with _LOCK:
+        if not _REMOTE_COLUMNAR:
+            _REMOTE_COLUMNAR.append(_ray().remote(_columnar_task))
+        return _REMOTE_COLUMNAR[0]
 
 
 def _remote_jsonl() -> Any:
@@ -575,5 +682,6 @@ def _get(futures: list[Any]) -> list[Any]:
         raise
 
 
-__all__ = ["connect", "RayInputs", "put", "run_inputs", "run_handle", "chunk_size", "jsonl_on_ray",
-           "file_ranges", "read_range"]
+__all__ = ["connect", "RayInputs", "RayRun", "put", "put_columns", "submit", "run_inputs",
+           "run_handle", "chunk_size", "jsonl_on_ray", "file_ranges", "read_range",
+           "columnar_on_ray", "columnar_pieces", "read_piece"]

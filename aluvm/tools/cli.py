@@ -507,6 +507,10 @@ def _batch_stream(batch: Any, inputs: str, args: argparse.Namespace) -> Any:
         if args.engine == "ray" and not columnar:
             return write_results(_ray_jsonl(batch, inputs, src, items), out,
                                  bar.update if bar else None)
+        if args.engine == "ray":
+            ranged = _ray_columnar(batch, inputs)
+            if ranged is not None:
+                return write_results(ranged, out, bar.update if bar else None)
         return run_stream(batch, items, out, args.threads, bar.update if bar else None)
     finally:
         if bar is not None:
@@ -539,6 +543,21 @@ def _ray_jsonl(batch: Any, inputs: str, src: Any, items: Any) -> Any:
             first = head[:head.find(b"\n") + 1] or head
             items = itertools.chain([head], items)
     return jsonl_on_ray(batch, items, first)
+
+
+def _ray_columnar(batch: Any, inputs: str) -> Any:
+    """``--engine ray`` on a Parquet / Arrow IPC file every Ray node can read (all nodes are
+    this machine): tasks read their own row groups / row ranges, run and format them.
+    None otherwise (the driver reads the file; chunks travel through the object store)."""
+    import pyarrow as pa
+    from aluvm.tools.batch_ray import _one_machine, columnar_on_ray
+    from aluvm.tools.jsonl import CHUNK_LINES
+    if not _one_machine():
+        return None
+    try:
+        return columnar_on_ray(batch, str(Path(inputs).resolve()), CHUNK_LINES * 4)
+    except pa.ArrowInvalid:         # (an Arrow IPC stream: no random access)
+        return None
 
 
 def _progress(inputs: str) -> Any:

@@ -540,20 +540,25 @@ def read_columnar(path: str, rows: int = CHUNK_LINES) -> Iterator[Parsed]:
     """A Parquet or Arrow IPC file -> chunks of columns.  Raises ValueError (bad usage) for a
     column that is not a register or of an unusable type."""
     for batch in _record_batches(path, rows):
-        n = batch.num_rows
-        cols: list[Column] = []
-        ids = None
-        errors: dict[int, str] = {}
-        named = []
-        for name, arr in zip(batch.schema.names, batch.columns):
-            if name == "id":
-                ids = arr.to_pylist()
-                continue
-            named.append((reg_key(name), arr))
-        for key, arr in sorted(named, key=lambda ka: ka[0].order):   # errors in register order
-            cols.append(_arrow_column(key, arr, errors))
-        cols.sort(key=lambda c: c.key.order)
-        yield Parsed(n, cols, ids, errors)
+        yield parse_record_batch(batch)
+
+
+def parse_record_batch(batch: Any) -> Parsed:
+    """One Arrow record batch (register columns, an optional ``id``) -> its inputs."""
+    n = batch.num_rows
+    cols: list[Column] = []
+    ids = None
+    errors: dict[int, str] = {}
+    named = []
+    for name, arr in zip(batch.schema.names, batch.columns):
+        if name == "id":
+            ids = arr.to_pylist()
+            continue
+        named.append((reg_key(name), arr))
+    for key, arr in sorted(named, key=lambda ka: ka[0].order):   # errors in register order
+        cols.append(_arrow_column(key, arr, errors))
+    cols.sort(key=lambda c: c.key.order)
+    return Parsed(n, cols, ids, errors)
 
 
 def _record_batches(path: str, rows: int) -> Iterator[pa.RecordBatch]:
