@@ -94,8 +94,9 @@ def _lines_of(parts: list) -> list[bytes]:
 
 
 @pytest.mark.parametrize("lines_per_chunk", [1, 3, 64])
-def test_chunk_views_cut_like_chunks(lines_per_chunk: int, monkeypatch) -> None:
+def test_chunk_views_cut_like_chunks(lines_per_chunk: int, monkeypatch, tmp_path) -> None:
     import io
+    import mmap
     import aluvm.limits
     monkeypatch.setattr(aluvm.limits, "REQUEST_LINE_MAX", 300)
     rng = np.random.default_rng(lines_per_chunk)
@@ -109,6 +110,21 @@ def test_chunk_views_cut_like_chunks(lines_per_chunk: int, monkeypatch) -> None:
     assert _lines_of(held) == _lines_of(want)
     # dropping each view before the next: buffers are reused, contents still right
     assert [bytes(v) for v in jsonl.chunk_views(io.BytesIO(text), lines_per_chunk)] == want
+    # a regular file: views of a memory map of it, the same chunks (from the stream's place)
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"skipped\n" + text)
+    with open(path, "rb") as fh:
+        fh.readline()
+        held = list(jsonl.chunk_maps(fh, lines_per_chunk))
+    assert [bytes(v) for v in held] == want
+    assert any(isinstance(v, memoryview) and isinstance(v.obj, mmap.mmap) for v in held)
+    with open(path, "rb") as fh:        # (views dropped one by one)
+        fh.readline()
+        assert [bytes(v) for v in jsonl.chunk_maps(fh, lines_per_chunk)] == want
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    with open(empty, "rb") as fh:
+        assert list(jsonl.chunk_maps(fh, lines_per_chunk)) == []
 
 
 def _layout_lines(n: int, names: list[str], seed: int) -> list[str]:

@@ -118,3 +118,27 @@ def test_builtin_profile_names() -> None:
     with pytest.raises(InputError, match="unknown profile"):
         Batch(Lib.with_("ALU", b"\x00"), profile="nope")
     assert Batch(Lib.with_("ALU", b"\x00"), profile="spec").profile is PROFILES["spec"]
+
+
+def test_output_opened_beside_startup(tmp_path: Path) -> None:
+    """The output file opens on a thread while the pipeline loads: its errors are still one
+    line (exit 2); a bad input never creates it; an output that is the input is truncated
+    before the input is read (as before the input was memory-mapped: no crash, no inputs)."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(V20_LINE + "\n")
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "aluvm.tools.cli", "batch", "--code", V20,
+                               *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    p = cli(str(src), "--out", str(tmp_path))
+    assert p.returncode == 2 and p.stderr.startswith("aluvm: error: [Errno 21] Is a directory")
+    assert len(p.stderr.splitlines()) == 1
+    p = cli(str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o.jsonl"))
+    assert p.returncode == 2 and "no such file" in p.stderr
+    assert not (tmp_path / "o.jsonl").exists()
+    p = cli(str(src), "--out", str(src))
+    assert p.returncode == 0 and "aluvm batch: 0 inputs" in p.stderr
+    assert src.read_bytes() == b""
+    src.write_text(V20_LINE + "\n")
+    p = cli(str(src), "--out", str(tmp_path / "o.jsonl"))
+    assert p.returncode == 0 and json.loads((tmp_path / "o.jsonl").read_text())["st0"] is False
