@@ -142,3 +142,39 @@ def test_output_opened_beside_startup(tmp_path: Path) -> None:
     src.write_text(V20_LINE + "\n")
     p = cli(str(src), "--out", str(tmp_path / "o.jsonl"))
     assert p.returncode == 0 and json.loads((tmp_path / "o.jsonl").read_text())["st0"] is False
+
+
+def test_existing_output_replaced_like_truncated(tmp_path: Path) -> None:
+    """An existing output file of ours is replaced by a new one (same permission bits), not
+    truncated; symlinks, hard-linked files and special files are written through as before."""
+    import os
+    import stat
+    src = tmp_path / "in.jsonl"
+    src.write_text(V20_LINE + "\n")
+
+    def cli(out: Path) -> str:
+        p = subprocess.run([sys.executable, "-m", "aluvm.tools.cli", "batch", "--code", V20,
+                            str(src), "--out", str(out)], capture_output=True, text=True,
+                           cwd=ROOT, timeout=120)
+        assert p.returncode == 0, p.stderr
+        return out.read_text()
+    fresh = tmp_path / "fresh.jsonl"
+    want = cli(fresh)
+    assert json.loads(want)["st0"] is False
+    old = tmp_path / "old.jsonl"
+    old.write_text("x" * 5000 + "\n")
+    old.chmod(0o640)
+    with open(old) as before:           # (a reader of the old file keeps the old file)
+        assert cli(old) == want
+        assert before.read() == "x" * 5000 + "\n"
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640
+    target = tmp_path / "target.jsonl"
+    target.write_text("y" * 5000)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    assert cli(link) == want and link.is_symlink() and target.read_text() == want
+    hard = tmp_path / "hard.jsonl"
+    os.link(target, hard)
+    target.write_text("z" * 5000)
+    assert cli(hard) == want and target.read_text() == want      # (the same file)
+    assert cli(Path(os.devnull)) == ""

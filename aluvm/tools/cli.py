@@ -495,13 +495,15 @@ def _batch_stream(batch: Any, inputs: str, args: argparse.Namespace) -> Any:
     if inputs != "-" and not Path(inputs).is_file():
         raise CliError(f"{inputs}: no such file")
     # everything is checked: the output file is opened now, on a thread of its own, while the
-    # rest of the pipeline is imported here (truncating an old 300 MB output frees its page
+    # rest of the pipeline is imported here (dropping an old 300 MB output frees its page
     # cache: ~70 ms of system time that start-up, on one core, leaves the other core for)
     to_file = not args.quiet and args.out not in (None, "-")
     same = to_file and inputs != "-" and Path(args.out).exists() and \
         os.path.samefile(inputs, args.out)
-    opening = _Opening(args.out) if to_file else None
+    opening = _Opening(args.out, replace=not same) if to_file else None
     try:
+        if same and opening is not None:
+            opening.result()    # (as ever: the input is read after the output truncated it)
         return _batch_run(batch, inputs, args, opening, same)
     finally:
         if opening is not None:
@@ -524,6 +526,34 @@ def _keep_freed_memory() -> None:
     mallopt(M_TRIM_THRESHOLD, 512 << 20)
 
 
+def _replace_output(path: str, mode: str = "wb") -> Any:
+    """``open(path, "wb")``, except that an existing non-empty regular file of this user with
+    a single link (not a symlink) is replaced by a new file with the same permission bits
+    rather than truncated.  ext4 (``auto_da_alloc``) treats truncate-and-rewrite as a file
+    replacement and writes the whole new content out to disk when it is closed: closing a
+    rewritten 300 MB output took 0.11-0.14 s, a new file's close none (its pages are written
+    back in the background, as any new file's).  Anything else - and any failure on the way -
+    is opened as before."""
+    import stat
+    try:
+        st = os.lstat(path)
+        mine = st.st_uid == os.getuid()
+    except (OSError, AttributeError):       # (no such file; no getuid: not POSIX)
+        return open(path, mode)
+    if not (stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_size > 0 and mine):
+        return open(path, mode)
+    try:
+        os.unlink(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return open(path, mode)
+    try:
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
+    except OSError:
+        pass
+    return os.fdopen(fd, mode)
+
+
 def _freeze_heap() -> None:
     """Move every object alive now out of the garbage collector's sight (:func:`gc.freeze`).
     The command's objects so far - modules of numpy, pyarrow, llvmlite... - live until the
@@ -540,17 +570,17 @@ class _Opening:
     ``writelines``, ``flush``): the first write waits for the file, so the run starts while
     the old file is still being truncated."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, replace: bool = True) -> None:
         import threading
         self._file: Any = None
         self._error: Optional[BaseException] = None
-        self._thread = threading.Thread(target=self._open, args=(path,), daemon=True,
+        self._thread = threading.Thread(target=self._open, args=(path, replace), daemon=True,
                                         name="aluvm-open-output")
         self._thread.start()
 
-    def _open(self, path: str) -> None:
+    def _open(self, path: str, replace: bool) -> None:
         try:
-            self._file = open(path, "wb")
+            self._file = (_replace_output if replace else open)(path, "wb")
         except BaseException as e:         # (raised again by result(), in the main thread)
             self._error = e
 
@@ -593,8 +623,6 @@ def _batch_run(batch: Any, inputs: str, args: argparse.Namespace, opening: Optio
         # in this process; never a map of a file that the output truncates
         items = chunks(src, lines) if args.engine == "ray" else \
             (chunk_views if same else chunk_maps)(src, lines)
-    if same and opening is not None:
-        opening.result()        # (as ever: the input is read after the output truncated it)
     out: Any = None
     try:
         if not args.quiet:
