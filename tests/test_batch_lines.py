@@ -146,7 +146,7 @@ def _same_columns(a: jsonl.Parsed, b: jsonl.Parsed) -> None:
         assert x.defined[rows].tolist() == y.defined[rows].tolist()
 
 
-@pytest.mark.parametrize("at", [0, 137, lines.BLOCK + 5, 2 * lines.BLOCK + 9])
+@pytest.mark.parametrize("at", [0, 137, lines.BLOCK + 5, 2 * lines.BLOCK + 7, 2 * lines.BLOCK + 9])
 @pytest.mark.parametrize("change", [None, "upper", "not-hex", "other-text"])
 def test_same_shape_blocks_equal_the_exact_path(at: int, change: str | None) -> None:
     names = ["a64[3]", "a8[0]", "a16[0]", "a16[1]", "a16[2]", "a32[7]", "a32[8]", "a64[10]",

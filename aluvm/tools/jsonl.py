@@ -338,14 +338,19 @@ def _same_shape_blocks(data: Any, m: np.ndarray, keys: list[RegKey], slots: list
     fixed = np.ones(width, bool)
     for a, b in slots:
         fixed[a:b] = False
-    template = np.where(fixed, m[0], 0).astype(np.uint8)
+    mask = np.where(fixed, 0xFF, 0).astype(np.uint8)
+    template = m[0] & mask                  # (bytes inside values masked away)
+    # ... and compared in 8-byte words: 8 lines are a whole number of words
+    mask64, template64 = np.tile(mask, 8).view(np.uint64), np.tile(template, 8).view(np.uint64)
     outs = [np.empty(n, k.dtype) for k in keys]
     runs = _runs([(a, k.width) for (a, _), k in zip(slots, keys)])
     for s in range(0, n, BLOCK):
         blk = m[s:s + BLOCK]
         b = len(blk)
-        same = blk * fixed == template       # (bytes inside values multiplied away)
-        if not same.all():
+        g = b - b % 8
+        words = blk[:g].reshape(g // 8, 8 * width).view(np.uint64)
+        if not ((words & mask64) == template64).all() or \
+                not ((blk[g:] & mask) == template).all():
             return None
         for at, w, step, j, k in runs:
             v = np.take(_PAIR_VALUE, _strided_words(data, s * width + at, (b, k, 2 * w),
