@@ -12,7 +12,8 @@ Everything is measured in this one process, interleaved round by round, medians 
   generated here; and Parquet in), at 1 and 2 threads: the summary line's rate (reading,
   parsing, running, formatting, writing) and the whole process's (with interpreter start-up);
 * with ``--ray``: the Ray engine on a local 2-worker instance against local threads, for the
-  ``aluvm batch`` pipeline (JSON lines file to file, in this process) and the Python API.
+  ``aluvm batch`` pipeline (JSON lines or Parquet file to file, in this process) and the
+  Python API (:data:`RAY_CASES` says what each row times).
 
     python bench/bench_batch.py                      # quick (N = 200,000)
     python bench/bench_batch.py --n 1000000 --ray    # every figure of issue 10, side by side
@@ -250,30 +251,36 @@ def bench_ray(n: int, rounds: int, tmp: Path) -> list[tuple[str, float]]:
     from aluvm.tools.cli import main as cli
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     address = ray.get_runtime_context().gcs_address
-    src = tmp / "in.jsonl"
-    if not src.exists():
-        src.write_bytes(v20_jsonl(n))
+    src, parquet = tmp / "in.jsonl", tmp / "in.parquet"
+    if not src.exists() or not parquet.exists():
+        src, parquet = write_inputs(n, tmp)
 
-    def pipeline(*extra: str) -> Callable[[], None]:
+    def pipeline(*extra: str, path: Path = src) -> Callable[[], None]:
         def go() -> None:
             with contextlib.redirect_stderr(io.StringIO()):
-                cli(["batch", "--code", VALIDATE20.hex(), str(src), "--out",
+                cli(["batch", "--code", VALIDATE20.hex(), str(path), "--out",
                      str(tmp / "out-ray.jsonl"), "--threads", "2", *extra])
         return go
+    on_ray = ("--engine", "ray", "--ray-address", address)
     lib = Lib.with_(DEFAULT_ISAE, VALIDATE20)
     cols = v20_columns(n)
     br, bt = Batch(lib, engine="ray", threads=2), Batch(lib, threads=2)
     t0 = time.perf_counter()
     handle = br.put(cols)
     put_s = time.perf_counter() - t0
-    pipeline("--engine", "ray", "--ray-address", address)()
+    pipeline(*on_ray)()
+    pipeline(*on_ray, path=parquet)()
     _same(br.run(handle), bt.run(cols))             # (also: every worker has loaded the kernel)
     _same(br.run(cols), bt.run(cols))
     assert br.submit(handle).counts()[:2] == (n, int(bt.run(cols).st0.sum()))
     r = interleaved({
         "aluvm batch pipeline (JSONL file to file), Ray 2 local workers":
-            (pipeline("--engine", "ray", "--ray-address", address), n),
+            (pipeline(*on_ray), n),
         "aluvm batch pipeline (JSONL file to file), local 2 threads": (pipeline(), n),
+        "aluvm batch pipeline (Parquet file to JSONL file), Ray 2 local workers":
+            (pipeline(*on_ray, path=parquet), n),
+        "aluvm batch pipeline (Parquet file to JSONL file), local 2 threads":
+            (pipeline(path=parquet), n),
         RAY_CASES["local"]: (lambda: bt.run(cols), n),
         RAY_CASES["put+run"]: (lambda: br.run(handle), n),
         RAY_CASES["put+submit"]: (lambda: br.submit(handle).counts(), n),
@@ -337,9 +344,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
               f"{j['2 threads'] / j['1 thread']:.2f}; 2 threads / 1,000,000 runs/s "
               f"{j['2 threads'] / 1e6:.2f}")
     if args.ray:
-        pre = "validate20 aluvm batch pipeline (JSONL file to file), "
-        print(f"  Ray / local threads: pipeline (JSONL file to file, both) "
-              f"{base[pre + 'Ray 2 local workers'] / base[pre + 'local 2 threads']:.2f}")
+        for kind in ("JSONL file to file", "Parquet file to JSONL file"):
+            pre = f"validate20 aluvm batch pipeline ({kind}), "
+            print(f"  Ray / local threads: aluvm batch pipeline ({kind}, both) "
+                  f"{base[pre + 'Ray 2 local workers'] / base[pre + 'local 2 threads']:.2f}")
         local = base["validate20 " + RAY_CASES["local"]]
         for key, what in (("put+run", "put once, then run, BatchResult arrays out"),
                           ("put+submit", "put once, then submit, counts out (results stay "

@@ -44,15 +44,19 @@ def _job(batch: Batch, item: Union[bytes, Parsed]) -> tuple[list, int, tuple[int
     return format_parts(res, parsed.ids, parsed.errors), parsed.n, counts(res, parsed.errors)
 
 
-def write_results(results: Iterable[tuple[bytes, int, tuple[int, int, int]]],
+def write_results(results: Iterable[tuple[Any, int, tuple[int, int, int]]],
                   out: Optional[BinaryIO], progress: Optional[Callable[[int], Any]] = None
                   ) -> Summary:
-    """Write already computed chunk outputs (e.g. from Ray tasks) in order and sum them up."""
+    """Write already computed chunk outputs (e.g. from Ray tasks: bytes, or a list of
+    blocks) in order and sum them up."""
     s = Summary()
     t0 = time.perf_counter()
     for text, n, verdicts in results:
         if out is not None:
-            out.write(text)
+            if isinstance(text, list):
+                out.writelines(text)
+            else:
+                out.write(text)
         s.add(n, verdicts, progress)
     s.seconds = time.perf_counter() - t0
     return s
