@@ -52,7 +52,7 @@ def _input_list(col: Column, rows: np.ndarray) -> list[Any]:
 
 
 @lru_cache(maxsize=256)
-def _loop_source(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...],
+def _row_loop(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...],
                  with_host: bool) -> Callable[..., None]:
     """The per-row loop for these input registers ``(fam, code, idx)`` and kept banks.
 
@@ -103,11 +103,11 @@ def _loop_source(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...
 def run_rows(run: Callable[..., Any], with_host: bool, lid: bytes, entry: int,
              cl0: Optional[int], cols: Sequence[Column], rows: np.ndarray, banks: Sequence[int],
              offset: int = 0) -> tuple[list[bool], list[int], list[int], list[tuple[list, list]]]:
-    """Run ``rows`` one by one (see :func:`_loop_source` for ``run``); returns st0, cy0, ca0
+    """Run ``rows`` one by one (see :func:`_row_loop` for ``run``); returns st0, cy0, ca0
     per row and per bank of ``banks`` the rows that left it non-empty and its contents (the
     bank's slots after each of those rows, concatenated)."""
     inputs = tuple((c.key.fam, c.key.code, c.key.idx) for c in cols)
-    loop = _loop_source(inputs, tuple(banks), with_host)
+    loop = _row_loop(inputs, tuple(banks), with_host)
     ins = [_input_list(c, rows) for c in cols]
     st0: list[bool] = []
     cy0: list[int] = []
