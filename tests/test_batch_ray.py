@@ -94,9 +94,10 @@ def _put_once_run_many() -> None:
         _same(run.result(), local)
     # results written in place into shared memory are never overwritten by later runs
     other = v20_inputs(50_000, seed=24)
-    kept = [remote.run(remote.put(inputs)), remote.run(remote.put(other))]
-    _same(kept[0], local)
-    _same(kept[1], Batch(lib).run(other))
+    kept = [remote.run(remote.put(inputs)), remote.run(remote.put(other)),
+            remote.run(inputs), remote.run(other)]         # (and inputs lent, not put)
+    for k in range(4):
+        _same(kept[k], local if k % 2 == 0 else Batch(lib).run(other))
     run = remote.submit(remote.put(inputs))
     assert not _ray_get_first(run).complete      # (this node's actor wrote in place)
     _same(run.result(), local)

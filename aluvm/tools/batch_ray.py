@@ -492,6 +492,22 @@ class _Validator:
         enough to travel inline with the reply."""
         return _run_part(self.spec, chunk, offset, self.threads, shared)
 
+    def run_lent(self, lent: tuple, start: int, end: int, shared: Optional[tuple] = None
+                 ) -> tuple[Any, tuple[int, int, int]]:
+        """:meth:`run` on rows ``start..end`` of input columns the driver lends through
+        shared memory (:meth:`RayRun._lend`)."""
+        from aluvm.tools import shm
+        from aluvm.tools.columns import all_defined, reg_key
+        layout, index = lent
+        full = shm.arrays(layout)
+        if full is None:
+            raise RuntimeError("the driver's shared input buffer is not on this node")
+        n = end - start
+        cols = [Column(reg_key(name), full[vi][start:end],
+                       all_defined(n) if di < 0 else full[di][start:end])
+                for name, vi, di in index]
+        return _run_part(self.spec, (n, cols), start, self.threads, shared)
+
 
 def _actor_class() -> Any:
     with _LOCK:
@@ -561,8 +577,27 @@ def submit(batch: Batch, inputs: Any) -> "RayRun":
     if not isinstance(handle, RayInputs):
         if getattr(handle, "on_ray", False):
             raise InputError("inputs in Ray's object store must be a RayInputs handle")
-        handle = put(batch, handle)
+        from aluvm.tools.batch import to_columns
+        handle = _transient(batch, *to_columns(handle))
     return RayRun(batch, handle)
+
+
+def _transient(batch: Batch, n: int, cols: Sequence[Column]) -> RayInputs:
+    """In-memory inputs for one run: chunks for the actors on this node stay out of the
+    object store (``None``: the run lends them through shared memory, when every column is
+    a8..a64 and ``/dev/shm`` exists); the others are put into it."""
+    from aluvm.tools import shm
+    ray = _ray()
+    connect(batch.ray_address, batch.threads)
+    names = [c.key.name for c in cols]
+    pool = _pool(batch, names)
+    here = ray.get_runtime_context().get_node_id()
+    spans = [(s, min(n, s + chunk_size(n, _nodes()))) for s in range(0, n, chunk_size(n, _nodes()))]
+    lend = batch.tier == "jit" and shm.available() and all(c.key.narrow for c in cols)
+    refs = [None if lend and pool[k % len(pool)][2] == here
+            else ray.put((e - s, [c.take(slice(s, e)) for c in cols]))
+            for k, (s, e) in enumerate(spans)]
+    return RayInputs(refs, [e - s for s, e in spans], names, (spans, list(cols)))
 
 
 class RayRun:
@@ -591,16 +626,55 @@ class RayRun:
         here = _ray().get_runtime_context().get_node_id()
         pending: list[Any] = []
         layout = self._share(names, pool, here, pending)
+        lent = self._lend(pending) if any(r is None for r in handle.refs) else None
         pairs = []
         for k, (ref, off) in enumerate(zip(handle.refs, offsets)):
             actor, _, node = pool[k % len(pool)]
             shared = None
             if layout is not None and node == here:
                 shared = (layout, off, off + handle.sizes[k])    # type: ignore[index]
-            pairs.append(actor.run.options(num_returns=2).remote(ref, off, shared))
+            if ref is None:
+                end = off + handle.sizes[k]                         # type: ignore[index]
+                pairs.append(actor.run_lent.options(num_returns=2).remote(
+                    lent, off, end, shared))
+            else:
+                pairs.append(actor.run.options(num_returns=2).remote(ref, off, shared))
         self.refs = [p[0] for p in pairs]
         self._summaries = [p[1] for p in pairs]
         pending.extend(self._summaries)
+
+    def _lend(self, pending: list) -> tuple:
+        """The in-memory input columns copied into a shared buffer for this node's actors:
+        (layout, [(register, values index, defined index or -1 when all defined)])."""
+        from aluvm.tools import shm
+        cols = self.handle._local[1]                    # type: ignore[index]
+        n = sum(self.handle.sizes)                      # type: ignore[arg-type]
+        shapes: list[tuple[int, ...]] = []
+        dtypes: list[np.dtype] = []
+        index = []
+        for c in cols:
+            full = bool(c.defined.all())
+            index.append((c.key.name, len(shapes), -1 if full else len(shapes) + 1))
+            shapes += [(n,)] if full else [(n,), (n,)]
+            dtypes += [c.key.dtype] if full else [c.key.dtype, np.dtype(bool)]
+        ray = _ray()
+
+        def done() -> bool:
+            return len(ray.wait(pending, num_returns=len(pending), timeout=0)[0]) == \
+                len(pending)
+        layout, arrays = self._buffers().take(shapes, dtypes, done)
+        for c, (_, vi, di) in zip(cols, index):
+            np.copyto(arrays[vi], c.values)
+            if di >= 0:
+                np.copyto(arrays[di], c.defined)
+        return (layout, index)
+
+    def _buffers(self) -> Any:
+        from aluvm.tools import shm
+        buffers = getattr(self.batch, "_ray_shared", None)
+        if buffers is None:
+            buffers = self.batch._ray_shared = shm.SharedBuffers()   # type: ignore[attr-defined]
+        return buffers
 
     def _share(self, names: Sequence[str], pool: list, here: str, pending: list
                ) -> Optional[Any]:
@@ -622,9 +696,7 @@ class RayRun:
         for c, i in kernel.outputs:
             shapes += [(n, key_of("a", c, i).width), (n,)]
             dtypes += [np.dtype(np.uint8), np.dtype(np.uint8)]
-        buffers = getattr(batch, "_ray_shared", None)
-        if buffers is None:
-            buffers = batch._ray_shared = shm.SharedBuffers()     # type: ignore[attr-defined]
+        buffers = self._buffers()
         ray = _ray()
 
         def done() -> bool:

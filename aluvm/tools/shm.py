@@ -8,6 +8,11 @@ the driver lends it a slice of a shared-memory file (``/dev/shm``) and the kerne
 outputs there directly, exactly where the driver's result arrays are.  Actors on other nodes
 still return packed results through the object store (:mod:`aluvm.tools.packed`).
 
+The same goes for inputs that are in the driver's memory (``Batch.run(columns)`` rather than a
+handle from ``Batch.put``): for the actors on the driver's node they are copied into a reused
+shared buffer (warm pages: ~5x faster than ``ray.put`` of fresh store memory) instead of the
+object store; chunks for other nodes go through the object store.
+
 The driver keeps the buffers and reuses one only when no result array views it any more and
 the run that wrote it has finished (like :class:`~aluvm.tools.batch.OutputPool`), so reused
 pages stay mapped in both processes: no page faults in the steady state.  Files are named
@@ -119,11 +124,9 @@ _ATTACH_LOCK = threading.Lock()
 _KEEP = 8
 
 
-def attach(layout: Layout, start: int, end: int) -> Optional[Callable[..., list[np.ndarray]]]:
-    """Actor side: a ``take(shapes, dtypes)`` for the kernel's outputs that hands out rows
-    ``start..end`` of the driver's arrays (None when the file is not there: another node).
-    A request that does not match the layout gets fresh arrays (results then travel
-    packed)."""
+def arrays(layout: Layout) -> Optional[list[np.ndarray]]:
+    """Actor side: the driver's whole arrays of ``layout`` (None when the file is not there:
+    another node)."""
     name, size, items = layout
     with _ATTACH_LOCK:
         hit = _ATTACHED.get(name)
@@ -142,15 +145,25 @@ def attach(layout: Layout, start: int, end: int) -> Optional[Callable[..., list[
             while len(_ATTACHED) > _KEEP:
                 _ATTACHED.pop(next(iter(_ATTACHED)))
         base = hit[1]
-    full = [base[o:o + int(np.prod(s)) * np.dtype(d).itemsize].view(d).reshape(s)
+    return [base[o:o + int(np.prod(s)) * np.dtype(d).itemsize].view(d).reshape(s)
             for o, s, d in items]
 
+
+def attach(layout: Layout, start: int, end: int) -> Optional[Callable[..., list[np.ndarray]]]:
+    """Actor side: a ``take(shapes, dtypes)`` for the kernel's outputs that hands out rows
+    ``start..end`` of the driver's arrays (None when the file is not there: another node).
+    A request that does not match the layout gets fresh arrays (results then travel
+    packed)."""
+    full = arrays(layout)
+    if full is None:
+        return None
+
     def take(shapes: Sequence[tuple[int, ...]], dtypes: Sequence[np.dtype]) -> list[np.ndarray]:
-        want = [((end - start,) + f.shape[1:], f.dtype) for f in full]
+        want = [((end - start,) + f.shape[1:], f.dtype) for f in full]     # type: ignore[union-attr]
         got = [(tuple(s), np.dtype(d)) for s, d in zip(shapes, dtypes)]
         if got != want:
             return [np.empty(s, d) for s, d in zip(shapes, dtypes)]
-        return [f[start:end] for f in full]
+        return [f[start:end] for f in full]                                 # type: ignore[union-attr]
     return take
 
 
@@ -158,4 +171,4 @@ def address(a: Any) -> int:
     return int(a.__array_interface__["data"][0])
 
 
-__all__ = ["SharedBuffers", "attach", "available", "address", "Layout"]
+__all__ = ["SharedBuffers", "arrays", "attach", "available", "address", "Layout"]
