@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -101,6 +100,7 @@ class DiskCache:
     def store(self, key: str, meta: dict, obj: bytes) -> None:
         meta = dict(meta, key=key, sha256=hashlib.sha256(obj).hexdigest())
         head = json.dumps(meta, sort_keys=True).encode()
+        import tempfile         # (only when storing: loading a cached object is start-up)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from aluvm.errors import InputError
 
+import os
 import re
-from importlib import resources
 
 __all__ = ["MnemonicError", "WORDS", "BASE", "encode", "decode", "words_required"]
 
@@ -37,7 +37,13 @@ class MnemonicError(InputError):
 
 
 def _load_words() -> tuple[str, ...]:
-    text = resources.files(__package__).joinpath("mnemonic_words.txt").read_text("ascii")
+    try:        # (the file beside this module; importlib.resources costs ~5 ms of start-up)
+        with open(os.path.join(os.path.dirname(__file__), "mnemonic_words.txt"),
+                  encoding="ascii") as fh:
+            text = fh.read()
+    except OSError:                     # (a package that is not plain files, e.g. zipped)
+        from importlib import resources
+        text = resources.files(__package__).joinpath("mnemonic_words.txt").read_text("ascii")
     words = tuple(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )
