@@ -232,12 +232,13 @@ def bench_cli(n: int, rounds: int, tmp: Path) -> list[tuple[str, float]]:
 #: the kernel are outside every row; everything a run does is inside)
 RAY_CASES = {
     "local": "API, local 2 threads: numpy columns in, BatchResult arrays out",
-    "put+run": "API, Ray 2 local workers: put once, then run -> BatchResult arrays (tasks read "
-               "their chunk in place; packed results merged into arrays)",
-    "put+submit": "API, Ray 2 local workers: put once, then submit -> counts (results stay in "
-                  "the object store; per-chunk summaries fetched)",
-    "cols": "API, Ray 2 local workers: numpy columns in, BatchResult arrays out (inputs put "
-            "into the object store every run)",
+    "put+run": "API, Ray 2 local workers: put once, then run -> BatchResult arrays (the "
+               "node's actor reads its chunk in place, writes outputs into shared result "
+               "arrays)",
+    "put+submit": "API, Ray 2 local workers: put once, then submit -> counts (only per-chunk "
+                  "summaries fetched)",
+    "cols": "API, Ray 2 local workers: numpy columns in, BatchResult arrays out (inputs "
+            "copied into a shared buffer every run)",
 }
 
 

@@ -223,7 +223,6 @@ class Batch:
         self.host = host
         self._prog: Optional[Program] = None
         self._machine: Optional[Machine] = None
-        self._ray_spec: Any = None          # (spec id, actors) of the Ray engine
         self._pool: Optional[ThreadPoolExecutor] = None
         self._outputs = OutputPool()
         self._writable: Optional[frozenset[int]] = None    # (see _banks)

@@ -30,8 +30,6 @@ from aluvm.tools.columns import Column
 
 _LOCK = threading.Lock()
 _REMOTE: list[Any] = []
-_REMOTE_JSONL: list[Any] = []
-_REMOTE_COLUMNAR: list[Any] = []
 #: worker side: buffers of packed results (reused once Ray has copied them out)
 _PACK_POOL = OutputPool()
 #: worker side: specification id -> Batch with its loaded kernel
@@ -95,23 +93,36 @@ def _worker_batch(spec: dict, threads: int = 1) -> tuple[Batch, Any]:
     return hit
 
 
-def _jsonl_task(spec: dict, item: Any) -> tuple[list, int, tuple[int, int, int]]:
-    """One task of ``aluvm batch --engine ray``: JSON lines in, output lines out, all on the
-    worker.  ``item`` is the chunk's bytes, or ``(path, start, end)``: the lines that start in
-    that byte range of a file this worker can read (no input through the object store)."""
+def _jsonl_task(spec: dict, item: Any, threads: int = 1
+                ) -> tuple[list, int, tuple[int, int, int]]:
+    """One item of ``aluvm batch --engine ray``: JSON lines in, output lines out, all on the
+    worker, its chunks on ``threads`` threads.  ``item`` is the chunk's bytes, or ``(path,
+    start, end)``: the lines that start in that byte range of a file this worker can read
+    (no input through the object store)."""
     from aluvm.tools.jsonl import chunks, counts, format_parts, parse_chunk
     batch, _ = _worker_batch(spec)
     data = read_range(*item) if isinstance(item, tuple) else item
-    texts: list = []
-    total, tally = 0, [0, 0, 0]
-    for chunk in chunks(io.BytesIO(data)):
+
+    def one(chunk: bytes) -> tuple[list, int, tuple[int, int, int]]:
         parsed = parse_chunk(chunk)
         res = batch.run_local(parsed.n, parsed.columns)
-        texts += _out_of_band(format_parts(res, parsed.ids, parsed.errors))
-        total += parsed.n
-        for k, v in enumerate(counts(res, parsed.errors)):
-            tally[k] += v
-    return texts, total, (tally[0], tally[1], tally[2])
+        return (_out_of_band(format_parts(res, parsed.ids, parsed.errors)), parsed.n,
+                counts(res, parsed.errors))
+    return _gather(one, chunks(io.BytesIO(data)), threads)
+
+
+def _gather(one: Any, pieces: Iterable[Any], threads: int
+            ) -> tuple[list, int, tuple[int, int, int]]:
+    """``one`` over the pieces on ``threads`` threads -> (blocks, inputs, counts) in order."""
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(threads) as pool:
+            done = list(pool.map(one, pieces))
+    else:
+        done = [one(p) for p in pieces]
+    return ([b for d in done for b in d[0]], sum(d[1] for d in done),
+            (sum(d[2][0] for d in done), sum(d[2][1] for d in done),
+             sum(d[2][2] for d in done)))
 
 
 def _out_of_band(parts: list) -> list:
@@ -173,23 +184,14 @@ def _one_machine() -> bool:
 
 def jsonl_on_ray(batch: Batch, items: Iterable[Any], first_line: Optional[bytes]) -> Iterator[
         tuple[list, int, tuple[int, int, int]]]:
-    """Output (text blocks, inputs, (valid, invalid, errors)) of every item (chunk bytes or file range)
-    as Ray tasks, in order; at most a few tasks per worker in flight.  The kernel is compiled
-    here once for the registers of ``first_line`` and shipped with the specification; workers
-    load it (one that meets other registers compiles that kernel once, never per chunk)."""
+    """Output (text blocks, inputs, (valid, invalid, errors)) of every item (chunk bytes or
+    file range), in order, run by the node actors (each item on a node's threads; a few items
+    per actor in flight).  The kernel is compiled here once for the registers of
+    ``first_line`` and shipped with the specification; actors load it (one that meets other
+    registers compiles that kernel once, never per chunk)."""
     from aluvm.tools.jsonl import parse_chunk
-    ray = _ray()
     cols = parse_chunk(first_line).columns if first_line else []
-    spec_ref = ray.put(_spec(batch, cols))
-    remote = _remote_jsonl()
-    workers = int(ray.cluster_resources().get("CPU", 1))
-    window: list[Any] = []
-    for item in items:
-        window.append(remote.remote(spec_ref, item))
-        if len(window) > 2 * workers:
-            yield ray.get(window.pop(0))
-    while window:
-        yield ray.get(window.pop(0))
+    return _in_order(_pool(batch, [c.key.name for c in cols]), "jsonl", items)
 
 
 def columnar_pieces(path: str, rows: int) -> list[tuple[str, str, list[int], int, int]]:
@@ -234,38 +236,32 @@ def read_piece(path: str, kind: str, groups: list[int], start: int, stop: int) -
     return table.slice(start, stop - start)
 
 
-def _columnar_task(spec: dict, piece: tuple, threads: int
+def _columnar_task(spec: dict, piece: tuple, threads: int = 1
                    ) -> tuple[list, int, tuple[int, int, int]]:
-    """One task of ``aluvm batch --engine ray`` on a Parquet/Arrow file: the task reads its
+    """One piece of ``aluvm batch --engine ray`` on a Parquet/Arrow file: the worker reads its
     piece of the file itself, then parses, runs and formats it in chunks on ``threads``
-    threads (the task holds that many CPUs; nothing but the output lines travels)."""
-    from concurrent.futures import ThreadPoolExecutor
+    threads (nothing but the output lines travels)."""
     from aluvm.tools.jsonl import CHUNK_LINES, counts, format_parts, parse_record_batch
     batch, _ = _worker_batch(spec)
 
     def one(rb: Any) -> tuple[list, int, tuple[int, int, int]]:
         parsed = parse_record_batch(rb)
         res = batch.run_local(parsed.n, parsed.columns)
-        return _out_of_band(format_parts(res, parsed.ids, parsed.errors)), parsed.n, \
-            counts(res, parsed.errors)
-    rbs = read_piece(*piece).to_batches(max_chunksize=CHUNK_LINES)
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        done = list(pool.map(one, rbs))
-    return ([p for d in done for p in d[0]], sum(d[1] for d in done),
-            (sum(d[2][0] for d in done), sum(d[2][1] for d in done),
-             sum(d[2][2] for d in done)))
+        return (_out_of_band(format_parts(res, parsed.ids, parsed.errors)), parsed.n,
+                counts(res, parsed.errors))
+    return _gather(one, read_piece(*piece).to_batches(max_chunksize=CHUNK_LINES), threads)
 
 
 def columnar_on_ray(batch: Batch, path: str, rows: int) -> Iterator[
         tuple[list, int, tuple[int, int, int]]]:
-    # (not a generator itself: a bad file or column is reported before any output)
-    """Output (text blocks, inputs, (valid, invalid, errors)) of a Parquet/Arrow IPC file that every
-    Ray node can read, piece by piece as Ray tasks, in order.  The kernel is compiled here
-    once for the file's register columns (a column that is not a register is bad usage,
-    raised here) and shipped with the specification."""
+    """Output (text blocks, inputs, (valid, invalid, errors)) of a Parquet/Arrow IPC file that
+    every Ray node can read, piece by piece on the node actors, in order.  The kernel is
+    compiled here once for the file's register columns and shipped with the specification.
+    (Not a generator itself: a bad file or a column that is not a register is reported here,
+    before any output.)"""
     import pyarrow as pa
     from aluvm.tools.columns import reg_key
-    ray = _ray()
+    _ray()
     if path.lower().endswith((".parquet", ".pq")):
         import pyarrow.parquet as pq
         names = pq.ParquetFile(path).schema_arrow.names
@@ -273,43 +269,24 @@ def columnar_on_ray(batch: Batch, path: str, rows: int) -> Iterator[
         import pyarrow.ipc as ipc
         with pa.memory_map(path) as src:
             names = ipc.open_file(src).schema.names
-    cols = [Column.undefined(reg_key(nm), 0) for nm in names if nm != "id"]
+    names = [nm for nm in names if nm != "id"]
+    for nm in names:
+        reg_key(nm)                 # (a column that is not a register: bad usage, here)
     pieces = columnar_pieces(path, rows)
-    spec_ref = ray.put(_spec(batch, cols))
-    # (a task per piece on as many CPUs as the smallest node has: a large row group then
-    # runs on a whole node, like the local engine's threads)
-    threads = min((int(nd.get("Resources", {}).get("CPU", 0)) for nd in ray.nodes()
-                   if nd.get("Alive") and nd.get("Resources", {}).get("CPU", 0) > 0),
-                  default=1)
-    remote = _remote_columnar().options(num_cpus=threads)
-    return _in_order(remote, spec_ref, pieces, threads)
+    return _in_order(_pool(batch, names), "columnar", pieces)
 
 
-def _in_order(remote: Any, spec_ref: Any, items: Iterable[Any], *args: Any
-              ) -> Iterator[Any]:
-    """Each item as a task, results in item order, a few tasks per CPU in flight."""
-    workers = int(_ray().cluster_resources().get("CPU", 1))
+def _in_order(pool: list, kind: str, items: Iterable[Any]) -> Iterator[Any]:
+    """Each item on the pool's actors (round robin), results in item order, two items per
+    CPU in flight (one running, one queued: an actor never waits for the driver)."""
     window: list[Any] = []
-    for item in items:
-        window.append(remote.remote(spec_ref, item, *args))
-        if len(window) > 2 * workers:
+    cpus = sum(t for _, t, _ in pool)
+    for k, item in enumerate(items):
+        window.append(pool[k % len(pool)][0].pipeline.remote(kind, item))
+        if len(window) > 2 * cpus:
             yield _get([window.pop(0)])[0]
     while window:
         yield _get([window.pop(0)])[0]
-
-
-def _remote_columnar() -> Any:
-    with _LOCK:
-        if not _REMOTE_COLUMNAR:
-            _REMOTE_COLUMNAR.append(_ray().remote(_columnar_task))
-        return _REMOTE_COLUMNAR[0]
-
-
-def _remote_jsonl() -> Any:
-    with _LOCK:
-        if not _REMOTE_JSONL:
-            _REMOTE_JSONL.append(_ray().remote(_jsonl_task))
-        return _REMOTE_JSONL[0]
 
 
 # ---- the Python API: inputs in the object store, packed columnar results ------------------
@@ -481,6 +458,7 @@ class _Validator:
 
     def __init__(self, spec: dict, threads: int) -> None:
         self.spec, self.threads = spec, threads
+        _keep_freed_memory()
         _worker_batch(spec, threads)
 
     def ready(self) -> bool:
@@ -491,6 +469,13 @@ class _Validator:
         """(packed result, (inputs, valid, fallbacks)): two objects, the summary small
         enough to travel inline with the reply."""
         return _run_part(self.spec, chunk, offset, self.threads, shared)
+
+    def pipeline(self, kind: str, item: Any) -> tuple[list, int, tuple[int, int, int]]:
+        """One item of ``aluvm batch --engine ray`` (``kind`` "jsonl" or "columnar") on the
+        actor's threads: (output blocks, inputs, (valid, invalid, errors))."""
+        if kind == "jsonl":         # (items run side by side, one thread each)
+            return _jsonl_task(self.spec, item, 1)
+        return _columnar_task(self.spec, item, self.threads)    # (a row group: all threads)
 
     def run_lent(self, lent: tuple, start: int, end: int, shared: Optional[tuple] = None
                  ) -> tuple[Any, tuple[int, int, int]]:
@@ -509,6 +494,20 @@ class _Validator:
         return _run_part(self.spec, (n, cols), start, self.threads, shared)
 
 
+def _keep_freed_memory() -> None:
+    """In the actor's own process: glibc keeps freed blocks up to 32 MB in its heap instead
+    of unmapping them (an input range, output blocks and columns are megabytes each; fresh
+    mappings page-fault every 4 KiB on every call)."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 32 << 20)      # M_MMAP_THRESHOLD (its maximum)
+        libc.mallopt(-1, 1 << 30)       # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):   # (not glibc)
+        pass
+
+
 def _actor_class() -> Any:
     with _LOCK:
         if not _REMOTE:
@@ -519,27 +518,45 @@ def _actor_class() -> Any:
         return _REMOTE[0]
 
 
+#: the node actors of every specification this process used, most recent last (a batch,
+#: and every ``aluvm batch`` call in this process, finds its warm actors here)
+_POOLS: dict[str, list[tuple[Any, int, str]]] = {}
+#: specifications whose actors are kept at most (older ones are ended)
+POOLS_KEPT = 8
+
+
 def _pool(batch: Batch, names: Sequence[str]) -> list[tuple[Any, int, str]]:
-    """The batch's actors for these registers' kernel, started once: one per node, pinned to
-    it, with as many threads as the node has CPUs.  [(actor, threads, node id)]"""
+    """The actors for this batch and these registers' kernel, started once per process: one
+    per node, pinned to it, with as many threads as the node has CPUs.
+    [(actor, threads, node id)]"""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
     from aluvm.tools.columns import reg_key
     spec = _spec(batch, [Column.undefined(reg_key(nm), 0) for nm in names])
-    cached = batch._ray_spec
-    if cached is not None and cached[0] == spec["id"]:
-        return cached[1]
     ray = _ray()
-    cls = _actor_class()
-    actors = []
-    for node in ray.nodes():
-        cpus = int(node.get("Resources", {}).get("CPU", 0)) if node.get("Alive") else 0
-        if cpus > 0:
-            actors.append((cls.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
-                node["NodeID"], soft=True)).remote(spec, cpus), cpus, node["NodeID"]))   # (spec by value:
-    # a restarted actor gets it again)
-    if not actors:
-        raise InputError("the Ray cluster has no CPUs")
-    batch._ray_spec = (spec["id"], actors)
+    key = f"{ray.get_runtime_context().get_job_id()}/{spec['id']}"    # (a new Ray session:
+    with _LOCK:                                                         # new actors)
+        actors = _POOLS.pop(key, None)
+    if actors is None:
+        cls = _actor_class()
+        actors = []
+        for node in ray.nodes():
+            cpus = int(node.get("Resources", {}).get("CPU", 0)) if node.get("Alive") else 0
+            if cpus > 0:        # (spec by value: a restarted actor gets it again)
+                actors.append((cls.options(
+                    max_concurrency=cpus,       # (calls of several runs / items at once)
+                    scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"],
+                                                                       soft=True)
+                ).remote(spec, cpus), cpus, node["NodeID"]))
+        if not actors:
+            raise InputError("the Ray cluster has no CPUs")
+    with _LOCK:
+        _POOLS[key] = actors
+        while len(_POOLS) > POOLS_KEPT:
+            for actor, _, _ in _POOLS.pop(next(iter(_POOLS))):
+                try:
+                    ray.kill(actor)
+                except Exception:       # (an actor of an ended Ray session)
+                    pass
     return actors
 
 

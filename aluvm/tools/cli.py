@@ -660,12 +660,12 @@ def _ray_jsonl(batch: Any, inputs: str, src: Any, items: Any) -> Any:
         with open(inputs, "rb") as fh:
             first = fh.readline(1 << 16)
         if _one_machine():
-            # (equal ranges, a whole number of them per CPU, each at most ~16 MB: 5 ranges
-            # on 2 CPUs left one CPU idle for the last fifth)
+            # (equal ranges, a whole number of them per CPU and at least two, each at most
+            # ~16 MB: 5 ranges on 2 CPUs left one CPU idle for the last fifth)
             import ray
             cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
             size = os.path.getsize(inputs)
-            per = -(-size // (cpus * CHUNK_LINES * 256))
+            per = max(2, -(-size // (cpus * CHUNK_LINES * 256)))
             items = file_ranges(str(Path(inputs).resolve()), max(1, -(-size // (cpus * per))))
     else:           # (the first chunk's first line names the registers; the chunk is kept)
         import itertools
