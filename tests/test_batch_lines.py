@@ -165,6 +165,10 @@ def test_same_shape_blocks_equal_the_exact_path(at: int, change: str | None) -> 
     assert (fast is not None) == (change in (None, "upper"))
     _same_columns(jsonl.parse_chunk(data), jsonl.parse_lines(data))
     _same_columns(jsonl.parse_chunk(memoryview(data)), jsonl.parse_lines(data))
+    for lead in (1, 3, 7):      # (chunks of a memory map start at any address)
+        shifted = memoryview(bytearray(b"x" * lead + data))[lead:]
+        assert (jsonl.same_shape(shifted) is not None) == (fast is not None)
+        _same_columns(jsonl.parse_chunk(shifted), jsonl.parse_lines(data))
 
 
 def test_same_shape_wide_registers_equal_the_exact_path() -> None:
