@@ -16,10 +16,13 @@ Columns are contiguous arrays, one element per input: a value column holds each 
 little-endian at its natural width (numpy's native unsigned layout for a8..a64), a defined
 column one byte (0/1) per input.  ``ins`` is an array of pointers ``[value0, defined0, value1,
 defined1, ...]`` for the kernel's ``inputs``; ``outs`` is ``[status u8, st0 u8, cy0 u16, ca0
-u64, value, defined, ...]`` for its ``outputs``.  Status is the compiled function's exit code:
-:data:`~aluvm.jit.layout.EXIT_FALLBACK` marks an input that must be finished by the
-interpreter (the caller re-runs it from the start through the single-run path, which is exact
-by definition).  The native call does no Python work, so ctypes releases the GIL for it and
+u64, value, defined, ..., exit position u32]`` for its ``outputs``.  Status is the compiled
+function's exit code: :data:`~aluvm.jit.layout.EXIT_FALLBACK` marks an input that must be
+finished by the interpreter.  The state native code leaves at such an exit is exact (what the
+single-run path marshals back at its own fallback exits): st0, cy0, ca0, the A registers native
+code wrote, and where to go on (the exit position).  When no compiled instruction touches the
+call stack (:attr:`Plan.resumable`) the caller resumes such an input there; otherwise it re-runs
+it from the start through the single-run path.  The native call does no Python work, so ctypes releases the GIL for it and
 chunks run in parallel on threads.
 
 Kernels are cached in process and on disk like compiled libraries (same cache directory and
@@ -70,6 +73,9 @@ class Plan:
     written: tuple[Reg, ...]  # the A registers compiled code may write (the kernel's outputs)
     native: bool              # the entry point is compiled (else every input falls back)
     n_compiled: int
+    #: no compiled instruction touches the call stack (routine, call, exec, ret): cp0 is 0 and
+    #: cs0 empty wherever native code exits, so an input can resume at the exit position
+    resumable: bool = False
 
 
 @functools.lru_cache(maxsize=None)
@@ -139,12 +145,16 @@ def plan(prog: Program, entry: int) -> Plan:
         if all(c < 8 for c, _ in gen.regs):         # (A registers only: codes 0..7)
             break
     native = entry in cfg.entries
+    resumable = not any(b.ctrl is not None and (b.ctrl.flow.calls or b.ctrl.flow.returns or
+                                                 b.ctrl.flow.leaves)
+                        for b in cfg.blocks.values() if b.native)
     p = Plan(ir, name, tuple(sorted(gen.regs)), tuple(sorted(gen.written)), native,
-             cfg.n_compiled)
+             cfg.n_compiled, resumable)
     _PLANS[key] = p
     code_cache().store(_plan_key(prog.id, prog.profile.name, _extensions_digest(prog.profile),
                                  entry),
-                       {"aset": p.aset, "written": p.written, "native": native}, b"")
+                       {"aset": p.aset, "written": p.written, "native": native,
+                        "resumable": resumable}, b"")
     return p
 
 
@@ -158,7 +168,8 @@ def _kernel_key(lib_id: bytes, profile: str, ext: str, entry: int, cl0: Optional
                 ins: tuple[Reg, ...], outs: tuple[Reg, ...]) -> tuple[str, str]:
     """Disk-cache key and driver symbol of a kernel."""
     key = cache_key("batch-kernel", f"lib={lib_id.hex()}", f"profile={profile}", f"ext={ext}",
-                    f"entry={entry}", f"cl0={cl0}", f"ins={ins}", f"outs={outs}")
+                    f"entry={entry}", f"cl0={cl0}", f"ins={ins}", f"outs={outs}",
+                    "exit-pos")
     return key, f"aluvm_batch_{key[:32]}"
 
 
@@ -218,6 +229,7 @@ def driver_ir(p: Plan, symbol: str, inputs: tuple[Reg, ...], outputs: tuple[Reg,
     base = len(CONTROL_OUTPUTS)
     cols_out = {r: (ptr_at("%outs", base + 2 * k), ptr_at("%outs", base + 2 * k + 1))
                 for k, r in enumerate(outputs)}
+    exit_col = ptr_at("%outs", base + 2 * len(outputs))
     e("br label %head")
     L.append("head:")
     e("%i = phi i64 [%start, %entry], [%i.next, %body]")
@@ -225,7 +237,7 @@ def driver_ir(p: Plan, symbol: str, inputs: tuple[Reg, ...], outputs: tuple[Reg,
     e("%done = icmp uge i64 %i, %end")
     e("br i1 %done, label %exit, label %body")
     L.append("body:")
-    sizes = {1, 2, 8} | {layout.REG_BYTES[c] for c, _ in p.aset}
+    sizes = {1, 2, 4, 8} | {layout.REG_BYTES[c] for c, _ in p.aset}
     for s in sorted(sizes):
         e(f"%i.{s} = mul i64 %i, {s}")
     off = layout.OFF
@@ -268,6 +280,9 @@ def driver_ir(p: Plan, symbol: str, inputs: tuple[Reg, ...], outputs: tuple[Reg,
         e(f"store i{w} {v}, ptr {elem(vcol, nb)}, align 1")
         e(f"{d} = load i8, ptr {rf_at(layout.def_offset(c, i))}")
         e(f"store i8 {d}, ptr {elem(dcol, 1)}")
+    xpos = t()
+    e(f"{xpos} = load i32, ptr {rf_at(off['exit_pos'])}")
+    e(f"store i32 {xpos}, ptr {elem(exit_col, 4)}, align 1")
     fb = t()
     e(f"{fb} = icmp eq i32 %code, {layout.EXIT_FALLBACK}")
     fb64 = t()
@@ -301,9 +316,12 @@ class BatchKernel:
     """A loaded driver: ``run(ins, outs, start, end)`` with pointer arrays (see module doc)."""
 
     def __init__(self, obj: bytes, symbol: str, inputs: tuple[Reg, ...],
-                 outputs: tuple[Reg, ...], aset: tuple[Reg, ...], native: bool) -> None:
+                 outputs: tuple[Reg, ...], aset: tuple[Reg, ...], native: bool,
+                 resumable: bool = False) -> None:
         self.obj, self.symbol = obj, symbol
         self.inputs, self.outputs, self.aset, self.native = inputs, outputs, aset, native
+        #: an input that left native code may resume at its exit position (Plan.resumable)
+        self.resumable = resumable
         self.loaded = loader().load(obj, symbol, code_cache())     # keeps the code alive
         addr = ctypes.cast(self.loaded.fn, ctypes.c_void_p).value
         assert addr        # (a loaded symbol has an address: _Loaded checked it)
@@ -311,7 +329,8 @@ class BatchKernel:
 
     def state(self) -> tuple:
         """What another process needs to load this kernel (no compiler involved)."""
-        return (self.obj, self.symbol, self.inputs, self.outputs, self.aset, self.native)
+        return (self.obj, self.symbol, self.inputs, self.outputs, self.aset, self.native,
+                self.resumable)
 
     @classmethod
     def from_state(cls, state: tuple) -> "BatchKernel":
@@ -349,7 +368,7 @@ def get_kernel(prog: Program, entry: int, cl0: Optional[int], inputs: tuple[Reg,
         obj = compile_kernel_ir(driver_ir(p, symbol, ins, outs, entry, cl0))
         cache.store(key, {"symbol": symbol,
                                  "compile_ms": (time.perf_counter() - t0) * 1e3}, obj)
-    kernel = BatchKernel(obj, symbol, ins, outs, p.aset, p.native)
+    kernel = BatchKernel(obj, symbol, ins, outs, p.aset, p.native, p.resumable)
     with _LOCK:
         _KERNELS[mkey] = kernel
         _KERNELS[("state", symbol)] = kernel
@@ -383,7 +402,8 @@ def cached_kernel(lib_id: bytes, profile: str, ext: str, entry: int, cl0: Option
         disk = cache.load(key)
         if disk is None or disk[0].get("symbol") != symbol:
             return None
-        kernel = BatchKernel(disk[1], symbol, ins, outs, aset, bool(meta["native"]))
+        kernel = BatchKernel(disk[1], symbol, ins, outs, aset, bool(meta["native"]),
+                             bool(meta.get("resumable", False)))
     with _LOCK:
         _KERNELS.setdefault(("state", symbol), kernel)
         _KERNELS[ckey] = kernel

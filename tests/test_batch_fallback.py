@@ -215,3 +215,94 @@ def test_fallback_heavy_100k_inputs_equal_single_runs(profile: str) -> None:
             assert got == want[nm], (tier, nm)
         if profile == "reference":
             assert 0.2 < float(np.mean(res.st0)) < 0.4       # a real mix of verdicts
+
+
+@pytest.mark.parametrize("profile", ["reference", "spec"])
+def test_rows_resume_where_the_kernel_left_them(profile: str) -> None:
+    """A native prefix (a loop), an instruction the kernel does not run (sha2 over S), more
+    native work: fallback rows go on from the kernel's exit state (the kernel is resumable),
+    with and without a complexity limit that stops some of them inside the loop; equal to
+    single runs, and to the same batch with restricted outputs (which re-runs from the start)."""
+    import numpy as np
+    from aluvm.tools.batch import to_columns
+    lib = assemble("""
+.MAIN
+        put     a64[2],3
+        put     a64[4],0
+loop:   add.uc  a64[2],a64[0]
+        add.uc  a64[1],a64[0]
+        add.uc  a64[2],a64[4]
+        lt.u    a64[4],a64[3]
+        jif     loop
+        sha2    s16[0],r256[0]
+        put     a64[5],1
+        add.uc  a64[5],a64[0]
+        gt.u    a64[0],a64[5]
+""", profile=profile)
+    rng = np.random.default_rng(21)
+    n = 300
+    inputs = {"a64[0]": np.ma.masked_array(rng.integers(0, 1 << 62, n, dtype=np.uint64),
+                                           mask=rng.random(n) < 0.05),
+              "a64[1]": rng.integers(0, 4, n, dtype=np.uint64),
+              "a64[3]": rng.integers(0, 60, n, dtype=np.uint64),
+              "s16[0]": [bytes([k % 7]) * (k % 9) if k % 11 else None for k in range(n)]}
+    for cl0 in (None, 150, 400):
+        batch = Batch(lib, profile=profile, cl0=cl0, threads=1)
+        assert batch.kernel(to_columns(inputs)[1]).resumable
+        res = batch.run(inputs)
+        assert res.fallback.sum() > n // 2
+        for i in range(n):
+            regs = Registers()
+            for name, col in inputs.items():
+                v = col[i]
+                if v is np.ma.masked or v is None:
+                    continue
+                regs.set_named(name, v if isinstance(v, bytes) else int(v).to_bytes(8, "big"))
+            regs.cl0 = cl0
+            aluvm.run(lib, regs, profile=profile)
+            assert (bool(res.st0[i]), int(res.cy0[i]), int(res.ca0[i]), res.defined(i)) == \
+                (regs.st0, regs.cy0, regs.ca0, regs.defined()), (cl0, i)
+        names = ["a64[0]", "a64[5]", "r256[0]"]
+        some = Batch(lib, profile=profile, cl0=cl0, threads=1, outputs=names).run(inputs)
+        for name in names:
+            x, y = some[name], res[name]
+            assert (x.mask == y.mask).all() and list(x.compressed()) == list(y.compressed())
+
+
+def test_no_resume_when_native_code_uses_the_call_stack() -> None:
+    """A routine whose body leaves native code (sha2) and returns: the call stack lives in the
+    native register file, so such a kernel is not resumable and its fallback rows re-run from
+    the start (resuming would lose the return address: the run would stop at ``ret``)."""
+    import numpy as np
+    from aluvm.tools.batch import to_columns
+    lib = assemble("""
+.MAIN
+        put     a64[1],1
+        routine sub
+        put     a64[2],7
+        add.uc  a64[2],a64[1]
+        ret
+sub:    add.uc  a64[1],a64[1]
+        sha2    s16[0],r256[0]
+        add.uc  a64[1],a64[1]
+        ret
+""", profile="spec")
+    n = 40
+    inputs = {"s16[0]": [bytes([k]) * k for k in range(n)],
+              "a64[3]": np.arange(n, dtype=np.uint64)}
+    batch = Batch(lib, profile="spec", threads=1)
+    assert not batch.kernel(to_columns(inputs)[1]).resumable
+    res = batch.run(inputs)
+    assert res.fallback.all()
+    regs = Registers()
+    regs.s[0] = b""
+    regs.a[3][0] = 0
+    aluvm.run(lib, regs, profile="spec")
+    assert regs.a[3][1] == 11               # 1, doubled twice in the routine, + 7 after it
+    for i in range(n):
+        regs = Registers()
+        regs.s[0] = inputs["s16[0]"][i]
+        regs.a[3][3] = i
+        aluvm.run(lib, regs, profile="spec")
+        assert (bool(res.st0[i]), int(res.cy0[i]), int(res.ca0[i]), res.defined(i)) == \
+            (regs.st0, regs.cy0, regs.ca0, regs.defined()), i

@@ -16,8 +16,10 @@ inputs.  Inputs are columns (:mod:`aluvm.tools.columns`) or an iterable of
 * ``tier="jit"``: the native batch kernel (:mod:`aluvm.jit.batch`) runs chunks of inputs on a
   thread pool (the native call releases the GIL); inputs whose run left native code (an
   instruction the JIT does not compile, a reference panic case, ``cl0`` reached inside a block)
-  are marked by the kernel and re-run from the start through the single-run path
-  (:func:`aluvm.run` with ``tier="jit"``), which is exact by definition;
+  are marked by the kernel and finished by the single-run path (the machine :func:`aluvm.run`
+  with ``tier="jit"`` uses, :mod:`aluvm.tools.fallback`): from the exact state native code
+  left them in, at its exit position, when no compiled instruction touches the call stack and
+  every output is asked for; else re-run from the start;
 * ``tier="interp"``: every input runs through the single-run path of the interpreter (with a
   machine cached per library).
 
@@ -310,14 +312,22 @@ class Batch:
         kernel = kernel if kernel is not None else self.kernel(cols)
         if not kernel.native:       # the entry point is not compiled: every input falls back
             return self._single_runs(n, cols, offset)
-        res = self._run_kernel(kernel, n, cols, take)
+        res, exits = self._run_kernel(kernel, n, cols, take)
         todo = np.flatnonzero(res.fallback)
         if len(todo):
-            self._finish(res, cols, todo, "jit", offset)
+            resume = None
+            if kernel.resumable and self.outputs is None and self.host is None:
+                # (outputs None: the kernel wrote every register native code may write)
+                resume = ((exits, res.st0, res.cy0, res.ca0),
+                          [res.columns[key_of("a", c, i)] for c, i in kernel.outputs])
+            self._finish(res, cols, todo, "jit", offset, resume)
         return res
 
     def _run_kernel(self, kernel, n: int, cols: list[Column],
-                    take: Optional[Callable[..., list[np.ndarray]]] = None) -> BatchResult:
+                    take: Optional[Callable[..., list[np.ndarray]]] = None
+                    ) -> tuple[BatchResult, np.ndarray]:
+        """The kernel over all inputs: the result (fallback rows marked, their values the
+        state native code left) and the exit positions (where fallback rows go on)."""
         from aluvm.jit.batch import CONTROL_OUTPUTS
         from aluvm.jit.layout import EXIT_FALLBACK
         by_reg = {(c.key.code, c.key.idx): c for c in cols if c.key.fam == "a"}
@@ -335,7 +345,9 @@ class Batch:
             shapes += [(n, key_of("a", c, i).width), (n,)]
             dtypes += [np.dtype(np.uint8), np.dtype(np.uint8)]
         arrays = (take or self._outputs.take)(shapes, dtypes)
-        outs = (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
+        (exits,) = self._outputs.take([(n,)], [np.dtype(np.uint32)])
+        outs = (ctypes.c_void_p * (len(arrays) + 1))(*[a.ctypes.data for a in arrays],
+                                                      exits.ctypes.data)
         spans = [(s, min(n, s + self.chunk)) for s in range(0, n, self.chunk)]
         if self.threads > 1 and len(spans) > 1:
             nfb = sum(self._executor().map(lambda sp: kernel.run(ins, outs, sp[0], sp[1]),
@@ -351,7 +363,7 @@ class Batch:
         fallback = ctrl[0] == EXIT_FALLBACK if nfb else np.zeros(n, bool)
         res = BatchResult(n, ctrl[1].view(bool), ctrl[2], ctrl[3], columns, fallback)
         res.owned = frozenset(key_of("a", c, i) for c, i in kernel.outputs)
-        return res
+        return res, exits
 
     def _executor(self) -> ThreadPoolExecutor:
         """The batch's thread pool (kept between runs: a run on a million inputs takes
@@ -421,14 +433,15 @@ class Batch:
         return tuple(sorted(self._writable | {bank_of(c.key) for c in cols}))
 
     def _finish(self, res: BatchResult, cols: Sequence[Column], rows: np.ndarray, tier: str,
-                offset: int) -> None:
-        """Run ``rows`` one by one from the start (exactly :func:`aluvm.run`) and store what
-        they leave in ``res`` (:mod:`aluvm.tools.fallback`)."""
+                offset: int, resume: Optional[tuple[Any, Sequence[Column]]] = None) -> None:
+        """Run ``rows`` one by one - from the start (exactly :func:`aluvm.run`), or with
+        ``resume`` from where the kernel left them (:func:`aluvm.tools.fallback.run_rows`) -
+        and store what they leave in ``res`` (:mod:`aluvm.tools.fallback`)."""
         from aluvm.tools import fallback
         run, with_host = self._runner(tier)
         banks = self._banks(cols)
         st0, cy0, ca0, kept = fallback.run_rows(run, with_host, self.lib.id, self.entry,
-                                                self.cl0, cols, rows, banks, offset)
+                                                self.cl0, cols, rows, banks, offset, resume)
         res.st0[rows] = st0
         res.cy0[rows] = cy0
         res.ca0[rows] = np.array(ca0, dtype=np.uint64)

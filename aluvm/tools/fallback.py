@@ -53,21 +53,25 @@ def _input_list(col: Column, rows: np.ndarray) -> list[Any]:
 
 @lru_cache(maxsize=256)
 def _row_loop(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...],
-                 with_host: bool) -> Callable[..., None]:
+              with_host: bool, resume: bool = False) -> Callable[..., None]:
     """The per-row loop for these input registers ``(fam, code, idx)`` and kept banks.
 
-    ``loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept)``: ``run`` is
+    ``loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept, starts)``:
+    ``starts`` (with ``resume``) = per row the position to run from and st0, cy0, ca0 to start
+    with (else the entry point and a fresh register file's); ``run`` is
     ``machine.run_bare`` (called ``run(lid, entry, regs)``) or, ``with_host``, a
     ``run(regs, i)`` that passes input ``i``'s host context; ``kept[k]`` = (rows, contents)
     of ``banks[k]``: the rows that left it non-empty and, one after the other, its slots
     after each of them (one C-level extend per row)."""
     s_count = len(Registers().s)
-    L = ["def loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept):",
+    L = ["def loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept, starts):",
          "    E = [None] * 32",
          f"    ES = [None] * {s_count}",
          "    st0a, cy0a, ca0a = st0.append, cy0.append, ca0.append"]
     for k in range(len(inputs)):
         L.append(f"    in{k} = ins[{k}]")
+    if resume:
+        L.append("    at, s0, c0, a0 = starts")
     for k in range(len(banks)):
         L.append(f"    w{k}, b{k} = kept[{k}]")
         L.append(f"    w{k}a, b{k}a = w{k}.append, b{k}.extend")
@@ -76,8 +80,10 @@ def _row_loop(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...],
         target = f"regs.s[{idx}]" if fam == "s" else f"regs.{fam}[{code}][{idx}]"
         L.append(f"        {target} = in{k}[j]")
     L.append("        regs.cl0 = cl0")
+    if resume:
+        L.append("        regs.st0 = s0[j]; regs.cy0 = c0[j]; regs.ca0 = a0[j]")
     L.append("        run(regs, offset + row)" if with_host
-             else "        run(lid, entry, regs)")
+             else "        run(lid, at[j], regs)" if resume else "        run(lid, entry, regs)")
     L.append("        st0a(regs.st0); cy0a(regs.cy0); ca0a(regs.ca0)")
     for k, bank in enumerate(banks):
         if bank == 24:
@@ -102,18 +108,28 @@ def _row_loop(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...],
 
 def run_rows(run: Callable[..., Any], with_host: bool, lid: bytes, entry: int,
              cl0: Optional[int], cols: Sequence[Column], rows: np.ndarray, banks: Sequence[int],
-             offset: int = 0) -> tuple[list[bool], list[int], list[int], list[tuple[list, list]]]:
+             offset: int = 0, resume: Optional[tuple[Any, Sequence[Column]]] = None
+             ) -> tuple[list[bool], list[int], list[int], list[tuple[list, list]]]:
     """Run ``rows`` one by one (see :func:`_row_loop` for ``run``); returns st0, cy0, ca0
     per row and per bank of ``banks`` the rows that left it non-empty and its contents (the
-    bank's slots after each of those rows, concatenated)."""
-    inputs = tuple((c.key.fam, c.key.code, c.key.idx) for c in cols)
-    loop = _row_loop(inputs, tuple(banks), with_host)
-    ins = [_input_list(c, rows) for c in cols]
+    bank's slots after each of those rows, concatenated).
+
+    ``resume`` = ((exit positions, st0, cy0, ca0), columns), all over the whole batch: each
+    row goes on from where native code left it - the columns' values (the registers native
+    code wrote, as it left them) are set over the inputs, the scalars are the exit's, and the
+    run starts at the exit position (native code left exactly this state there, so the rest
+    of the run is the single run's)."""
+    over: Sequence[Column] = () if resume is None else resume[1]
+    inputs = tuple((c.key.fam, c.key.code, c.key.idx) for c in (*cols, *over))
+    loop = _row_loop(inputs, tuple(banks), with_host, resume is not None)
+    ins = [_input_list(c, rows) for c in (*cols, *over)]
+    starts = None if resume is None else [np.asarray(a)[rows].tolist() for a in resume[0]]
     st0: list[bool] = []
     cy0: list[int] = []
     ca0: list[int] = []
     kept: list[tuple[list, list]] = [([], []) for _ in banks]
-    loop(rows.tolist(), offset, run, lid, entry, Registers(), cl0, ins, st0, cy0, ca0, kept)
+    loop(rows.tolist(), offset, run, lid, entry, Registers(), cl0, ins, st0, cy0, ca0, kept,
+         starts)
     return st0, cy0, ca0, kept
 
 
