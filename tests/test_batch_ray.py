@@ -92,6 +92,7 @@ def _put_once_run_many() -> None:
         run = remote.submit(handle)
         assert run.counts() == (50_000, int(local.st0.sum()), 0)
         _same(run.result(), local)
+        assert run.result() is run.result()
     # results written in place into shared memory are never overwritten by later runs
     other = v20_inputs(50_000, seed=24)
     kept = [remote.run(remote.put(inputs)), remote.run(remote.put(other)),
@@ -165,6 +166,8 @@ def _ray_inputs_bad_arguments() -> None:
         Batch(lib).run(handle)
     with pytest.raises(InputError, match="engine='ray'"):
         Batch(lib).put({"a64[0]": np.arange(3, dtype=np.uint64)})
+    with pytest.raises(InputError, match="engine='ray'"):
+        Batch(lib).submit(handle)
     with pytest.raises(InputError, match="ObjectRef"):
         RayInputs.from_refs([handle.refs[0], 5])
     with pytest.raises(InputError, match="sizes"):

@@ -657,6 +657,7 @@ class RayRun:
     def __init__(self, batch: Batch, handle: RayInputs) -> None:
         self.batch, self.handle = batch, handle
         self._fetched: dict[int, list[Column]] = {}
+        self._result: Optional[BatchResult] = None
         names = handle.names
         if names is None:           # (the first chunk names the kernel's registers)
             names = handle.names = [c.key.name for c in self._inputs(0)]
@@ -776,8 +777,11 @@ class RayRun:
         return (sum(g[0] for g in got), sum(g[1] for g in got), sum(g[2] for g in got))
 
     def result(self) -> "BatchResult":
-        """The whole result, in input order, identical to the local engine's."""
+        """The whole result, in input order, identical to the local engine's (the same object
+        on every call: what this node's actors wrote in place exists once)."""
         from aluvm.tools.packed import merge
+        if self._result is not None:
+            return self._result
         batch = self.batch
         parts = _get(self.refs)
         want = None if batch.outputs is None else set(batch.outputs)
@@ -789,8 +793,9 @@ class RayRun:
             return _concat_inputs([self._inputs(k) for k in range(len(parts))], parts, want)
         each = batch._executor().map if batch.threads > 1 and len(parts) > 1 else map
         preset, self._preset = self._preset, None
-        return merge(parts, self._inputs, passthrough, batch._outputs.take, BatchResult, each,
-                     preset)
+        self._result = merge(parts, self._inputs, passthrough, batch._outputs.take,
+                             BatchResult, each, preset)
+        return self._result
 
 
 def _concat_inputs(per_part: list[list[Column]], parts: Sequence[Any],
