@@ -1,13 +1,12 @@
-"""Batch kernel vs single interpreter runs on random programs from the instruction table.
+"""The batch kernel's native code vs single interpreter runs on random compiled programs.
 
-tests/test_batch.py pins the batch engine on hand-written scripts; this file is its
-differential backbone: random programs (the generator of tests/test_jit_diff.py: loops, jumps
-into instructions, reserved opcodes, everything the kernel has to hand to the fallback path),
-random inputs in every register family (A of every width, F, R, S), undefined inputs, entry
-points and complexity limits, both profiles.  Every row of every batch must equal a separate
-:func:`aluvm.run` in the interpreter tier: st0, cy0, ca0 and the whole set of defined
-registers.  Inputs go in both as ``{"regs": {name: hex}}`` rows and, for narrow A registers, as
-numpy columns; the two must agree.
+tests/test_batch_fallback.py runs random programs of every kind (most rows leave native code);
+this file draws programs the kernel keeps native: 1-12 compiled instructions on A registers only,
+sometimes a loop back, random operands (the operand rules of tests/test_jit_diff.py), inputs of
+every family with edge values for A registers, undefined inputs, entry points and complexity
+limits, both profiles.  Every row must equal a separate :func:`aluvm.run` in the interpreter
+tier: st0, cy0, ca0 and the whole set of defined registers.  Inputs go in both as
+``{"regs": {name: hex}}`` rows and, for narrow A registers, as numpy columns; the two agree.
 """
 from __future__ import annotations
 
@@ -19,20 +18,16 @@ import pytest
 
 import aluvm
 from aluvm.asm.disassembler import asm_text
-from aluvm.isa.codec import decode
+from aluvm.isa.codec import decode, decode_all
 from aluvm import Batch, DEFAULT_ISAE, Lib, Registers
-from aluvm.machine.registers import A_BITS, A_NAMES, F_BYTES, F_NAMES, R_BITS, R_NAMES
+from aluvm.tools.columns import reg_key
 
 from test_batch import assert_same
-from test_jit_diff import NATIVE_ONLY, edge_value, random_instruction, random_program
+from test_batch_fallback import random_input_regs, random_raw
+from test_jit_diff import edge_value, random_instruction
 
 ROWS = 40
-PROGRAMS = 120
-
-
-#: compiled instructions on A registers only (R and F instructions leave the kernel's native
-#: code, so programs of these forms mostly stay native in the kernel)
-A_FORMS = [f for f in NATIVE_ONLY if not f.key.endswith(("_r", "_f")) and f.key != "spy"]
+PROGRAMS = 150
 
 
 def _a_registers_only(ins: bytes) -> bool:
@@ -41,12 +36,20 @@ def _a_registers_only(ins: bytes) -> bool:
     return re.search(r"\b([rf]\d+b?|s16)\[", text) is None
 
 
+def operands(code: bytes) -> set[str]:
+    """The A registers the program's instructions name (what makes its inputs matter)."""
+    names: set[str] = set()
+    for off, ins in decode_all(code)[0]:
+        names.update(re.findall(r"\ba\d+\[\d+\]", asm_text(ins)))
+    return names
+
+
 def a_program(rng: random.Random) -> bytes:
     """1-12 compiled instructions on A registers only, a loop back a third of the time."""
     code = b""
     for _ in range(rng.randint(1, 12)):
         while True:
-            ins = random_instruction(rng, len(code) + 8, True, A_FORMS)
+            ins = random_instruction(rng, len(code) + 8, True)
             if _a_registers_only(ins):
                 break
         code += ins
@@ -60,38 +63,15 @@ def _cache_dir(test_jit_cache):
     yield
 
 
-def _pick_names(rng: random.Random) -> list[str]:
-    """Input registers of one batch: mostly low A indexes (where the generator's operands
-    collide), sometimes F, R and S."""
-    names = set()
-    for _ in range(rng.randint(1, 9)):
-        idx = rng.choice([0, 1, 2, 3, rng.randrange(32)])
-        names.add(f"{A_NAMES[rng.randrange(8)]}[{idx}]")
-    if rng.random() < 0.2:
-        names.add(f"s16[{rng.choice([0, 1, 2, rng.randrange(16)])}]")
-    if rng.random() < 0.15:
-        names.add(f"{R_NAMES[rng.choice([0, 1, 2, 3, 4, rng.randrange(8)])]}[{rng.choice([0, 1, rng.randrange(32)])}]")
-    if rng.random() < 0.15:
-        names.add(f"{F_NAMES[rng.randrange(8)]}[{rng.choice([0, 1, rng.randrange(32)])}]")
-    return sorted(names)
-
-
-def _value(rng: random.Random, name: str) -> bytes:
-    """A random value of register ``name`` in vector format (what the shared vectors and the
-    batch input lines carry), produced through :class:`Registers` itself."""
-    fam, code = name[0], name[:name.index("[")]
-    idx = int(name[name.index("[") + 1:-1])
-    regs = Registers()
-    if fam == "s":
-        return rng.randbytes(rng.choice([0, 1, 5, 32, rng.randrange(80)]))
-    if fam == "a":
-        regs.a[A_NAMES.index(code)][idx] = edge_value(rng, A_BITS[A_NAMES.index(code)])
-    elif fam == "r":
-        c = R_NAMES.index(code)
-        regs.r[c][idx] = rng.choice([0, 1, rng.getrandbits(R_BITS[c])])
-    else:
-        regs.set_named(name, rng.randbytes(F_BYTES[F_NAMES.index(code)]))
-    return regs.get_named(name)
+def _raw(rng: random.Random, name: str) -> bytes | None:
+    """An input value in vector format: A registers get edge values (carries, signs, all
+    ones), the other families what the fallback tests give them; a tenth undefined."""
+    if not name.startswith("a"):
+        return random_raw(rng, name)
+    if rng.random() < 0.1:
+        return None
+    key = reg_key(name)
+    return edge_value(rng, key.width * 8).to_bytes(key.width, "big")
 
 
 def _single(lib: Lib, row: dict[str, bytes], entry: int, cl0, profile: str) -> Registers:
@@ -116,8 +96,9 @@ def _numpy_columns(rows: list[dict[str, bytes]], names: list[str]) -> dict | Non
     return cols
 
 
-def check_program(rng: random.Random, profile: str) -> None:
-    code = a_program(rng) if rng.random() < 0.5 else random_program(rng)
+def check_program(rng: random.Random, profile: str) -> int:
+    """One random program over ``ROWS`` inputs; returns how many rows stayed native."""
+    code = a_program(rng)
     data = rng.randbytes(rng.choice([0, 16, 64]))
     lib = Lib.with_(DEFAULT_ISAE, code, data)
     loops = any(b in (2, 3, 4) for b in code)
@@ -125,8 +106,8 @@ def check_program(rng: random.Random, profile: str) -> None:
     cl0 = (rng.choice([rng.randrange(300), rng.randrange(30000)]) if loops
            else rng.choice([None, None, rng.randrange(400)]))
     entry = 0 if rng.random() < 0.85 else rng.randrange(len(code) + 2)
-    names = _pick_names(rng)
-    rows = [{n: _value(rng, n) for n in names if rng.random() > 0.1} for _ in range(ROWS)]
+    names = sorted(operands(code) | set(random_input_regs(rng)))
+    rows = [{n: v for n in names if (v := _raw(rng, n)) is not None} for _ in range(ROWS)]
     what = f"code={code.hex()} data={data.hex()} entry={entry} cl0={cl0} profile={profile}"
     batch = Batch(lib, tier="jit", threads=2, entry=entry, profile=profile, cl0=cl0, chunk=16)
     res = batch.run([{"regs": {k: v.hex() for k, v in r.items()}} for r in rows])
@@ -138,10 +119,11 @@ def check_program(rng: random.Random, profile: str) -> None:
     cols = _numpy_columns(rows, names)
     if cols is not None:
         assert_same(batch.run(cols), res)
+    return int((~res.fallback).sum())
 
 
 @pytest.mark.parametrize("profile", ["reference", "spec"])
 def test_batch_equals_single_runs_on_random_programs(profile: str) -> None:
     rng = random.Random(f"batch-diff-{profile}")
-    for _ in range(PROGRAMS):
-        check_program(rng, profile)
+    native = sum(check_program(rng, profile) for _ in range(PROGRAMS))
+    assert native > PROGRAMS * ROWS // 4        # the kernel's own code, not only fallbacks
