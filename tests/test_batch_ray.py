@@ -324,8 +324,8 @@ def _cli_ray_columnar_equal_local(cluster: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("groups", [[5], [1000], [300, 300, 300, 100], [10, 2600, 10, 10]])
 def test_columnar_pieces_cover_every_row_once(tmp_path: Path, groups: list[int]) -> None:
-    """``--engine ray`` on Parquet: small row groups go together, a large one is a piece of
-    its own; together the pieces are the file's rows, in order (no Ray needed)."""
+    """``--engine ray`` on Parquet: small row groups go together, a large one is cut into
+    row ranges; together the pieces are the file's rows, in order (no Ray needed)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from aluvm.tools.batch_ray import columnar_pieces, read_piece
@@ -338,4 +338,4 @@ def test_columnar_pieces_cover_every_row_once(tmp_path: Path, groups: list[int])
     pieces = columnar_pieces(str(path), 1000)
     got = np.concatenate([read_piece(*p).column(0).to_numpy() for p in pieces])
     assert got.tolist() == list(range(sum(groups)))
-    assert all(p[4] - p[3] <= 1000 or len(p[2]) == 1 for p in pieces)
+    assert all(p[4] - p[3] <= 1000 for p in pieces)

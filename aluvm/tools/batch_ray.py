@@ -208,11 +208,11 @@ def jsonl_on_ray(batch: Batch, items: Iterable[Any], first_line: Optional[bytes]
 
 
 def columnar_pieces(path: str, rows: int) -> list[tuple[str, str, list[int], int, int]]:
-    """A Parquet or Arrow IPC file cut into pieces that Ray tasks read themselves:
-    ``(path, kind, row groups, start, stop)``.  Parquet: whole row groups (a group is
-    decoded as a unit; cutting one between tasks would decode it once per task), consecutive
-    ones together up to about ``rows`` rows.  Arrow IPC (memory-mapped, zero-copy): row
-    ranges of ``rows``."""
+    """A Parquet or Arrow IPC file cut into pieces of about ``rows`` rows that the workers
+    read themselves: ``(path, kind, row groups, start, stop)``.  Parquet: consecutive small
+    row groups together; a large one cut into row ranges (the worker decodes a group once and
+    keeps it for its next pieces, :func:`read_piece`).  Arrow IPC (memory-mapped,
+    zero-copy): row ranges."""
     if path.lower().endswith((".parquet", ".pq")):
         import pyarrow.parquet as pq
         meta = pq.ParquetFile(path).metadata
@@ -224,6 +224,9 @@ def columnar_pieces(path: str, rows: int) -> list[tuple[str, str, list[int], int
             if size + n > rows and group:
                 pieces.append((path, "parquet", group, 0, size))
                 group, size = [], 0
+            if n > rows:
+                pieces += [(path, "parquet", [g], s, min(n, s + rows)) for s in range(0, n, rows)]
+                continue
             group.append(g)
             size += n
         if group:
@@ -236,12 +239,24 @@ def columnar_pieces(path: str, rows: int) -> list[tuple[str, str, list[int], int
     return [(path, "ipc", [], s, min(total, s + rows)) for s in range(0, total, rows)]
 
 
+#: worker side: the Parquet row groups decoded last ((path, size, mtime, groups) -> table)
+_DECODED: dict[tuple, Any] = {}
+_DECODE_LOCK = threading.Lock()
+
+
 def read_piece(path: str, kind: str, groups: list[int], start: int, stop: int) -> Any:
     """The rows of one piece as an Arrow table (see :func:`columnar_pieces`)."""
     import pyarrow as pa
     if kind == "parquet":
         import pyarrow.parquet as pq
-        table = pq.ParquetFile(path).read_row_groups(groups)
+        st = os.stat(path)
+        key = (path, st.st_size, st.st_mtime_ns, tuple(groups))
+        with _DECODE_LOCK:          # (pieces of one group decode it once, side by side too)
+            table = _DECODED.get(key)
+            if table is None:
+                table = pq.ParquetFile(path).read_row_groups(groups)
+                _DECODED.clear()
+                _DECODED[key] = table
     else:
         import pyarrow.ipc as ipc
         with pa.memory_map(path) as src:
@@ -497,11 +512,11 @@ class _Validator:
         return _run_part(self.spec, chunk, offset, self.threads, shared)
 
     def pipeline(self, kind: str, item: Any) -> tuple[list, int, tuple[int, int, int]]:
-        """One item of ``aluvm batch --engine ray`` (``kind`` "jsonl" or "columnar") on the
-        actor's threads: (output blocks, inputs, (valid, invalid, errors))."""
-        if kind == "jsonl":         # (items run side by side, one thread each)
-            return _jsonl_task(self.spec, item, 1)
-        return _columnar_task(self.spec, item, self.threads)    # (a row group: all threads)
+        """One item of ``aluvm batch --engine ray`` (``kind`` "jsonl" or "columnar"), on one
+        thread (items run side by side, up to the node's CPUs): (output blocks, inputs,
+        (valid, invalid, errors))."""
+        task = _jsonl_task if kind == "jsonl" else _columnar_task
+        return task(self.spec, item, 1)
 
     def run_lent(self, lent: tuple, start: int, end: int, shared: Optional[tuple] = None
                  ) -> tuple[Any, tuple[int, int, int]]:
