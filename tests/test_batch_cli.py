@@ -230,3 +230,36 @@ def test_same_shape_path_equals_the_exact_path(change: str | None) -> None:
         format_lines(b.run_columns(slow.n, slow.columns), slow.ids, slow.errors)
     spaced = ("\n".join(_same_layout_lines(300, (", ", ": "))) + "\n").encode()
     assert same_shape(spaced) is not None      # json.dumps' default layout is one layout too
+
+
+def test_inputs_from_a_pipe(tmp_path: Path) -> None:
+    """A named pipe, ``/dev/stdin`` on a pipe and ``/dev/null`` are inputs like any file (they
+    were refused as "no such file": a shell's ``<(...)`` is such a pipe); a directory is a
+    one-line usage error that says so."""
+    import os
+    import threading
+    text = GOOD + "\n" + '{"regs":{},"id":"x"}' + "\n"
+    ref = batch("--code", V20, "-", stdin=text)
+    assert ref.returncode == 0 and len(lines_of(ref.stdout)) == 2, ref.stderr
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "w") as fh:
+            fh.write(text)
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        r = batch("--code", V20, str(fifo))
+    finally:
+        if writer.is_alive():           # (the command never opened it: unblock the writer)
+            with open(fifo, "rb") as fh:
+                fh.read()
+        writer.join(10)
+    assert r.returncode == 0 and r.stdout == ref.stdout, r.stderr
+    r = batch("--code", V20, "/dev/stdin", stdin=text)
+    assert r.returncode == 0 and r.stdout == ref.stdout, r.stderr
+    r = batch("--code", V20, "/dev/null")
+    assert r.returncode == 0 and r.stdout == "" and "0 inputs" in r.stderr, r.stderr
+    r = batch("--code", V20, str(tmp_path))
+    assert r.returncode == 2 and r.stderr.strip() == f"aluvm: error: {tmp_path}: is a directory"
