@@ -16,16 +16,20 @@ object store; chunks for other nodes go through the object store.
 The driver keeps the buffers and reuses one only when no result array views it any more and
 the run that wrote it has finished (like :class:`~aluvm.tools.batch.OutputPool`), so reused
 pages stay mapped in both processes: no page faults in the steady state.  Files are named
-``aluvm-batch-<pid>-<n>`` and removed when the buffer is dropped or the driver exits.
+``aluvm-batch-<pid>-<n>`` and removed when the buffer is dropped, its pool (the batch) is
+collected, or the driver exits.  A driver that is killed cannot remove them: each file is
+``flock``-ed by its driver while it exists, and the first pool a process makes removes the
+files no live process holds (the lock goes with its process, whatever the PID namespace).
 """
 from __future__ import annotations
 
-import atexit
+import fcntl
 import itertools
 import mmap
 import os
 import sys
 import threading
+import weakref
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -48,20 +52,73 @@ class _Buffer:
         self.path = os.path.join(SHM_DIR, self.name)
         fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
         try:
+            # (held while the file exists: tells _sweep that its driver is alive; before the
+            # size is set, which _sweep also waits for)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.ftruncate(fd, size)
             self.mm = mmap.mmap(fd, size)
-        finally:
+        except BaseException:
             os.close(fd)
+            _unlink(self.path)
+            raise
+        self.fd = fd
         self.size = size
         self.base = np.frombuffer(self.mm, np.uint8)
         #: the run that writes into it: done() says when it has finished
         self.done: Callable[[], bool] = lambda: True
 
     def drop(self) -> None:
+        _unlink(self.path)
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _drop_all(free: list, lock: threading.Lock) -> None:
+    """Remove a pool's files (when the pool is collected, or at exit)."""
+    with lock:
+        for buf in free:
+            buf.drop()
+        free.clear()
+
+
+_SWEPT = False
+
+
+def _sweep() -> None:
+    """Remove the files of drivers that died without removing them (killed): a file nobody
+    holds the lock of.  A file whose size is still 0 may be one being made: left alone."""
+    global _SWEPT
+    if _SWEPT:
+        return
+    _SWEPT = True
+    try:
+        names = [n for n in os.listdir(SHM_DIR) if n.startswith("aluvm-batch-")]
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(SHM_DIR, name)
         try:
-            os.unlink(self.path)
+            fd = os.open(path, os.O_RDONLY)
         except OSError:
-            pass
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:             # (held: its driver is alive)
+            os.close(fd)
+            continue
+        try:
+            if os.fstat(fd).st_size > 0:
+                _unlink(path)
+        finally:
+            os.close(fd)            # (releases the lock)
 
 
 class SharedBuffers:
@@ -73,7 +130,10 @@ class SharedBuffers:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._free: list[_Buffer] = []
-        atexit.register(self.close)
+        _sweep()
+        # (files removed when the pool is collected - a batch dropped - or at exit; an
+        # atexit.register(self.close) kept every pool and its files alive until exit)
+        self._finalizer = weakref.finalize(self, _drop_all, self._free, self._lock)
 
     def take(self, shapes: Sequence[tuple[int, ...]], dtypes: Sequence[np.dtype],
              done: Callable[[], bool]) -> tuple[Layout, list[np.ndarray]]:
@@ -112,10 +172,7 @@ class SharedBuffers:
                 return
 
     def close(self) -> None:
-        with self._lock:
-            for buf in self._free:
-                buf.drop()
-            self._free.clear()
+        _drop_all(self._free, self._lock)
 
 
 #: actor side: file name -> (mmap, bytes), the few most recent

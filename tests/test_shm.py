@@ -1,0 +1,77 @@
+"""Shared-memory result files (aluvm.tools.shm) never outlive their driver: removed when the
+pool (its batch) is collected, and the files of a killed driver are removed by the next
+process that makes a pool - never those of a live one."""
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from aluvm.tools import shm
+
+pytestmark = pytest.mark.skipif(not shm.available(), reason="no /dev/shm")
+
+#: a driver that makes a pool with one buffer, says its file name, then waits to be killed
+_DRIVER = """
+import sys, time, numpy as np
+from aluvm.tools import shm
+pool = shm.SharedBuffers()
+layout, arrays = pool.take([(1000,)], [np.dtype(np.uint64)], lambda: True)
+arrays[0][:] = 7
+print(layout[0], flush=True)
+time.sleep(120)
+"""
+
+
+def _files() -> set[str]:
+    return {n for n in os.listdir(shm.SHM_DIR) if n.startswith("aluvm-batch-")}
+
+
+def test_pool_collected_removes_its_files() -> None:
+    shm._sweep()                # (a first pool sweeps files of dead drivers: not this test's)
+    before = _files()
+    pool = shm.SharedBuffers()
+    layout, arrays = pool.take([(4096,)], [np.dtype(np.uint8)], lambda: True)
+    assert layout[0] in _files() - before
+    del arrays, pool
+    gc.collect()
+    assert _files() == before
+
+
+def _driver() -> tuple[subprocess.Popen, str]:
+    p = subprocess.Popen([sys.executable, "-c", _DRIVER], stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None
+    name = p.stdout.readline().strip()
+    assert name.startswith("aluvm-batch-"), name
+    return p, name
+
+
+def test_killed_driver_files_swept_live_ones_kept(monkeypatch) -> None:
+    dead, dead_name = _driver()
+    live, live_name = _driver()
+    try:
+        dead.send_signal(signal.SIGKILL)
+        dead.wait(30)
+        assert dead_name in _files()            # (what a killed driver leaves)
+        monkeypatch.setattr(shm, "_SWEPT", False)
+        pool = shm.SharedBuffers()              # the next pool of any process sweeps
+        assert dead_name not in _files()
+        assert live_name in _files()            # held by a live driver: kept
+        got = shm.arrays((live_name, os.path.getsize(os.path.join(shm.SHM_DIR, live_name)),
+                          [(0, (1000,), "<u8")]))
+        assert got is not None and (got[0] == 7).all()
+        pool.close()
+    finally:
+        for p in (dead, live):
+            if p.poll() is None:
+                p.kill()
+            p.wait(30)
+            p.stdout.close()                    # type: ignore[union-attr]
+        monkeypatch.setattr(shm, "_SWEPT", False)
+        shm._sweep()                            # (the live one, killed now)
+    assert live_name not in _files()
