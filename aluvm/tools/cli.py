@@ -533,7 +533,7 @@ def _keep_freed_memory() -> None:
     import ctypes
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):         # (not glibc)
+    except (OSError, AttributeError, TypeError):     # (not glibc; no CDLL(None) on Windows)
         return
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     mallopt(M_MMAP_THRESHOLD, 32 << 20)
