@@ -263,3 +263,39 @@ def test_inputs_from_a_pipe(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout == "" and "0 inputs" in r.stderr, r.stderr
     r = batch("--code", V20, str(tmp_path))
     assert r.returncode == 2 and r.stderr.strip() == f"aluvm: error: {tmp_path}: is a directory"
+
+
+def test_unreadable_columnar_files_exit_2(tmp_path: Path, capsys) -> None:
+    """A Parquet / Arrow IPC file that is empty, truncated, corrupt or another format is a
+    one-line usage error (pyarrow's ArrowInvalid was reported as an internal error, exit 3)."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+    table = pa.table({"a64[0]": pa.array([5, 6], pa.uint64())})
+    pq.write_table(table, tmp_path / "ok.parquet")
+    feather.write_feather(table, tmp_path / "ok.arrow")
+    good_pq, good_ipc = (tmp_path / "ok.parquet").read_bytes(), (tmp_path / "ok.arrow").read_bytes()
+    cases = {"empty.parquet": b"", "half.parquet": good_pq[:len(good_pq) // 2],
+             "half.arrow": good_ipc[:len(good_ipc) // 2], "text.arrow": GOOD.encode() + b"\n",
+             "text.parquet": GOOD.encode() + b"\n"}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    _corrupt_page_parquet(tmp_path / "page.parquet")
+    for name in [*cases, "page.parquet"]:
+        path = tmp_path / name
+        code, out, err = batch_here(capsys, "--code", V20, str(path), "--quiet")
+        kind = "Parquet" if name.endswith(".parquet") else "Arrow IPC"
+        assert code == 2, (name, err)
+        assert err.startswith(f"aluvm: error: {path}: not a readable {kind} file ("), (name, err)
+        assert len(err.strip().splitlines()) == 1
+
+
+def _corrupt_page_parquet(path: Path) -> None:
+    """A Parquet file with a valid footer and garbage in the middle of its data pages."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table({"a64[0]": pa.array(np.arange(100_000, dtype=np.uint64))}), path,
+                   row_group_size=20_000, compression="snappy")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 200] = b"\xff" * 200
+    path.write_bytes(bytes(data))

@@ -42,6 +42,7 @@ def test_ray_engine(cluster, tmp_path: Path) -> None:
     _cli_joins_the_cluster(cluster, tmp_path)
     _cli_ray_ranges_equal_local(cluster, tmp_path)
     _cli_ray_columnar_equal_local(cluster, tmp_path)
+    _corrupt_parquet_is_an_input_error(tmp_path)
 
 
 def _validate20() -> None:
@@ -320,6 +321,20 @@ def _cli_ray_columnar_equal_local(cluster: str, tmp_path: Path) -> None:
         assert "9000 inputs" in r.stderr and "1 errors" in r.stderr
         outs.append(r.stdout)
     assert outs[0] == outs[1]
+
+
+def _corrupt_parquet_is_an_input_error(tmp_path: Path) -> None:
+    """A row group the workers cannot decode is the driver's one-line input error (it was the
+    worker's whole traceback, as an OSError)."""
+    from aluvm.errors import InputError
+    from aluvm.tools.batch_ray import columnar_on_ray
+    from test_batch_cli import _corrupt_page_parquet
+    path = tmp_path / "corrupt.parquet"
+    _corrupt_page_parquet(path)
+    with pytest.raises(InputError, match=r"^\S+corrupt.parquet: not a readable Parquet file \("):
+        for _ in columnar_on_ray(Batch(Lib.with_(DEFAULT_ISAE, VALIDATE20), engine="ray"),
+                                 str(path), 2500):
+            pass
 
 
 @pytest.mark.parametrize("groups", [[5], [1000], [300, 300, 300, 100], [10, 2600, 10, 10]])

@@ -245,7 +245,18 @@ _DECODE_LOCK = threading.Lock()
 
 
 def read_piece(path: str, kind: str, groups: list[int], start: int, stop: int) -> Any:
-    """The rows of one piece as an Arrow table (see :func:`columnar_pieces`)."""
+    """The rows of one piece as an Arrow table (see :func:`columnar_pieces`); a file that
+    cannot be read (corrupt, changed since the driver planned the pieces) is an input error,
+    raised on the driver as one line (:func:`_get`), not a worker's traceback."""
+    import pyarrow as pa
+    from aluvm.tools.jsonl import columnar_error
+    try:
+        return _read_piece(path, kind, groups, start, stop)
+    except (pa.ArrowException, OSError) as e:
+        raise columnar_error(path, e) from None
+
+
+def _read_piece(path: str, kind: str, groups: list[int], start: int, stop: int) -> Any:
     import pyarrow as pa
     if kind == "parquet":
         import pyarrow.parquet as pq

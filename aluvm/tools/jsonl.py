@@ -600,9 +600,26 @@ def parse_lines(data: bytes) -> Parsed:
 
 def read_columnar(path: str, rows: int = CHUNK_LINES) -> Iterator[Parsed]:
     """A Parquet or Arrow IPC file -> chunks of columns.  Raises ValueError (bad usage) for a
-    column that is not a register or of an unusable type."""
-    for batch in _record_batches(path, rows):
+    column that is not a register or of an unusable type, InputError for a file that is not
+    one (truncated, corrupt, another format): pyarrow's ArrowInvalid is a ValueError, which
+    the CLI reports as a bug."""
+    batches = _record_batches(path, rows)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as e:
+            raise columnar_error(path, e) from None
         yield parse_record_batch(batch)
+
+
+def columnar_error(path: str, e: BaseException) -> Exception:
+    """What pyarrow raised reading ``path``, as one clear line (exit 2 in the CLI)."""
+    if isinstance(e, OSError) and not isinstance(e, pa.ArrowException) and e.errno is not None:
+        return e                    # (a plain OS error names the file already)
+    kind = "Parquet" if path.lower().endswith((".parquet", ".pq")) else "Arrow IPC"
+    return _InputError(f"{path}: not a readable {kind} file ({' '.join(str(e).split())})")
 
 
 def parse_record_batch(batch: Any) -> Parsed:
