@@ -630,14 +630,26 @@ def parse_record_batch(batch: Any) -> Parsed:
     errors: dict[int, str] = {}
     named = []
     for name, arr in zip(batch.schema.names, batch.columns):
+        if pa.types.is_dictionary(arr.type):        # (pandas categoricals, for one)
+            arr = arr.dictionary_decode()
         if name == "id":
-            ids = arr.to_pylist()
+            ids = _id_list(arr)
             continue
         named.append((reg_key(name), arr))
     for key, arr in sorted(named, key=lambda ka: ka[0].order):   # errors in register order
         cols.append(_arrow_column(key, arr, errors))
     cols.sort(key=lambda c: c.key.order)
     return Parsed(n, cols, ids, errors)
+
+
+def _id_list(arr: pa.Array) -> list[Any]:
+    """An ``id`` column's values: strings or integers, as on a JSON line (any other type -
+    floats, bytes, lists, structs - is a usage error, as ``"id": 1.5`` is an error line; bytes
+    could not even be written out)."""
+    t = arr.type
+    if not (pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_large_string(t)):
+        raise InputError(f"column id: type {t} cannot hold ids (strings or integers)")
+    return arr.to_pylist()
 
 
 def _record_batches(path: str, rows: int) -> Iterator[pa.RecordBatch]:
