@@ -38,6 +38,7 @@ ROWS = [
     ("cli", "cli", {}, 1),
     ("tiers", "tiers", {}, 8),
     ("batch-lines", "batch-lines", {}, 1),
+    ("batch-cuts", "batch-cuts", {}, 1),
     ("ext-contexts", "ext-contexts", {}, 1),
 ]
 #: the tiers row runs its chunks alternately with the register file against a guard page

@@ -13,6 +13,7 @@ Hangs are caught by the driver (a per-case time limit).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import random
@@ -298,6 +299,56 @@ def t_batch_lines(rng: random.Random) -> str:
 
 
 TARGETS["batch-lines"] = t_batch_lines
+
+
+def _cut_lines(parts: "list[bytes]") -> "list[bytes]":
+    return b"".join(parts).split(b"\n")
+
+
+def t_batch_cuts(rng: random.Random) -> str:
+    """How ``aluvm batch`` cuts an input into chunks of lines: a memory-mapped file
+    (``chunk_maps``), a pipe's reused buffers (``chunk_views``) and plain reads (``chunks``)
+    give the same lines, over-long lines (the limit lowered here) as the same error marker,
+    from any start position, with or without a final newline, CRLF, NUL and non-UTF-8 bytes."""
+    import tempfile
+    from aluvm import limits
+    from aluvm.tools import jsonl
+    limit = rng.choice([64, 300, 1000])
+    pieces = []
+    for _ in range(rng.randrange(0, 40)):
+        size = rng.choice([0, 1, 2, rng.randrange(limit - 2, limit + 3), rng.randrange(3 * limit),
+                           rng.randrange(40)])
+        body = bytes(rng.choice(b"ab{}\" :,\r\x00\xff") for _ in range(size)).replace(b"\n", b"")
+        pieces.append(body)
+    data = b"\n".join(pieces) + rng.choice([b"", b"\n", b"\n\n", b" "])
+    start = rng.randrange(len(data) + 1) if rng.random() < 0.3 else 0
+    lines = rng.choice([1, 2, 3, 8])
+    saved = limits.REQUEST_LINE_MAX
+    limits.REQUEST_LINE_MAX = limit
+    try:
+        src = io.BytesIO(data)
+        src.seek(start)
+        plain = [bytes(c) for c in jsonl.chunks(src, lines)]
+        src.seek(start)
+        views = [bytes(c) for c in jsonl.chunk_views(src, lines)]
+        with tempfile.TemporaryFile() as fh:
+            fh.write(data)
+            fh.flush()
+            fh.seek(start)
+            maps = [bytes(c) for c in jsonl.chunk_maps(fh, lines)]
+    finally:
+        limits.REQUEST_LINE_MAX = saved
+    for name, got in (("chunk_views", views), ("chunk_maps", maps)):
+        if _cut_lines(got) != _cut_lines(plain):
+            raise Finding("mismatch", f"{name} lines differ from chunks: limit={limit} "
+                                      f"lines={lines} start={start} data={data[:600]!r}")
+    for c in maps:
+        if not c.endswith(b"\n"):
+            raise Finding("mismatch", f"chunk_maps chunk without a final newline: {c[:200]!r}")
+    return hashlib.sha256(b"".join(plain)).hexdigest()
+
+
+TARGETS["batch-cuts"] = t_batch_cuts
 
 
 # ---- host extension contexts -----------------------------------------------------------------

@@ -96,7 +96,8 @@ sys.path.insert(0, str(ROOT))
 from fuzz.targets import TARGETS, Finding  # noqa: E402
 
 _CASES = {"decoder": 150, "library-binary": 300, "library-armored": 200, "assembler": 200,
-          "exec-requests": 300, "cli": 60, "tiers": 30, "ext-contexts": 150}
+          "exec-requests": 300, "cli": 60, "tiers": 30, "ext-contexts": 150,
+          "batch-cuts": 300}
 
 
 @pytest.mark.parametrize("name", sorted(_CASES))
@@ -112,7 +113,8 @@ def test_fuzz_target(name: str, jit_eager) -> None:
             first = target(rng)
         except Finding as e:
             raise AssertionError(f"{name} seed {seed}: {e}") from None
-        if name in ("decoder", "library-binary", "assembler", "tiers", "ext-contexts"):
+        if name in ("decoder", "library-binary", "assembler", "tiers", "ext-contexts",
+                    "batch-cuts"):
             assert target(random.Random(f"{name}:{seed}")) == first   # deterministic
     check()
 
