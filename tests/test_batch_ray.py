@@ -208,6 +208,13 @@ def _cli_joins_the_cluster(cluster: str, tmp_path: Path) -> None:
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout == outs[1] and "3001 inputs" in r.stderr
+    # /dev/stdin on a pipe (a FIFO, <(...)): read as a stream, not as byte ranges of a file
+    r = subprocess.run([sys.executable, "-m", "aluvm.tools.cli", "batch", "--code",
+                        VALIDATE20.hex(), "/dev/stdin", "--engine", "ray", "--ray-address",
+                        cluster], input=src.read_text(), capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == outs[1] and "3001 inputs" in r.stderr
 
 
 @pytest.mark.parametrize("seed", range(4))
