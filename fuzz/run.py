@@ -39,6 +39,7 @@ ROWS = [
     ("tiers", "tiers", {}, 8),
     ("batch-lines", "batch-lines", {}, 1),
     ("batch-cuts", "batch-cuts", {}, 1),
+    ("batch-shapes", "batch-shapes", {}, 1),
     ("ext-contexts", "ext-contexts", {}, 1),
 ]
 #: the tiers row runs its chunks alternately with the register file against a guard page

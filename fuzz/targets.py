@@ -351,6 +351,59 @@ def t_batch_cuts(rng: random.Random) -> str:
 TARGETS["batch-cuts"] = t_batch_cuts
 
 
+_SHAPE_REGS = ["a8[0]", "a16[0]", "a16[4]", "a32[1]", "a64[0]", "a64[3]", "a128[0]", "a256[1]",
+               "a16[31]"]
+_SHAPE_BYTES = b'0123456789abcdefABCDEF"\\ g:,{}\x00\xff\xc3\n'
+
+
+def _parsed_rows(p) -> tuple:
+    """What a parsed chunk means for the output: per row its error or its defined registers."""
+    cols = [(c.key.name, c.key.narrow, c.values.tolist(), c.defined.tolist()) for c in p.columns]
+    rows = []
+    for i in range(p.n):
+        if i in p.errors:
+            rows.append(("error", p.errors[i]))
+            continue
+        rows.append(tuple((name, int(v[i]) if narrow else v[i]) for name, narrow, v, d in cols
+                          if d[i]))
+    return p.n, p.ids, rows
+
+
+def t_batch_shapes(rng: random.Random) -> str:
+    """A chunk of lines of one layout (what producers write), a few bytes changed anywhere:
+    the bulk parsers (same-shape byte matrix, in 8-byte words, at unaligned addresses as in a
+    memory map; pyarrow) read exactly what the line-by-line parser (orjson) reads."""
+    from aluvm.tools.columns import reg_key
+    from aluvm.tools.jsonl import parse_chunk, parse_lines
+    names = rng.sample(_SHAPE_REGS, rng.randrange(1, 6))
+    sep = rng.choice([", ", ",", " , "])
+    hexd = "0123456789abcdef"
+
+    def line() -> bytes:
+        return ("{\"regs\":{" + sep.join(
+            f'"{n}":"' + "".join(rng.choice(hexd) for _ in range(2 * reg_key(n).width)) + '"'
+            for n in names) + "}}").encode()
+    n = rng.choice([1, 2, 7, 8, 9, 16, 100, 1000, 2049])
+    lines = [line() for _ in range(n)]
+    for _ in range(rng.choice([0, 0, 1, 2, 5])):
+        k = rng.randrange(n)
+        b = bytearray(lines[k])
+        b[rng.randrange(len(b))] = rng.choice(_SHAPE_BYTES)
+        lines[k] = bytes(b)
+    data = b"\n".join(lines) + b"\n"
+    view: object = data
+    if rng.random() < 0.3:          # (a view starting anywhere, as memory-map chunks do)
+        pad = rng.randrange(1, 8)
+        view = memoryview(bytearray(b"x" * pad) + data)[pad:]
+    fast, slow = _parsed_rows(parse_chunk(view)), _parsed_rows(parse_lines(data))
+    if fast != slow:
+        raise Finding("mismatch", f"bulk and line parsers differ: {data[:600]!r}")
+    return hashlib.sha256(repr(slow).encode()).hexdigest()
+
+
+TARGETS["batch-shapes"] = t_batch_shapes
+
+
 # ---- host extension contexts -----------------------------------------------------------------
 
 _CTX_DIR: list[str] = []

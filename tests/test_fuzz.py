@@ -97,7 +97,7 @@ from fuzz.targets import TARGETS, Finding  # noqa: E402
 
 _CASES = {"decoder": 150, "library-binary": 300, "library-armored": 200, "assembler": 200,
           "exec-requests": 300, "cli": 60, "tiers": 30, "ext-contexts": 150,
-          "batch-cuts": 300}
+          "batch-cuts": 300, "batch-shapes": 250}
 
 
 @pytest.mark.parametrize("name", sorted(_CASES))
@@ -114,7 +114,7 @@ def test_fuzz_target(name: str, jit_eager) -> None:
         except Finding as e:
             raise AssertionError(f"{name} seed {seed}: {e}") from None
         if name in ("decoder", "library-binary", "assembler", "tiers", "ext-contexts",
-                    "batch-cuts"):
+                    "batch-cuts", "batch-shapes"):
             assert target(random.Random(f"{name}:{seed}")) == first   # deterministic
     check()
 
