@@ -75,3 +75,19 @@ def test_killed_driver_files_swept_live_ones_kept(monkeypatch) -> None:
         monkeypatch.setattr(shm, "_SWEPT", False)
         shm._sweep()                            # (the live one, killed now)
     assert live_name not in _files()
+
+
+def test_actor_side_unmaps_removed_files() -> None:
+    """An actor's attached mappings of files their driver removed are dropped when it attaches
+    the next one (a mapping kept an unlinked file's memory allocated while the actor lived)."""
+    shm._ATTACHED.clear()
+    old = shm.SharedBuffers()
+    layout, _ = old.take([(1000,)], [np.dtype(np.uint64)], lambda: True)
+    assert shm.arrays(layout) is not None and layout[0] in shm._ATTACHED
+    old.close()                                 # (the driver removed it)
+    new = shm.SharedBuffers()
+    layout2, _ = new.take([(1000,)], [np.dtype(np.uint64)], lambda: True)
+    assert shm.arrays(layout2) is not None
+    assert set(shm._ATTACHED) == {layout2[0]}
+    new.close()
+    shm._ATTACHED.clear()

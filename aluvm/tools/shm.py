@@ -198,12 +198,22 @@ def arrays(layout: Layout) -> Optional[list[np.ndarray]]:
                 mm = mmap.mmap(fd, size)
             finally:
                 os.close(fd)
+            _forget_removed()
             hit = _ATTACHED[name] = (mm, np.frombuffer(mm, np.uint8))
             while len(_ATTACHED) > _KEEP:
                 _ATTACHED.pop(next(iter(_ATTACHED)))
         base = hit[1]
     return [base[o:o + int(np.prod(s)) * np.dtype(d).itemsize].view(d).reshape(s)
             for o, s, d in items]
+
+
+def _forget_removed() -> None:
+    """Unmap the files their driver has removed (a batch dropped, a driver gone): a mapping
+    keeps an unlinked file's memory allocated, up to :data:`_KEEP` buffers per actor for as
+    long as the actor lives (checked when a new file is attached: a stat per kept file)."""
+    for name in list(_ATTACHED):
+        if not os.path.exists(os.path.join(SHM_DIR, name)):
+            del _ATTACHED[name]
 
 
 def attach(layout: Layout, start: int, end: int) -> Optional[Callable[..., list[np.ndarray]]]:
