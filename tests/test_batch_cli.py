@@ -328,3 +328,35 @@ def test_columnar_id_column_types(tmp_path: Path, capsys) -> None:
     assert [g.get("id") for g in got] == ["x", "y", None]
     assert [g["regs"]["a64[1]"] for g in got] == [f"{k:016x}" for k in (1, 2, 3)]
     assert all(g["regs"]["a64[0]"] == "0000000000000005" for g in got)
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_input_changed_while_read_is_an_error(tmp_path: Path, capsys, monkeypatch,
+                                              columnar: bool) -> None:
+    """An input file appended to (or rewritten) during the run is a one-line error, exit 2:
+    the memory map made at the start (Ray's byte ranges, a Parquet reader) may have missed
+    inputs or mixed old and new ones - it was exit 0 with whatever was read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from aluvm.tools import pipeline
+    src = tmp_path / ("in.parquet" if columnar else "in.jsonl")
+    if columnar:
+        pq.write_table(pa.table({"a64[0]": pa.array([5, 6], pa.uint64())}), src)
+    else:
+        src.write_text(GOOD + "\n" + GOOD + "\n")
+    code, out, err = batch_here(capsys, "--code", V20, str(src))
+    assert code == 0 and len(out.splitlines()) == 2, err
+    real = pipeline.run_stream
+
+    def appending(*args, **kw):             # (another process writing to it meanwhile)
+        if columnar:
+            pq.write_table(pa.table({"a64[0]": pa.array([5, 6, 7], pa.uint64())}), src)
+        else:
+            with open(src, "ab") as fh:
+                fh.write((GOOD + "\n").encode())
+        return real(*args, **kw)
+    monkeypatch.setattr(pipeline, "run_stream", appending)
+    code, out, err = batch_here(capsys, "--code", V20, str(src))
+    assert code == 2
+    assert err == (f"aluvm: error: {src}: the file changed while it was read: its output may "
+                   f"miss inputs or hold a mix of old and new ones\n")

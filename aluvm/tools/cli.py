@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Optional, Sequence
+from typing import Any, Callable, NoReturn, Optional, Sequence, Union
 
 from aluvm import limits
 from aluvm.errors import AluError, InputError
@@ -629,6 +629,8 @@ def _batch_run(batch: Any, inputs: str, args: argparse.Namespace, opening: Optio
     lines = CHUNK_LINES * (4 if args.engine == "ray" else 1)
     bar = _progress(inputs)
     src = None
+    # (the file this process reads, or the path Ray's workers and pyarrow open)
+    by_fd = not columnar and args.engine != "ray"
     if columnar:
         items: Any = read_columnar(inputs, lines)
     else:
@@ -637,6 +639,13 @@ def _batch_run(batch: Any, inputs: str, args: argparse.Namespace, opening: Optio
         # in this process; never a map of a file that the output truncates
         items = chunks(src, lines) if args.engine == "ray" else \
             (chunk_views if same else chunk_maps)(src, lines)
+    # an input file written to while it is read - appended, rewritten, truncated - may have
+    # been read in part (a map made at the start, the byte ranges of --engine ray): said, not
+    # hidden (a map truncated under a reader is SIGBUS, which no check can turn into this)
+    watched: Union[str, int, None] = None
+    if inputs != "-" and not same:
+        watched = src.fileno() if by_fd and src is not None else inputs
+    before = None if watched is None else _file_state(watched)
     out: Any = None
     try:
         if not args.quiet:
@@ -653,6 +662,9 @@ def _batch_run(batch: Any, inputs: str, args: argparse.Namespace, opening: Optio
                                      bar.update if bar else None)
         if opening is not None:
             opening.result()        # (no output line at all: the file must still open)
+        if watched is not None and before is not None and _file_state(watched) != before:
+            raise CliError(f"{inputs}: the file changed while it was read: its output may "
+                           f"miss inputs or hold a mix of old and new ones")
         return summary
     finally:
         if bar is not None:
@@ -661,6 +673,19 @@ def _batch_run(batch: Any, inputs: str, args: argparse.Namespace, opening: Optio
             src.close()
         if out is sys.stdout.buffer:
             out.flush()
+
+
+def _file_state(path: Union[str, int]) -> Optional[tuple[int, int, int, int]]:
+    """(device, inode, size, modification time) of a regular file (a path or an open file
+    descriptor), else None (a pipe)."""
+    import stat
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (0, 0, -1, -1)       # (removed meanwhile: unequal to any file's)
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _ray_jsonl(batch: Any, inputs: str, src: Any, items: Any) -> Any:
