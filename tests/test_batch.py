@@ -336,3 +336,15 @@ def test_f_registers_in_and_out(profile: str) -> None:
     assert_same(jit, interp)
     assert jit["f32[1]"].count() > n // 2 and jit["f32[2]"].count() == 0   # (sum; cleared)
     assert_rows_match(jit, lib, inputs, range(0, n, 9), profile=profile)
+
+
+@pytest.mark.parametrize("values", [np.array([1.5, 2.0]), [1.5, 2], np.array([True, False]),
+                                    [True, 1], ["5", "6"], np.array(["5", "6"])])
+def test_narrow_inputs_that_are_not_integers_are_refused(values) -> None:
+    """a8..a64 columns take unsigned integers: floats, booleans and strings were converted
+    with int() - 1.5 ran as 1, "5" as 5, True as 1 - a silently different input."""
+    batch = Batch(Lib.with_(DEFAULT_ISAE, VALIDATE20), threads=1)
+    with pytest.raises(TypeError, match=r"^a64\[0\]: expected unsigned integers"):
+        batch.run({"a64[0]": values})
+    got = batch.run({"a64[0]": [np.uint8(3), None, 2**63]})["a64[0]"]
+    assert got.tolist() == [3, None, 2**63]

@@ -212,13 +212,17 @@ def _narrow_column(key: RegKey, data: Any, mask: Optional[np.ndarray]) -> Column
     if isinstance(data, np.ndarray) and data.ndim == 1 and data.dtype.kind in "ui":
         arr = data
     else:           # a sequence (None = undefined) or an object array
+        if isinstance(data, np.ndarray) and data.dtype.kind not in "O":
+            # (floats, booleans, strings: int() would truncate 1.5 to 1 or read "5" - a
+            # silently different input)
+            raise TypeError(f"{key.name}: expected unsigned integers, got {data.dtype} values")
         items = list(data)
         undef = np.array([v is None for v in items], bool)
         mask = undef if mask is None else (mask | undef)
-        try:
-            arr = np.array([0 if v is None else int(v) for v in items], dtype=object)
-        except (TypeError, ValueError):
-            raise TypeError(f"{key.name}: expected unsigned integers") from None
+        if not all(v is None or (isinstance(v, (int, np.integer))
+                                 and not isinstance(v, (bool, np.bool_))) for v in items):
+            raise TypeError(f"{key.name}: expected unsigned integers")
+        arr = np.array([0 if v is None else int(v) for v in items], dtype=object)
     defined = all_defined(len(arr)) if mask is None else ~np.asarray(mask, bool)
     if arr.dtype != key.dtype:
         live = arr[defined]
