@@ -348,3 +348,13 @@ def test_narrow_inputs_that_are_not_integers_are_refused(values) -> None:
         batch.run({"a64[0]": values})
     got = batch.run({"a64[0]": [np.uint8(3), None, 2**63]})["a64[0]"]
     assert got.tolist() == [3, None, 2**63]
+
+
+@pytest.mark.parametrize("values", [np.zeros((2, 2), np.uint64), 5, b"\x01\x02", "12"])
+def test_a_column_is_one_value_per_input(values) -> None:
+    """A 2-D array, a scalar, bytes or a string is not a column (a 2-D array was reported as
+    "got uint64 values", a scalar as "'int' object is not iterable", bytes ran as integers)."""
+    batch = Batch(Lib.with_(DEFAULT_ISAE, VALIDATE20), threads=1)
+    for name in ("a64[0]", "a128[0]"):
+        with pytest.raises(TypeError, match=r"^a(64|128)\[0\]: expected one value per input"):
+            batch.run({name: values})

@@ -175,6 +175,12 @@ def column_from_array(name: str, data: Any, n: Optional[int] = None) -> Column:
     """
     key = reg_key(name)
     mask = None
+    if isinstance(data, np.ndarray) and data.ndim != 1:
+        raise TypeError(f"{key.name}: expected one value per input (a 1-D array), "
+                        f"got shape {data.shape}")
+    if isinstance(data, (str, bytes, int)) or not hasattr(data, "__iter__"):
+        raise TypeError(f"{key.name}: expected one value per input (an array or a sequence), "
+                        f"got {type(data).__name__}")
     if isinstance(data, np.ma.MaskedArray):
         mask = np.ma.getmaskarray(data)
         data = data.data
