@@ -90,3 +90,12 @@ def test_actor_side_unmaps_removed_files() -> None:
     assert set(shm._ATTACHED) == {layout2[0]}
     new.close()
     shm._ATTACHED.clear()
+
+
+def test_no_fcntl_means_no_shared_buffers() -> None:
+    """Where there is no ``fcntl`` (Windows) the module still imports and says the buffers are
+    not available (results then travel packed), as before the files were locked."""
+    r = subprocess.run([sys.executable, "-c", "import sys; sys.modules['fcntl'] = None\n"
+                        "from aluvm.tools import shm; print(shm.available())"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr

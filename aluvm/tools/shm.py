@@ -23,7 +23,6 @@ files no live process holds (the lock goes with its process, whatever the PID na
 """
 from __future__ import annotations
 
-import fcntl
 import itertools
 import mmap
 import os
@@ -43,6 +42,10 @@ Layout = tuple[str, int, list[tuple[int, tuple[int, ...], str]]]
 
 def available() -> bool:
     """Shared-memory files can be made here (Linux ``/dev/shm``)."""
+    try:
+        import fcntl  # noqa: F401  (the files' locks; POSIX only)
+    except ImportError:
+        return False
     return os.path.isdir(SHM_DIR) and os.access(SHM_DIR, os.W_OK)
 
 
@@ -54,6 +57,7 @@ class _Buffer:
         try:
             # (held while the file exists: tells _sweep that its driver is alive; before the
             # size is set, which _sweep also waits for)
+            import fcntl
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.ftruncate(fd, size)
             self.mm = mmap.mmap(fd, size)
@@ -99,6 +103,7 @@ def _sweep() -> None:
     if _SWEPT:
         return
     _SWEPT = True
+    import fcntl
     try:
         names = [n for n in os.listdir(SHM_DIR) if n.startswith("aluvm-batch-")]
     except OSError:
