@@ -306,9 +306,8 @@ def _cut_lines(parts: "list[bytes]") -> "list[bytes]":
 
 
 def t_batch_cuts(rng: random.Random) -> str:
-    """How ``aluvm batch`` cuts an input into chunks of lines: a memory-mapped file
-    (``chunk_maps``), a pipe's reused buffers (``chunk_views``) and plain reads (``chunks``)
-    give the same lines, over-long lines (the limit lowered here) as the same error marker,
+    """How ``aluvm batch`` cuts an input into chunks of lines: reused read buffers
+    (``chunk_views``, a file or a pipe) and plain reads (``chunks``) give the same lines, over-long lines (the limit lowered here) as the same error marker,
     from any start position, with or without a final newline, CRLF, NUL and non-UTF-8 bytes."""
     import tempfile
     from aluvm import limits
@@ -335,16 +334,16 @@ def t_batch_cuts(rng: random.Random) -> str:
             fh.write(data)
             fh.flush()
             fh.seek(start)
-            maps = [bytes(c) for c in jsonl.chunk_maps(fh, lines)]
+            files = [bytes(c) for c in jsonl.chunk_views(fh, lines)]
     finally:
         limits.REQUEST_LINE_MAX = saved
-    for name, got in (("chunk_views", views), ("chunk_maps", maps)):
+    for name, got in (("chunk_views", views), ("chunk_views of a file", files)):
         if _cut_lines(got) != _cut_lines(plain):
             raise Finding("mismatch", f"{name} lines differ from chunks: limit={limit} "
                                       f"lines={lines} start={start} data={data[:600]!r}")
-    for c in maps:
-        if not c.endswith(b"\n"):
-            raise Finding("mismatch", f"chunk_maps chunk without a final newline: {c[:200]!r}")
+        for c in got:
+            if not c.endswith(b"\n"):
+                raise Finding("mismatch", f"{name}: a chunk without a final newline: {c[:200]!r}")
     return hashlib.sha256(b"".join(plain)).hexdigest()
 
 

@@ -330,12 +330,12 @@ def test_columnar_id_column_types(tmp_path: Path, capsys) -> None:
     assert all(g["regs"]["a64[0]"] == "0000000000000005" for g in got)
 
 
-@pytest.mark.parametrize("columnar", [False, True])
+@pytest.mark.parametrize("columnar,truncate", [(False, False), (False, True), (True, False)])
 def test_input_changed_while_read_is_an_error(tmp_path: Path, capsys, monkeypatch,
-                                              columnar: bool) -> None:
-    """An input file appended to (or rewritten) during the run is a one-line error, exit 2:
-    the memory map made at the start (Ray's byte ranges, a Parquet reader) may have missed
-    inputs or mixed old and new ones - it was exit 0 with whatever was read."""
+                                              columnar: bool, truncate: bool) -> None:
+    """An input file appended to, rewritten or truncated during the run is a one-line error,
+    exit 2: reads in blocks (Ray's byte ranges, a Parquet reader) may have missed inputs or
+    mixed old and new ones - it was exit 0 with whatever was read."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from aluvm.tools import pipeline
@@ -351,6 +351,9 @@ def test_input_changed_while_read_is_an_error(tmp_path: Path, capsys, monkeypatc
     def appending(*args, **kw):             # (another process writing to it meanwhile)
         if columnar:
             pq.write_table(pa.table({"a64[0]": pa.array([5, 6, 7], pa.uint64())}), src)
+        elif truncate:
+            with open(src, "r+b") as fh:
+                fh.truncate(5)
         else:
             with open(src, "ab") as fh:
                 fh.write((GOOD + "\n").encode())

@@ -621,7 +621,7 @@ class _Opening:
 
 def _batch_run(batch: Any, inputs: str, args: argparse.Namespace, opening: Optional[_Opening],
                same: bool) -> Any:
-    from aluvm.tools.jsonl import CHUNK_LINES, chunk_maps, chunk_views, chunks, read_columnar
+    from aluvm.tools.jsonl import CHUNK_LINES, chunk_views, chunks, read_columnar
     from aluvm.tools.pipeline import run_stream, write_results
     _freeze_heap()
     lower = inputs.lower()
@@ -635,13 +635,11 @@ def _batch_run(batch: Any, inputs: str, args: argparse.Namespace, opening: Optio
         items: Any = read_columnar(inputs, lines)
     else:
         src = sys.stdin.buffer if inputs == "-" else open(inputs, "rb")
-        # views of the memory-mapped file (of reused buffers for a pipe) when the chunks stay
-        # in this process; never a map of a file that the output truncates
-        items = chunks(src, lines) if args.engine == "ray" else \
-            (chunk_views if same else chunk_maps)(src, lines)
+        # views of reused read buffers when the chunks stay in this process (read, not
+        # memory-mapped: a map of a file truncated under it dies of SIGBUS)
+        items = chunks(src, lines) if args.engine == "ray" else chunk_views(src, lines)
     # an input file written to while it is read - appended, rewritten, truncated - may have
-    # been read in part (a map made at the start, the byte ranges of --engine ray): said, not
-    # hidden (a map truncated under a reader is SIGBUS, which no check can turn into this)
+    # been read in part (reads in blocks, the byte ranges of --engine ray): said, not hidden
     watched: Union[str, int, None] = None
     if inputs != "-" and not same:
         watched = src.fileno() if by_fd and src is not None else inputs

@@ -135,69 +135,20 @@ def chunk_views(stream: Any, lines: int = CHUNK_LINES) -> Iterator[Any]:
         yield rest + b"\n"
 
 
-def chunk_maps(stream: Any, lines: int = CHUNK_LINES) -> Iterator[Any]:
-    """:func:`chunk_views` of a regular file as views of a read-only memory map of it, from
-    the stream's position on: the same chunks, without copying the file or faulting in fresh
-    buffers (a 16 MB read buffer costs ~4,000 page faults the first time it is touched; the
-    map's pages are the page cache's, faulted in by the workers that parse them).  Anything
-    that cannot be mapped (a pipe, a terminal, an empty file) is read by :func:`chunk_views`.
-    As with any memory-mapped input, the file must not be truncated while it is read."""
+def _free_buffer(pool: list[Any], size: int) -> Any:
+    """A buffer of the pool that no chunk view refers to (a new one when all are in use).
+
+    Buffers are anonymous memory maps: their pages are zero-filled lazily by the kernel when
+    first touched, so a ~20 MB buffer costs nothing for a one-line input (a ``bytearray`` is
+    zero-filled up front, by ``memset`` when malloc serves it from its heap).  They are read
+    into, never mapped from the input file: a file truncated while it is read is then a
+    shorter read (and a "changed while read" error), where a map of it would die of SIGBUS."""
     import mmap
-    import stat
-    try:
-        fd = stream.fileno()
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
-            raise OSError("not a mappable file")
-        start = stream.tell()
-        mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        yield from chunk_views(stream, lines)
-        return
-    yield from _map_chunks(mm, start, lines)
-
-
-def _map_chunks(mm: Any, pos: int, lines: int) -> Iterator[Any]:
-    """The cuts of :func:`chunk_views` (a read of ``lines * 256`` bytes after the pending
-    partial line, cut at its last newline; an over-long line skipped) as offsets in ``mm``."""
-    from aluvm.limits import REQUEST_LINE_MAX
-    size = lines * 256
-    n = len(mm)
-    view = memoryview(mm)
-    k = 0                       # bytes of the pending partial line at ``pos``
-    skipping = False
-    while True:
-        end = min(n, pos + k + size)
-        if end <= pos + k:
-            break
-        start = pos
-        if skipping:
-            nl = mm.find(b"\n", pos, end)
-            if nl < 0:
-                pos, k = end, 0
-                continue
-            start, skipping = nl + 1, False
-        cut = mm.rfind(b"\n", start, end)
-        if cut < 0:
-            pos, k = start, end - start
-        else:
-            yield view[start:cut + 1]
-            pos, k = cut + 1, end - cut - 1
-        if k > REQUEST_LINE_MAX:
-            pos, k, skipping = end, 0, True
-            yield _TOO_LONG
-    rest = bytes(view[pos:pos + k])
-    if rest.strip():
-        yield rest + b"\n"
-
-
-def _free_buffer(pool: list[bytearray], size: int) -> bytearray:
-    """A buffer of the pool that no chunk view refers to (a new one when all are in use)."""
     import sys
     for buf in pool:
         if sys.getrefcount(buf) <= 3:       # the pool's list, the loop variable, the call
             return buf
-    buf = bytearray(size)
+    buf = mmap.mmap(-1, size)
     pool.append(buf)
     return buf
 
@@ -829,5 +780,5 @@ def counts(res: BatchResult, errors: dict[int, str]) -> tuple[int, int, int]:
     return valid, res.n - valid - len(errors), len(errors)
 
 
-__all__ = ["InputError", "Parsed", "chunks", "chunk_views", "chunk_maps", "parse_chunk", "parse_lines", "parse_line", "same_shape",
+__all__ = ["InputError", "Parsed", "chunks", "chunk_views", "parse_chunk", "parse_lines", "parse_line", "same_shape",
            "read_columnar", "format_lines", "format_parts", "counts", "CHUNK_LINES"]
