@@ -22,7 +22,7 @@ from aluvm.machine.interp import Program, get_profile
 from aluvm.machine.registers import A_BITS, F_BYTES, F_NAMES, R_BITS, Registers
 from aluvm.tools.service import interp_runner
 
-from test_jit_diff import _field_value, random_program
+from test_jit_diff import random_args, random_program
 
 PROFILES = ("reference", "spec")
 #: random instances per form (programs: ten times as many); raise for a longer search
@@ -54,22 +54,6 @@ def random_regs(rng: random.Random) -> Registers:
     return regs
 
 
-def random_args(rng: random.Random, form: isa.Form) -> list[int]:
-    args = []
-    for f in form.fields:
-        if f.fixed is not None or f.kind == "pad":
-            continue
-        v = _field_value(rng, form, f, 8) if rng.random() < 0.7 else rng.randrange(1 << f.bits)
-        if f.kind == "s8":
-            v &= 0x0F
-        elif f.kind == "i8":
-            v = v - 256 if v >= 128 else v
-        elif f.kind == "iflags":
-            v = 3 if v & 1 else 0
-        args.append(v)
-    return args
-
-
 def changed(before: list[list], regs: Registers) -> set[int]:
     return {k for k, (b, a) in enumerate(zip(before, banks(regs))) if b != a}
 
@@ -83,7 +67,7 @@ def test_every_form_writes_only_its_banks(profile: str) -> None:
     for forms in table:
         for form in forms:
             for _ in range(INSTANCES):
-                code = encode(form, random_args(rng, form)) + b"\x00" * 4
+                code = encode(form, random_args(rng, form, 8, field_share=0.7)) + b"\x00" * 4
                 ins = decode(code, 0, data, (), table)
                 assert ins is not None and ins.form.key == form.key
                 allowed = effects.operand_banks(ins.form, ins.args)

@@ -82,11 +82,21 @@ def random_instruction(rng: random.Random, code_len: int, pure: bool = False,
     if not pure and rng.random() < 0.04:
         return bytes([rng.choice(EXTRA_OPCODES)])
     form = rng.choice(forms or (NATIVE_ONLY if pure else WEIGHTED))
+    return encode(form, random_args(rng, form, code_len))
+
+
+def random_args(rng: random.Random, form: isa.Form, code_len: int,
+                field_share: float = 1.0) -> list[int]:
+    """Operands of ``form``: by the operand rules above (collisions, edge positions), or for
+    a ``1 - field_share`` part of the fields any value the field can hold."""
     args = []
     for f in form.fields:
         if f.fixed is not None or f.kind == "pad":
             continue
-        v = _field_value(rng, form, f, code_len)
+        if field_share < 1.0 and rng.random() >= field_share:
+            v = rng.randrange(1 << f.bits)
+        else:
+            v = _field_value(rng, form, f, code_len)
         if f.kind == "s8":
             v &= 0x0F
         elif f.kind == "i8":
@@ -94,7 +104,7 @@ def random_instruction(rng: random.Random, code_len: int, pure: bool = False,
         elif f.kind == "iflags":
             v = 3 if v & 1 else 0
         args.append(v)
-    return encode(form, args)
+    return args
 
 
 def random_program(rng: random.Random) -> bytes:
