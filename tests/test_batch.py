@@ -91,6 +91,7 @@ def assert_same(a, b) -> None:
     assert np.array_equal(a.cy0, b.cy0)
     assert np.array_equal(a.ca0, b.ca0)
     assert a.names == b.names
+    assert a.outcomes == b.outcomes
     for name in a.names:
         x, y = a[name], b[name]
         assert np.array_equal(np.ma.getmaskarray(x), np.ma.getmaskarray(y)), name

@@ -36,6 +36,7 @@ def test_ray_engine(cluster, tmp_path: Path) -> None:
     the interpreter tier, and the CLI joining the instance."""
     _validate20()
     _fallbacks_and_cl0()
+    _panics_and_hangs(tmp_path)
     _put_once_run_many()
     _chunks_made_by_ray_tasks()
     _ray_inputs_bad_arguments()
@@ -68,6 +69,36 @@ def _fallbacks_and_cl0() -> None:
     msgs = [b"AluVM commitment" if k % 2 else bytes(k % 9) for k in range(300)]
     assert_same(Batch(sha, engine="ray", tier="interp").run({"s16[0]": msgs}),
                 Batch(sha).run({"s16[0]": msgs}))
+
+
+def _panics_and_hangs(tmp_path: Path) -> None:
+    """Rows the reference panics or hangs on carry their outcome (row numbers of the whole
+    batch) through packed results, shared memory and the CLI's Ray tasks, as locally."""
+    from test_batch_outcomes import SRC, inputs, jsonl
+    from aluvm.tools.batch_ray import file_ranges, jsonl_on_ray
+    from aluvm.tools.jsonl import chunks
+    from aluvm.tools.pipeline import run_stream
+    import io
+    lib = assemble(SRC)
+    cols = inputs(3000)
+    local = Batch(lib).run(cols)
+    assert len(local.outcomes) == 1500
+    remote = Batch(lib, engine="ray")
+    for chunk in (None, 777):
+        _same(remote.run(remote.put(cols, chunk=chunk)), local)
+    _same(remote.submit(remote.put(cols, chunk=1000)).result(), local)
+    _same(remote.run(cols), local)                  # (inputs lent, not put)
+    assert_same(Batch(lib, engine="ray", tier="interp").run(cols), local)
+    src = tmp_path / "panics.jsonl"
+    text = jsonl(cols)
+    src.write_text(text)
+    ranged = b"".join(bytes(p) for out, _, _ in jsonl_on_ray(
+        remote, file_ranges(str(src), 40_000), text.split("\n")[0].encode() + b"\n")
+        for p in out)
+    here = io.BytesIO()
+    with open(src, "rb") as fh:
+        run_stream(Batch(lib), chunks(fh), here, 2)
+    assert ranged == here.getvalue() and ranged.count(b'"panic"') == 1500
 
 
 def _same(a, b) -> None:

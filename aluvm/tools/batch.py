@@ -111,13 +111,22 @@ class OutputPool:
 class BatchResult:
     """Results of N runs, in input order: ``st0`` (bool), ``cy0`` (uint16), ``ca0`` (uint64),
     and per register a :class:`~aluvm.tools.columns.Column` (``res[name]`` is its masked
-    array).  ``fallback`` marks the inputs that were finished outside the native kernel."""
+    array).  ``fallback`` marks the inputs that were finished outside the native kernel.
+
+    ``outcomes`` holds, sparsely, the inputs whose run did not end normally: input ->
+    (kind, reason), exactly the :class:`~aluvm.machine.interp.Outcome` ``kind`` and ``reason``
+    a single :func:`aluvm.run` gives (``panic`` or ``hang``: the reference would have panicked
+    or never terminated; ``host``: a host extension raised; ``internal``: a bug in aluvm).
+    Their ``st0`` is false, like an invalid input's: this is how to tell them apart.  Empty in
+    the common case (only the fallback path fills it: native code hands every panic to it)."""
 
     def __init__(self, n: int, st0: np.ndarray, cy0: np.ndarray, ca0: np.ndarray,
-                 columns: dict[RegKey, Column], fallback: Optional[np.ndarray] = None) -> None:
+                 columns: dict[RegKey, Column], fallback: Optional[np.ndarray] = None,
+                 outcomes: Optional[dict[int, tuple[str, str]]] = None) -> None:
         self.n, self.st0, self.cy0, self.ca0 = n, st0, cy0, ca0
         self.columns = columns
         self.fallback = fallback if fallback is not None else np.zeros(n, bool)
+        self.outcomes: dict[int, tuple[str, str]] = outcomes if outcomes is not None else {}
         #: registers whose column arrays belong to this result (the kernel's outputs): the
         #: fallback path writes into them in place; any other column may share the caller's
         #: input arrays and is copied before it is written
@@ -159,7 +168,19 @@ class BatchResult:
         cols = {k: concat([p.column(k.name) for p in parts]) for k in keys}
         return cls(sum(p.n for p in parts), np.concatenate([p.st0 for p in parts]),
                    np.concatenate([p.cy0 for p in parts]), np.concatenate([p.ca0 for p in parts]),
-                   cols, np.concatenate([p.fallback for p in parts]))
+                   cols, np.concatenate([p.fallback for p in parts]),
+                   shift_outcomes([p.outcomes for p in parts], [p.n for p in parts]))
+
+
+def shift_outcomes(parts: Sequence[Mapping[int, tuple[str, str]]], sizes: Sequence[int]
+                   ) -> dict[int, tuple[str, str]]:
+    """Consecutive chunks' ``outcomes`` (rows counted from each chunk's start) -> one dict."""
+    out: dict[int, tuple[str, str]] = {}
+    at = 0
+    for part, size in zip(parts, sizes):
+        out.update((at + row, o) for row, o in part.items())
+        at += size
+    return out
 
 
 def _rows_from_dicts(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Optional[bytes]]]:
@@ -440,11 +461,12 @@ class Batch:
         from aluvm.tools import fallback
         run, with_host = self._runner(tier)
         banks = self._banks(cols)
-        st0, cy0, ca0, kept = fallback.run_rows(run, with_host, self.lib.id, self.entry,
+        st0, cy0, ca0, kept, odd = fallback.run_rows(run, with_host, self.lib.id, self.entry,
                                                 self.cl0, cols, rows, banks, offset, resume)
         res.st0[rows] = st0
         res.cy0[rows] = cy0
         res.ca0[rows] = np.array(ca0, dtype=np.uint64)
+        res.outcomes.update(odd)
         want = None if self.outputs is None else set(self.outputs)
         fallback.store(res, rows, fallback.gather(banks, kept, want))
 

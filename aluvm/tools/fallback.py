@@ -56,15 +56,19 @@ def _row_loop(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...],
               with_host: bool, resume: bool = False) -> Callable[..., None]:
     """The per-row loop for these input registers ``(fam, code, idx)`` and kept banks.
 
-    ``loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept, starts)``:
+    ``loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept, starts, odd)``:
     ``starts`` (with ``resume``) = per row the position to run from and st0, cy0, ca0 to start
     with (else the entry point and a fresh register file's); ``run`` is
     ``machine.run_bare`` (called ``run(lid, entry, regs)``) or, ``with_host``, a
     ``run(regs, i)`` that passes input ``i``'s host context; ``kept[k]`` = (rows, contents)
     of ``banks[k]``: the rows that left it non-empty and, one after the other, its slots
-    after each of them (one C-level extend per row)."""
+    after each of them (one C-level extend per row); ``odd`` gets ``(row, outcome)`` for each
+    row whose run did not end normally (a reference panic or hang, a host extension's error,
+    an internal error: ``run`` returned an :class:`~aluvm.machine.interp.Outcome` whose kind is
+    not ``finished``)."""
     s_count = len(Registers().s)
-    L = ["def loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept, starts):",
+    L = ["def loop(rows, offset, run, lid, entry, regs, cl0, ins, st0, cy0, ca0, kept, starts,",
+         "         odd):",
          "    E = [None] * 32",
          f"    ES = [None] * {s_count}",
          "    st0a, cy0a, ca0a = st0.append, cy0.append, ca0.append"]
@@ -82,8 +86,10 @@ def _row_loop(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...],
     L.append("        regs.cl0 = cl0")
     if resume:
         L.append("        regs.st0 = s0[j]; regs.cy0 = c0[j]; regs.ca0 = a0[j]")
-    L.append("        run(regs, offset + row)" if with_host
-             else "        run(lid, at[j], regs)" if resume else "        run(lid, entry, regs)")
+    L.append("        o = run(regs, offset + row)" if with_host
+             else "        o = run(lid, at[j], regs)" if resume else "        o = run(lid, entry, regs)")
+    # (run_bare returns a str on a normal ending, aluvm.run an Outcome of kind "finished")
+    L.append("        if o.__class__ is not str and o.kind != 'finished': odd.append((row, o))")
     L.append("        st0a(regs.st0); cy0a(regs.cy0); ca0a(regs.ca0)")
     for k, bank in enumerate(banks):
         if bank == 24:
@@ -109,10 +115,12 @@ def _row_loop(inputs: tuple[tuple[str, int, int], ...], banks: tuple[int, ...],
 def run_rows(run: Callable[..., Any], with_host: bool, lid: bytes, entry: int,
              cl0: Optional[int], cols: Sequence[Column], rows: np.ndarray, banks: Sequence[int],
              offset: int = 0, resume: Optional[tuple[Any, Sequence[Column]]] = None
-             ) -> tuple[list[bool], list[int], list[int], list[tuple[list, list]]]:
+             ) -> tuple[list[bool], list[int], list[int], list[tuple[list, list]],
+                        dict[int, tuple[str, str]]]:
     """Run ``rows`` one by one (see :func:`_row_loop` for ``run``); returns st0, cy0, ca0
-    per row and per bank of ``banks`` the rows that left it non-empty and its contents (the
-    bank's slots after each of those rows, concatenated).
+    per row, per bank of ``banks`` the rows that left it non-empty and its contents (the
+    bank's slots after each of those rows, concatenated), and the rows whose run did not end
+    normally: row -> (:attr:`Outcome.kind <aluvm.machine.interp.Outcome.kind>`, reason).
 
     ``resume`` = ((exit positions, st0, cy0, ca0), columns), all over the whole batch: each
     row goes on from where native code left it - the columns' values (the registers native
@@ -128,9 +136,10 @@ def run_rows(run: Callable[..., Any], with_host: bool, lid: bytes, entry: int,
     cy0: list[int] = []
     ca0: list[int] = []
     kept: list[tuple[list, list]] = [([], []) for _ in banks]
+    odd: list[tuple[int, Any]] = []
     loop(rows.tolist(), offset, run, lid, entry, Registers(), cl0, ins, st0, cy0, ca0, kept,
-         starts)
-    return st0, cy0, ca0, kept
+         starts, odd)
+    return st0, cy0, ca0, kept, {row: (o.kind, o.reason) for row, o in odd}
 
 
 def gather(banks: Sequence[int], kept: Sequence[tuple[list, list]],

@@ -15,7 +15,12 @@ the same results and messages.  Output lines are assembled column-wise with pyar
 kernels (``binary_join_element_wise``), never line by line in Python.
 
 An output line: ``{"id"?, "st0", "cy0", "ca0", "regs": {name: hex}}`` with every defined
-register (or those of ``--outputs``) in register order.
+register (or those of ``--outputs``) in register order.  An input whose run did not end
+normally (:attr:`BatchResult.outcomes`): where the reference panics or never terminates, its
+line gets ``"panic": reason`` at the end (the shared vectors' field; the reason is the single
+run's Outcome reason, ``panic: ...`` or ``aborted: ...``); a host extension's error or an
+internal error (a bug in aluvm) makes it an error line ``{"error": reason}``, counted as an
+error, never as a verdict.
 
 Columnar input (:func:`read_columnar`): a Parquet file or an Arrow IPC file/stream with one
 column per register, named like ``a64[0]``: unsigned integers (a8..a64), binary / fixed-size
@@ -728,7 +733,9 @@ def format_parts(res: BatchResult, ids: Optional[list] = None,
     if res.n == 0:
         return [b""]
     cols = [res.columns[k] for k in sorted(res.columns, key=lambda k: k.order)]
-    if ids is None and not errors:
+    if res.outcomes:
+        errors = all_errors(res, errors)
+    if ids is None and not errors and not res.outcomes:
         from aluvm.tools.lines import fast_lines
         fast = fast_lines(res.st0, res.cy0, res.ca0, cols)
         if fast is not None:
@@ -759,20 +766,43 @@ def _general_lines(res: BatchResult, cols: list[Column], ids: Optional[list],
                pc.cast(pa.array(res.ca0), pa.string()), pa.scalar(',"regs":{'), regs,
                pa.scalar("}}\n")]
     lines = pc.binary_join_element_wise(*pieces, "")
-    if errors:
-        rows = sorted(errors)
+    # (rows whose run panicked or hung: their line with the "panic" field; error rows: the
+    # error line; both sparse)
+    errors = errors or {}
+    new = {r: lines[r].as_py()[:-2] + ',"panic":' + orjson.dumps(reason).decode() + "}\n"
+           for r, (kind, reason) in res.outcomes.items()
+           if kind in PANIC_KINDS and r not in errors}
+    for r in errors:
+        new[r] = orjson.dumps({**({"id": ids[r]} if ids is not None and ids[r] is not None
+                                  else {}), "error": errors[r]}).decode() + "\n"
+    if new:
+        rows = sorted(new)
         mask = np.zeros(n, bool)
         mask[rows] = True
-        err = [orjson.dumps({**({"id": ids[r]} if ids is not None and ids[r] is not None else {}),
-                             "error": errors[r]}).decode() + "\n" for r in rows]
-        lines = pc.replace_with_mask(lines, pa.array(mask), pa.array(err, pa.string()))
+        lines = pc.replace_with_mask(lines, pa.array(mask),
+                                     pa.array([new[r] for r in rows], pa.string()))
     lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
     offsets = np.frombuffer(lines.buffers()[1], np.int32)[lines.offset:lines.offset + n + 1]
     return memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]].tobytes()
 
 
+#: outcome kinds that are the reference's behaviour (a "panic" field on the verdict line); the
+#: others (host, internal) are errors
+PANIC_KINDS = ("panic", "hang")
+
+
+def all_errors(res: BatchResult, errors: Optional[dict[int, str]]) -> dict[int, str]:
+    """The chunk's error rows: its input errors, and the rows whose run ended in a host
+    extension's or an internal error (their Outcome reason)."""
+    out = {r: reason for r, (kind, reason) in res.outcomes.items() if kind not in PANIC_KINDS}
+    out.update(errors or {})
+    return out
+
+
 def counts(res: BatchResult, errors: dict[int, str]) -> tuple[int, int, int]:
     """(valid, invalid, errors) of a chunk."""
+    if res.outcomes:
+        errors = all_errors(res, errors)
     ok = res.st0.copy()
     if errors:
         ok[sorted(errors)] = False

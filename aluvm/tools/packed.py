@@ -83,19 +83,22 @@ class PackedResult:
     """A chunk's :class:`~aluvm.tools.batch.BatchResult`, packed.  ``columns`` holds only the
     registers the run changed (the receiver has the inputs it passed through untouched).  An
     array given as ``None`` is already where the receiver wants it (written in place, in
-    shared memory: :mod:`aluvm.tools.shm`)."""
+    shared memory: :mod:`aluvm.tools.shm`).  ``outcomes`` (the result's, sparse) always
+    travels with it."""
 
-    __slots__ = ("n", "st0", "cy0", "ca0", "fallback", "columns")
+    __slots__ = ("n", "st0", "cy0", "ca0", "fallback", "columns", "outcomes")
 
     def __init__(self, n: int, st0: Optional[Packed], cy0: Optional[Packed],
                  ca0: Optional[Packed], fallback: Packed,
-                 columns: dict[RegKey, tuple[Optional[Packed], Optional[Packed]]]) -> None:
+                 columns: dict[RegKey, tuple[Optional[Packed], Optional[Packed]]],
+                 outcomes: Optional[dict[int, tuple[str, str]]] = None) -> None:
         self.n, self.st0, self.cy0, self.ca0, self.fallback = n, st0, cy0, ca0, fallback
         self.columns = columns
+        self.outcomes = outcomes or {}
 
     def __reduce__(self) -> tuple:
         return (PackedResult, (self.n, self.st0, self.cy0, self.ca0, self.fallback,
-                               self.columns))
+                               self.columns, self.outcomes))
 
     def unpack(self) -> Any:
         """This chunk as a :class:`~aluvm.tools.batch.BatchResult` (st0, cy0, ca0, fallback and
@@ -126,7 +129,7 @@ def pack(res: Any, inputs: Sequence[Column],
     cols = {k: (one((k, "values"), c.values), one((k, "defined"), c.defined))
             for k, c in res.columns.items() if k not in same}
     return PackedResult(res.n, one("st0", res.st0), one("cy0", res.cy0), one("ca0", res.ca0),
-                        Packed.of(res.fallback, take), cols)
+                        Packed.of(res.fallback, take), cols, dict(res.outcomes))
 
 
 def merge(parts: Sequence[PackedResult], inputs: Callable[[int], Sequence[Column]],
@@ -191,9 +194,11 @@ def merge(parts: Sequence[PackedResult], inputs: Callable[[int], Sequence[Column
     for k, c in passthrough().items():
         if k not in cols:
             cols[k] = c
+    from aluvm.tools.batch import shift_outcomes
     return result_type(n, arrays["st0"], arrays["cy0"], arrays["ca0"],
                        dict(sorted(cols.items(), key=lambda kc: kc[0].order)),
-                       arrays["fallback"])
+                       arrays["fallback"],
+                       shift_outcomes([p.outcomes for p in parts], [p.n for p in parts]))
 
 
 __all__ = ["Packed", "PackedResult", "pack", "merge"]
