@@ -17,8 +17,8 @@ kernels (``binary_join_element_wise``), never line by line in Python.
 An output line: ``{"id"?, "st0", "cy0", "ca0", "regs": {name: hex}}`` with every defined
 register (or those of ``--outputs``) in register order.  An input whose run did not end
 normally (:attr:`BatchResult.outcomes`): where the reference panics or never terminates, its
-line gets ``"panic": reason`` at the end (the shared vectors' field; the reason is the single
-run's Outcome reason, ``panic: ...`` or ``aborted: ...``); a host extension's error or an
+line gets ``"panic": reason`` (a hang: ``"aborted": reason``) at the end (the shared vectors'
+fields; the reason is the single run's Outcome reason); a host extension's error or an
 internal error (a bug in aluvm) makes it an error line ``{"error": reason}``, counted as an
 error, never as a verdict.
 
@@ -766,10 +766,12 @@ def _general_lines(res: BatchResult, cols: list[Column], ids: Optional[list],
                pc.cast(pa.array(res.ca0), pa.string()), pa.scalar(',"regs":{'), regs,
                pa.scalar("}}\n")]
     lines = pc.binary_join_element_wise(*pieces, "")
-    # (rows whose run panicked or hung: their line with the "panic" field; error rows: the
+    # (rows whose run panicked or hung: their line with the vectors' "panic" or "aborted"
+    # field; error rows: the
     # error line; both sparse)
     errors = errors or {}
-    new = {r: lines[r].as_py()[:-2] + ',"panic":' + orjson.dumps(reason).decode() + "}\n"
+    new = {r: lines[r].as_py()[:-2] + (',"aborted":' if kind == "hang" else ',"panic":')
+           + orjson.dumps(reason).decode() + "}\n"
            for r, (kind, reason) in res.outcomes.items()
            if kind in PANIC_KINDS and r not in errors}
     for r in errors:
@@ -786,8 +788,8 @@ def _general_lines(res: BatchResult, cols: list[Column], ids: Optional[list],
     return memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]].tobytes()
 
 
-#: outcome kinds that are the reference's behaviour (a "panic" field on the verdict line); the
-#: others (host, internal) are errors
+#: outcome kinds that are the reference's behaviour (a "panic" / "aborted" field on the verdict
+#: line); the others (host, internal) are errors
 PANIC_KINDS = ("panic", "hang")
 
 
