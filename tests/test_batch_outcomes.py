@@ -107,14 +107,14 @@ def test_all_native_has_no_outcomes(lib) -> None:
     assert res.outcomes == {} and not res.fallback.any() and res.st0.tolist() == [True, False, True]
 
 
-def broken_on_4(monkeypatch) -> None:
-    """Make the interpreter fail like a bug in aluvm would, on inputs with a64[0] == 4."""
+def broken_on(monkeypatch, value: int = 4) -> None:
+    """Make the interpreter fail like a bug in aluvm would, on inputs with a64[0] == value."""
     from aluvm.machine import interp
     monkeypatch.setattr(interp, "STRICT", False)
     run = interp.Program.run
 
     def broken(self, regs, pos, *a, **kw):
-        if regs.a[3][0] == 4:
+        if regs.a[3][0] == value:
             raise ZeroDivisionError("boom")
         return run(self, regs, pos, *a, **kw)
     monkeypatch.setattr(interp.Program, "run", broken)
@@ -122,11 +122,23 @@ def broken_on_4(monkeypatch) -> None:
 
 def test_internal_error_is_reported(lib, monkeypatch) -> None:
     """A bug in aluvm is an ``internal`` outcome, not an invalid verdict."""
-    broken_on_4(monkeypatch)
+    broken_on(monkeypatch)
     res = Batch(lib, tier="interp").run(inputs(12))
     assert res.outcomes[4] == res.outcomes[10] == (
         "internal", "internal error: ZeroDivisionError: boom")
     assert sorted(res.outcomes) == [1, 2, 3, 4, 7, 8, 9, 10]
+
+
+def test_internal_error_on_the_jit_fallback_path(lib, monkeypatch) -> None:
+    """The JIT tier's fallback rows (the splt inputs leave the kernel) run through the same
+    interpreter: a bug there is an ``internal`` outcome too, native rows are untouched."""
+    broken_on(monkeypatch, value=1)
+    res = Batch(lib, tier="jit").run(inputs(12))
+    assert res.fallback[[1, 7]].all()
+    assert res.outcomes[1] == res.outcomes[7] == (
+        "internal", "internal error: ZeroDivisionError: boom")
+    assert res.outcomes[2][0] == "panic" and res.outcomes[3][0] == "hang"
+    assert not res.fallback[[0, 4, 5, 6]].any() and 4 not in res.outcomes
 
 
 # -- aluvm batch ------------------------------------------------------------------------------
@@ -180,7 +192,7 @@ def test_cli_panic_field(capsys, tmp_path: Path, monkeypatch, profile: str) -> N
 
 
 def test_cli_internal_error_is_an_error_line(capsys, tmp_path: Path, monkeypatch) -> None:
-    broken_on_4(monkeypatch)
+    broken_on(monkeypatch)
     out, summary = run_cli(capsys, tmp_path, jsonl(inputs(12)), "--tier", "interp")
     got = [json.loads(x) for x in out.splitlines()]
     assert got[4] == {"id": 4, "error": "internal error: ZeroDivisionError: boom"}
