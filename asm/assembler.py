@@ -476,7 +476,6 @@ class _Assembler:
         return Tok(out, tok.col, f"{tok.text.strip()} = {out}" if out != text else tok.text)
 
     def _match(self, line: Line, syn: Syntax, operands: list[Tok]) -> dict[str, Any]:
-        form = syn.form
         fields: dict[str, Any] = dict(syn.fixed)
         mcol = line.mnemonic.col if line.mnemonic else 1
         if syn.flag is None:

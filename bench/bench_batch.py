@@ -317,7 +317,6 @@ def _same(a: Any, b: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    import tempfile
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200_000, help="inputs (kernel, CLI, Ray)")
     ap.add_argument("--rounds", type=int, default=3)

@@ -146,7 +146,6 @@ def t_exec_requests(rng: random.Random) -> str:
 # ---- both tiers ------------------------------------------------------------------------------
 
 def _tiers(code: bytes, data: bytes, regs, entry: int, profile: str) -> str:
-    from aluvm.jit.engine import jit_runner
     lib = Lib.with_(DEFAULT_ISAE, code, data)
     return _tiers_lib(lib, regs, entry, profile)
 

@@ -51,7 +51,7 @@ from aluvm.jit.loader import loader
 if TYPE_CHECKING:
     # (the decoder, lifter and code generator load only when a plan is made: a kernel whose
     # plan and object code are in the disk cache needs none of them, see cached_kernel)
-    from aluvm.machine.interp import Profile, Program
+    from aluvm.machine.interp import Program
 
 #: the driver's C signature
 DRIVER_TYPE = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,

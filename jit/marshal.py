@@ -56,7 +56,7 @@ def marshaller(regset: tuple) -> tuple[Any, Any]:
         src_in += ["    r = regs.r", "    f = regs.f"]
     for c, i, off, n, doff in rset:
         src_in += [f"    v = {_bank(c)}[{i}]", f"    buf[{doff}] = v is not None",
-                   f"    if v is not None:", f"        buf[{off}:{off + n}] = v.to_bytes({n}, 'little')"]
+                   "    if v is not None:", f"        buf[{off}:{off + n}] = v.to_bytes({n}, 'little')"]
     index = {f[3]: k for k, f in enumerate(fields)}
     src_out = ["def sync_out(regs, buf):", f"    t = S.unpack_from(buf, {base})", "    a = regs.a"]
     for c, i, *_, n, _d in aset:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aluvm.machine.registers import CALL_DEPTH, JUMP_LIMIT
 
-from aluvm.jit.layout import CS_WINDOW, EXIT_STOP, EXIT_STOP_CHARGE, OFF
+from aluvm.jit.layout import CS_WINDOW, EXIT_STOP, OFF
 from aluvm.jit.lift import LInstr
 from aluvm.jit.skeleton import FunctionSkeleton
 

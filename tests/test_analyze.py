@@ -12,8 +12,6 @@ import subprocess
 import sys
 from itertools import product
 
-import pytest
-
 from conftest import ROOT
 
 from aluvm.asm import assemble

@@ -16,7 +16,6 @@ from aluvm.isa.codec import encode
 from aluvm.library.lib import DEFAULT_ISAE, Lib
 from aluvm.machine.interp import PROFILES, Machine
 from aluvm.machine.registers import Registers
-from aluvm.tools.service import state_dict
 
 from test_jit_diff import random_program, random_registers, snapshot
 

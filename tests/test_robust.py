@@ -305,7 +305,7 @@ def test_jit_compile_cost_budget_counts_wide_registers(monkeypatch, jit_eager) -
 # ---- spec call stack at the end of the code segment ------------------------------------------
 
 def _both_tiers(code: bytes, entry: int, profile: str) -> dict:
-    from aluvm.jit.engine import jit_runner, last_stats
+    from aluvm.jit.engine import jit_runner
     req = {"op": "run", "code": code.hex(), "entry": entry}
     a = service.handle(req, profile, service.interp_runner)
     b = service.handle(req, profile, jit_runner)

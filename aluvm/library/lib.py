@@ -18,7 +18,7 @@ an oversized data segment with the length of the *code* segment).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable
 
 from aluvm.errors import LibraryError, one_line
 from aluvm.library.ids import ZERO_LIB_ID, as_bytes, hash_id, lib_id_bytes, lib_id_display

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 from aluvm.semantics import floats
 from aluvm.errors import Panic
-from aluvm.semantics.differs import AT_PANICS, EVERYWHERE, Differs, on
+from aluvm.semantics.differs import AT_PANICS, Differs, on
 from aluvm.semantics.intmath import (add1024_sw, div_sw, mul1024_sw, reverse_bits, shr_signed,
                       signed_key, store_signed, sub1024_sw, sx, wrap_signed)
 from aluvm.machine.registers import A_BITS, A_MASK, R_BITS, R_MASK, Registers

@@ -717,7 +717,6 @@ class RayRun:
     def _lend(self, pending: list) -> tuple:
         """The in-memory input columns copied into a shared buffer for this node's actors:
         (layout, [(register, values index, defined index or -1 when all defined)])."""
-        from aluvm.tools import shm
         cols = self.handle._local[1]                    # type: ignore[index]
         n = sum(self.handle.sizes)                      # type: ignore[arg-type]
         shapes: list[tuple[int, ...]] = []

@@ -25,7 +25,7 @@ import os
 from typing import Any, Callable, Iterator, Optional
 
 from aluvm.machine.interp import Machine, Outcome, Profile, Program
-from aluvm.machine.registers import LibSite, Registers
+from aluvm.machine.registers import Registers
 
 _SERIAL = itertools.count()
 

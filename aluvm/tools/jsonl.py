@@ -32,9 +32,8 @@ from __future__ import annotations
 from aluvm.errors import InputError as _InputError
 
 import io
-import os
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional
 
 import numpy as np
 import orjson
@@ -537,7 +536,6 @@ def parse_lines(data: bytes) -> Parsed:
     rows: list[dict[str, Optional[bytes]]] = []
     ids: list[Any] = []
     errors: dict[int, str] = {}
-    err_ids: dict[int, Any] = {}
     for line in data.split(b"\n"):
         if not line.strip():
             continue
